@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything cairn needs to build and to run its test suite on
+# Debian 12, with apt. Idempotent: does nothing when all packages are there.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config
+  libarchive-dev zlib1g-dev libzstd-dev libssl-dev libsqlite3-dev
+  nlohmann-json3-dev libcli11-dev googletest libgtest-dev
+  # tests and benchmarks: reference unpacker, tar tools, compressors
+  umoci python3 tar gzip zstd attr
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

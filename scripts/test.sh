@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run):
+#   1. dependencies, then a -Werror build and every test (unit + integration),
+#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer,
+#   3. when ../shared/fixtures exists beside the repository, its small image
+#      set (busybox base + torture layers) against umoci's reference listings.
+# Exits non-zero if anything fails.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+
+"$repo/scripts/install-deps.sh"
+
+echo "== build (release, -Werror)"
+"$repo/scripts/build.sh" "$repo/build"
+echo "== tests (release)"
+ctest --test-dir "$repo/build" --output-on-failure -j "$jobs"
+
+echo "== build (asan+ubsan)"
+"$repo/scripts/build.sh" "$repo/build-asan" -DCAIRN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+echo "== tests (asan+ubsan)"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir "$repo/build-asan" --output-on-failure -j "$jobs"
+
+shared="$repo/../shared/fixtures"
+if [[ -x "$shared/all.sh" && "${CAIRN_SKIP_SHARED:-0}" != 1 ]]; then
+  echo "== shared fixtures (small set)"
+  SMALL=1 "$shared/all.sh" >/tmp/cairn-shared-fixtures.log 2>&1 ||
+    { tail -50 /tmp/cairn-shared-fixtures.log; exit 1; }
+  SMALL=1 bash "$repo/tests/integration/shared-fixtures.sh" "$repo/build/cairn" "$shared"
+else
+  echo "== shared fixtures: skipped (no $shared)"
+fi

@@ -1,0 +1,130 @@
+#include "backend/dir/dir_backend.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "layer/dir_apply.h"
+#include "util/sys.h"
+#include "util/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+// Builds one image tree in a staging directory; see the file comment of
+// dir_backend.h for the protocol.
+class DirChainBuild final : public ChainBuild {
+ public:
+  DirChainBuild(TempDir staging, std::string target, size_t first_needed)
+      : m_staging(std::move(staging)), m_target(std::move(target)), m_first_needed(first_needed) {}
+
+  size_t first_needed() const override { return m_first_needed; }
+
+  Result<LayerSink*> begin_layer(size_t) override {
+    m_applier.reset();
+    ASSIGN_OR_RETURN(m_applier, DirApplier::open(rootfs()));
+    return m_applier.get();
+  }
+
+  Result<void> commit_layer(size_t) override {
+    m_applier.reset();
+    return {};
+  }
+
+  Result<void> finish() override {
+    if (m_first_needed == 0) {
+      TRY(sys::syncfs_path(m_staging.path()));
+      TRY(sys::rename(rootfs(), m_target));
+      TRY(sys::fsync_path(sys::dirname(m_target)));
+    }
+    return {};
+  }
+
+  Result<void> prepare() {
+    if (::mkdir(rootfs().c_str(), 0755) != 0) return fail_errno(errno, "mkdir " + rootfs());
+    return {};
+  }
+
+ private:
+  std::string rootfs() const { return m_staging.path() + "/rootfs"; }
+
+  TempDir m_staging;
+  std::string m_target;
+  size_t m_first_needed;
+  std::unique_ptr<DirApplier> m_applier;
+};
+
+bool is_hex64(std::string_view name) {
+  if (name.size() != 64) return false;
+  for (char c : name) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Result<std::vector<std::string>> list_dir(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return fail_errno(errno, "opendir " + path);
+  while (dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(dir);
+  return names;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DirBackend>> DirBackend::open(const std::string& store_root) {
+  auto backend = std::make_unique<DirBackend>(store_root);
+  TRY(sys::make_dirs(backend->images_dir(), 0700));
+  TRY(sys::make_dirs(backend->tmp_dir(), 0700));
+  return backend;
+}
+
+std::string DirBackend::images_dir() const { return m_root + "/dir/images"; }
+std::string DirBackend::tmp_dir() const { return m_root + "/tmp"; }
+std::string DirBackend::image_dir(const Digest& top) const {
+  return images_dir() + "/" + std::string(top.hex());
+}
+
+Result<std::unique_ptr<ChainBuild>> DirBackend::begin_build(std::span<const ChainLink> chain) {
+  if (chain.empty()) return fail(Errc::bad_input, "image has no layers");
+  const Digest& top = chain.back().chain_id;
+  ASSIGN_OR_RETURN(bool present, has_image(top));
+  ASSIGN_OR_RETURN(TempDir staging, TempDir::create(tmp_dir(), "dir-build-"));
+  auto build = std::make_unique<DirChainBuild>(std::move(staging), image_dir(top),
+                                               present ? chain.size() : 0);
+  if (!present) TRY(build->prepare());
+  return build;
+}
+
+Result<bool> DirBackend::has_image(const Digest& top) { return sys::exists(image_dir(top)); }
+
+Result<std::string> DirBackend::rootfs_path(const Digest& top) {
+  ASSIGN_OR_RETURN(bool present, has_image(top));
+  if (!present) {
+    return fail(Errc::corrupt_store, "image tree " + image_dir(top) + " is missing");
+  }
+  return image_dir(top);
+}
+
+Result<void> DirBackend::collect(const std::set<Digest>& keep) {
+  ASSIGN_OR_RETURN(auto names, list_dir(images_dir()));
+  for (const std::string& name : names) {
+    if (!is_hex64(name)) continue;
+    ASSIGN_OR_RETURN(Digest top, Digest::parse("sha256:" + name));
+    if (keep.contains(top)) continue;
+    // Rename first so that the tree disappears at once, then delete it.
+    ASSIGN_OR_RETURN(TempDir trash, TempDir::create(tmp_dir(), "dir-remove-"));
+    TRY(sys::rename(images_dir() + "/" + name, trash.path() + "/tree"));
+    TRY(sys::remove_tree(trash.path()));
+  }
+  return {};
+}
+
+Result<void> DirBackend::recover() { return {}; }
+
+}  // namespace cairn

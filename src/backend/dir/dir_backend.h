@@ -1,0 +1,42 @@
+// The dir backend: every image is a plain, fully merged directory tree at
+// ROOT/dir/images/<top-chain-hex>, for machines without overlayfs, erofs or
+// a copy-on-write filesystem, and as the reference the other backends are
+// checked against.
+//
+// Only top chains are kept: an image's tree is built in ROOT/tmp by applying
+// all of its layers in order (dir_apply), made durable with one syncfs and
+// renamed into place. A second image with the same top chain (the same image
+// from another source) reuses the tree without reading a layer; images that
+// merely share a base are built separately (no copy-on-write to share with).
+// See doc/backends.md.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backend/backend.h"
+
+namespace cairn {
+
+class DirBackend final : public Backend {
+ public:
+  // ROOT/dir and ROOT/tmp are created if missing.
+  static Result<std::unique_ptr<DirBackend>> open(const std::string& store_root);
+  explicit DirBackend(std::string store_root) : m_root(std::move(store_root)) {}
+
+  std::string_view name() const override { return "dir"; }
+  Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) override;
+  Result<bool> has_image(const Digest& top) override;
+  Result<std::string> rootfs_path(const Digest& top) override;
+  Result<void> collect(const std::set<Digest>& keep) override;
+  Result<void> recover() override;
+
+ private:
+  std::string image_dir(const Digest& top) const;
+  std::string images_dir() const;
+  std::string tmp_dir() const;
+
+  std::string m_root;
+};
+
+}  // namespace cairn

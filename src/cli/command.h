@@ -1,0 +1,45 @@
+// The CLI's command table. Each subcommand lives in its own cmd_*.cc and
+// exposes one `define_*` function that declares its options on a CLI11
+// subcommand and returns the action to run once the command line is parsed.
+// Actions return Result<void>; main() turns an error into
+// "cairn: error: …" on stderr and an exit code (doc/cli.md).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+#include "util/error.h"
+
+namespace cairn::cli {
+
+struct GlobalOptions {
+  std::string root;     // --root / CAIRN_ROOT / config "root"
+  std::string backend;  // --backend / CAIRN_BACKEND / config "backend"
+  bool json = false;    // --json
+};
+
+using Action = std::function<Result<void>()>;
+using Define = Action (*)(CLI::App& command, const GlobalOptions& global);
+
+struct CommandSpec {
+  const char* name;
+  const char* help;
+  Define define;
+};
+
+Action define_import(CLI::App&, const GlobalOptions&);
+Action define_images(CLI::App&, const GlobalOptions&);
+Action define_inspect(CLI::App&, const GlobalOptions&);
+Action define_rmi(CLI::App&, const GlobalOptions&);
+Action define_mount(CLI::App&, const GlobalOptions&);
+Action define_export(CLI::App&, const GlobalOptions&);
+Action define_gc(CLI::App&, const GlobalOptions&);
+
+// Opens the store the global options name, with defaults resolved.
+Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global, Access access);
+
+}  // namespace cairn::cli

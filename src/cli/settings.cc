@@ -1,0 +1,72 @@
+#include "cli/settings.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
+#include "util/sys.h"
+
+namespace cairn::cli {
+namespace {
+
+std::string trim(std::string_view s) {
+  size_t begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string_view::npos) return {};
+  size_t end = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(begin, end - begin + 1));
+}
+
+Result<std::map<std::string, std::string>> read_config() {
+  const char* env = std::getenv("CAIRN_CONFIG");
+  std::string path = env && *env ? env : "/etc/cairn/cairn.conf";
+  ASSIGN_OR_RETURN(bool present, sys::exists(path));
+  std::map<std::string, std::string> values;
+  if (!present) {
+    if (env && *env) return fail(Errc::not_found, "config file " + path);
+    return values;
+  }
+  ASSIGN_OR_RETURN(std::string text, sys::read_file(path, 1 << 20));
+  std::istringstream lines(text);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    std::string content = trim(line.substr(0, line.find('#')));
+    if (content.empty()) continue;
+    size_t eq = content.find('=');
+    if (eq == std::string::npos) {
+      return fail(Errc::usage, path + ":" + std::to_string(number) + ": expected key = value");
+    }
+    values[trim(content.substr(0, eq))] = trim(content.substr(eq + 1));
+  }
+  return values;
+}
+
+std::string default_root() {
+  if (::geteuid() == 0) return "/var/lib/cairn";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/cairn";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.local/share/cairn";
+}
+
+void fill(std::string& field, const char* env_name,
+          const std::map<std::string, std::string>& config, const std::string& key) {
+  if (!field.empty()) return;
+  if (const char* env = std::getenv(env_name); env && *env) {
+    field = env;
+  } else if (auto it = config.find(key); it != config.end()) {
+    field = it->second;
+  }
+}
+
+}  // namespace
+
+Result<void> resolve_settings(GlobalOptions& global) {
+  ASSIGN_OR_RETURN(auto config, read_config());
+  fill(global.root, "CAIRN_ROOT", config, "root");
+  fill(global.backend, "CAIRN_BACKEND", config, "backend");
+  if (global.root.empty()) global.root = default_root();
+  return {};
+}
+
+}  // namespace cairn::cli

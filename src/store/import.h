@@ -1,0 +1,42 @@
+// Importing an image into a store: the one path every source takes.
+//
+//   plan (source) → ChainIDs → backend build: for each layer the backend does
+//   not have, ingest (blob digest, decompress, diff_id, tar) into the
+//   backend's sink → commit → one metadata transaction.
+//
+// A failure at any step leaves the store as it was: the backend discards its
+// staged build and no metadata is written. The caller must hold the store
+// open read-write (exclusive lock).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "source/image_plan.h"
+#include "store/store.h"
+
+namespace cairn {
+
+struct ImportOptions {
+  std::optional<std::string> name;  // defaults to the plan's default_name
+};
+
+// Progress notifications, for a CLI progress display. All optional.
+struct ImportObserver {
+  std::function<void(size_t index, size_t count, const Digest& diff_id)> layer_started;
+  std::function<void(size_t index, std::uint64_t tar_bytes)> layer_done;
+};
+
+struct ImportResult {
+  Digest image_id;
+  std::optional<std::string> name;
+  size_t layers_ingested = 0;
+  size_t layers_reused = 0;
+};
+
+Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const ImportOptions& options,
+                                  const ImportObserver& observer = {});
+
+}  // namespace cairn

@@ -1,0 +1,254 @@
+#include "store/metadata.h"
+
+#include <ctime>
+
+namespace cairn {
+namespace {
+
+constexpr int k_schema_version = 1;
+
+constexpr std::string_view k_schema = R"sql(
+CREATE TABLE IF NOT EXISTS settings(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images(
+  id TEXT PRIMARY KEY,
+  manifest_digest TEXT,
+  source TEXT NOT NULL,
+  config TEXT NOT NULL,
+  top_chain TEXT NOT NULL,
+  created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS image_layers(
+  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  diff_id TEXT NOT NULL,
+  chain_id TEXT NOT NULL,
+  blob_digest TEXT,
+  media_type TEXT NOT NULL,
+  blob_size INTEGER,
+  PRIMARY KEY(image_id, idx));
+CREATE INDEX IF NOT EXISTS image_layers_chain ON image_layers(chain_id);
+CREATE TABLE IF NOT EXISTS names(
+  name TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS layers(
+  diff_id TEXT PRIMARY KEY,
+  tar_size INTEGER NOT NULL);
+)sql";
+
+Result<Digest> column_digest(const sqlite::Statement& row, int column) {
+  return Digest::parse(row.text(column));
+}
+
+Result<std::optional<Digest>> column_optional_digest(const sqlite::Statement& row, int column) {
+  auto text = row.optional_text(column);
+  if (!text) return std::optional<Digest>();
+  ASSIGN_OR_RETURN(Digest d, Digest::parse(*text));
+  return std::optional<Digest>(std::move(d));
+}
+
+bool is_hex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Metadata> Metadata::open(const std::string& path) {
+  ASSIGN_OR_RETURN(sqlite::Db db, sqlite::Db::open(path));
+  Metadata metadata(std::move(db));
+  TRY(metadata.migrate());
+  return metadata;
+}
+
+Result<void> Metadata::migrate() {
+  TRY(m_db.exec(k_schema));
+  ASSIGN_OR_RETURN(auto version, setting("schema_version"));
+  if (!version) return set_setting("schema_version", std::to_string(k_schema_version));
+  if (*version != std::to_string(k_schema_version)) {
+    return fail(Errc::unsupported, "store schema version " + *version + " (this cairn knows " +
+                                       std::to_string(k_schema_version) + ")");
+  }
+  return {};
+}
+
+Result<std::optional<std::string>> Metadata::setting(const std::string& key) {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("SELECT value FROM settings WHERE key = ?"));
+  stmt.bind(1, key);
+  ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.text(0));
+}
+
+Result<void> Metadata::set_setting(const std::string& key, const std::string& value) {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO settings VALUES(?, ?)"));
+  return stmt.bind(1, key).bind(2, value).run();
+}
+
+Result<void> Metadata::record_layer(const Digest& diff_id, std::uint64_t tar_size) {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO layers VALUES(?, ?)"));
+  return stmt.bind(1, diff_id.str()).bind(2, static_cast<std::int64_t>(tar_size)).run();
+}
+
+namespace {
+
+Result<void> insert_layers(sqlite::Db& db, const ImageRecord& image) {
+  ASSIGN_OR_RETURN(auto stmt,
+                   db.prepare("INSERT INTO image_layers VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  for (size_t i = 0; i < image.layers.size(); ++i) {
+    const LayerRecord& layer = image.layers[i];
+    stmt.bind(1, image.id.str()).bind(2, static_cast<std::int64_t>(i));
+    stmt.bind(3, layer.diff_id.str()).bind(4, layer.chain_id.str());
+    stmt.bind_optional(5, layer.blob_digest ? std::optional(layer.blob_digest->str()) : std::nullopt);
+    stmt.bind(6, layer.media_type);
+    if (layer.blob_size) {
+      stmt.bind(7, static_cast<std::int64_t>(*layer.blob_size));
+    } else {
+      stmt.bind_null(7);
+    }
+    TRY(stmt.run());
+  }
+  return {};
+}
+
+Result<void> insert_image_row(sqlite::Db& db, const ImageRecord& image) {
+  ASSIGN_OR_RETURN(auto stmt, db.prepare("INSERT INTO images VALUES(?, ?, ?, ?, ?, ?)"));
+  stmt.bind(1, image.id.str());
+  stmt.bind_optional(2, image.manifest_digest ? std::optional(image.manifest_digest->str()) : std::nullopt);
+  stmt.bind(3, image.source).bind(4, image.config).bind(5, image.top_chain.str());
+  stmt.bind(6, image.created ? image.created : static_cast<std::int64_t>(std::time(nullptr)));
+  return stmt.run();
+}
+
+Result<bool> image_exists(sqlite::Db& db, const Digest& id) {
+  ASSIGN_OR_RETURN(auto stmt, db.prepare("SELECT 1 FROM images WHERE id = ?"));
+  stmt.bind(1, id.str());
+  return stmt.step();
+}
+
+}  // namespace
+
+Result<void> Metadata::put_image(const ImageRecord& image, const std::optional<std::string>& name) {
+  ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::begin(m_db));
+  ASSIGN_OR_RETURN(bool exists, image_exists(m_db, image.id));
+  if (!exists) {
+    TRY(insert_image_row(m_db, image));
+    TRY(insert_layers(m_db, image));
+  }
+  if (name) {
+    ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO names VALUES(?, ?)"));
+    TRY(stmt.bind(1, *name).bind(2, image.id.str()).run());
+  }
+  return txn.commit();
+}
+
+Result<std::vector<ImageRecord>> Metadata::list_images() {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("SELECT id FROM images ORDER BY created, id"));
+  std::vector<Digest> ids;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(Digest id, column_digest(stmt, 0));
+    ids.push_back(std::move(id));
+  }
+  std::vector<ImageRecord> images;
+  for (const Digest& id : ids) {
+    ASSIGN_OR_RETURN(auto image, find_image(id));
+    if (image) images.push_back(std::move(*image));
+  }
+  return images;
+}
+
+Result<std::optional<ImageRecord>> Metadata::find_image(const Digest& id) {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare(
+      "SELECT manifest_digest, source, config, top_chain, created FROM images WHERE id = ?"));
+  stmt.bind(1, id.str());
+  ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<ImageRecord>();
+  ASSIGN_OR_RETURN(auto manifest_digest, column_optional_digest(stmt, 0));
+  ASSIGN_OR_RETURN(Digest top, column_digest(stmt, 3));
+  ImageRecord image{.id = id, .manifest_digest = std::move(manifest_digest),
+                    .source = stmt.text(1), .config = stmt.text(2), .top_chain = std::move(top),
+                    .created = stmt.integer(4), .names = {}, .layers = {}};
+  TRY(load_details(image));
+  return std::optional<ImageRecord>(std::move(image));
+}
+
+Result<void> Metadata::load_details(ImageRecord& image) {
+  ASSIGN_OR_RETURN(auto names, m_db.prepare("SELECT name FROM names WHERE image_id = ? ORDER BY name"));
+  names.bind(1, image.id.str());
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, names.step());
+    if (!row) break;
+    image.names.push_back(names.text(0));
+  }
+  ASSIGN_OR_RETURN(auto layers, m_db.prepare(
+      "SELECT l.diff_id, l.chain_id, l.blob_digest, l.media_type, l.blob_size, "
+      "COALESCE(s.tar_size, 0) FROM image_layers l LEFT JOIN layers s ON s.diff_id = l.diff_id "
+      "WHERE l.image_id = ? ORDER BY l.idx"));
+  layers.bind(1, image.id.str());
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, layers.step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(Digest diff_id, column_digest(layers, 0));
+    ASSIGN_OR_RETURN(Digest chain, column_digest(layers, 1));
+    ASSIGN_OR_RETURN(auto blob, column_optional_digest(layers, 2));
+    std::optional<std::uint64_t> blob_size;
+    if (layers.optional_text(4)) blob_size = static_cast<std::uint64_t>(layers.integer(4));
+    image.layers.push_back(LayerRecord{std::move(diff_id), std::move(chain), std::move(blob),
+                                       layers.text(3), blob_size,
+                                       static_cast<std::uint64_t>(layers.integer(5))});
+  }
+  return {};
+}
+
+Result<std::vector<Digest>> Metadata::image_ids_matching(const std::string& ref) {
+  std::string hex = ref.starts_with("sha256:") ? ref.substr(7) : ref;
+  std::vector<Digest> ids;
+  if (hex.size() < 4 || hex.size() > 64 || !is_hex(hex)) return ids;
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("SELECT id FROM images WHERE substr(id, 8, ?) = ?"));
+  stmt.bind(1, static_cast<std::int64_t>(hex.size())).bind(2, hex);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return ids;
+    ASSIGN_OR_RETURN(Digest id, column_digest(stmt, 0));
+    ids.push_back(std::move(id));
+  }
+}
+
+Result<ImageRecord> Metadata::resolve_image(const std::string& ref) {
+  ASSIGN_OR_RETURN(auto by_name, m_db.prepare("SELECT image_id FROM names WHERE name = ?"));
+  by_name.bind(1, ref);
+  ASSIGN_OR_RETURN(bool named, by_name.step());
+  std::vector<Digest> ids;
+  if (named) {
+    ASSIGN_OR_RETURN(Digest id, column_digest(by_name, 0));
+    ids.push_back(std::move(id));
+  } else {
+    ASSIGN_OR_RETURN(ids, image_ids_matching(ref));
+  }
+  if (ids.empty()) return fail(Errc::not_found, "image \"" + ref + "\"");
+  if (ids.size() > 1) return fail(Errc::usage, "image \"" + ref + "\" is ambiguous");
+  ASSIGN_OR_RETURN(auto image, find_image(ids.front()));
+  if (!image) return fail(Errc::not_found, "image \"" + ref + "\"");
+  return std::move(*image);
+}
+
+Result<std::optional<Digest>> Metadata::remove_name(const std::string& name) {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("DELETE FROM names WHERE name = ? RETURNING image_id"));
+  stmt.bind(1, name);
+  ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<Digest>();
+  ASSIGN_OR_RETURN(Digest id, column_digest(stmt, 0));
+  stmt.reset();
+  return std::optional<Digest>(std::move(id));
+}
+
+Result<void> Metadata::remove_image(const Digest& id) {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("DELETE FROM images WHERE id = ?"));
+  return stmt.bind(1, id.str()).run();
+}
+
+}  // namespace cairn

@@ -1,0 +1,76 @@
+// The store's metadata: images, their names and layers, layer statistics and
+// the store's own settings, in one SQLite database (cairn.db, WAL mode).
+// Schema and meaning of every column: doc/store-format.md.
+//
+// Thread-safety: one Metadata per thread. Several processes may use the same
+// database at once; SQLite serializes writers (busy timeout 60 s) and every
+// multi-row change is one transaction, so readers see an image whole or not
+// at all.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oci/digest.h"
+#include "store/sqlite.h"
+#include "util/error.h"
+
+namespace cairn {
+
+struct LayerRecord {
+  Digest diff_id;
+  Digest chain_id;
+  std::optional<Digest> blob_digest;
+  std::string media_type;
+  std::optional<std::uint64_t> blob_size;
+  std::uint64_t tar_size = 0;  // uncompressed bytes, 0 if never ingested here
+};
+
+struct ImageRecord {
+  Digest id;  // the config digest
+  std::optional<Digest> manifest_digest;
+  std::string source;
+  std::string config;
+  Digest top_chain;
+  std::int64_t created = 0;  // unix seconds of the import
+  std::vector<std::string> names;
+  std::vector<LayerRecord> layers;  // base first
+};
+
+class Metadata {
+ public:
+  // Opens ROOT/cairn.db, creating or upgrading the schema.
+  static Result<Metadata> open(const std::string& path);
+
+  Result<std::optional<std::string>> setting(const std::string& key);
+  Result<void> set_setting(const std::string& key, const std::string& value);
+
+  // Records an uncompressed layer's size once it has been ingested.
+  Result<void> record_layer(const Digest& diff_id, std::uint64_t tar_size);
+
+  // Inserts the image (or keeps an existing one) and points `name`, if
+  // given, at it, moving the name off any other image. One transaction.
+  Result<void> put_image(const ImageRecord& image, const std::optional<std::string>& name);
+
+  Result<std::vector<ImageRecord>> list_images();
+  Result<std::optional<ImageRecord>> find_image(const Digest& id);
+  // A name, a full id ("sha256:…" or its hex) or a unique prefix of the hex
+  // (at least 4 digits). Errc::not_found, or Errc::usage if ambiguous.
+  Result<ImageRecord> resolve_image(const std::string& ref);
+
+  // Removes a name; returns the image it named.
+  Result<std::optional<Digest>> remove_name(const std::string& name);
+  Result<void> remove_image(const Digest& id);
+
+ private:
+  explicit Metadata(sqlite::Db db) : m_db(std::move(db)) {}
+  Result<void> migrate();
+  Result<void> load_details(ImageRecord& image);
+  Result<std::vector<Digest>> image_ids_matching(const std::string& ref);
+
+  sqlite::Db m_db;
+};
+
+}  // namespace cairn

@@ -1,0 +1,62 @@
+#include "store/store.h"
+
+#include "backend/dir/dir_backend.h"
+#include "util/sys.h"
+
+namespace cairn {
+namespace {
+
+Result<std::string> choose_backend(Metadata& metadata, const std::string& requested) {
+  ASSIGN_OR_RETURN(auto recorded, metadata.setting("backend"));
+  if (recorded) {
+    if (!requested.empty() && requested != *recorded) {
+      return fail(Errc::usage, "store was created with backend \"" + *recorded +
+                                   "\", not \"" + requested + "\"");
+    }
+    return *recorded;
+  }
+  std::string chosen = requested.empty() ? k_default_backend : requested;
+  TRY(metadata.set_setting("backend", chosen));
+  return chosen;
+}
+
+Result<void> clear_directory(const std::string& path) {
+  TRY(sys::remove_tree(path));
+  return sys::make_dirs(path, 0700);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root) {
+  if (name == "dir") {
+    ASSIGN_OR_RETURN(auto backend, DirBackend::open(root));
+    return std::unique_ptr<Backend>(std::move(backend));
+  }
+  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir)");
+}
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access) {
+  if (options.root.empty()) return fail(Errc::usage, "no store root given");
+  TRY(sys::make_dirs(options.root, 0700));
+  std::optional<StoreLock> lock;
+  if (access == Access::read_write) {
+    ASSIGN_OR_RETURN(lock, StoreLock::acquire(options.root + "/lock", LockMode::exclusive));
+    TRY(clear_directory(options.root + "/tmp"));
+  }
+  ASSIGN_OR_RETURN(Metadata metadata, Metadata::open(options.root + "/cairn.db"));
+  ASSIGN_OR_RETURN(std::string backend_name, choose_backend(metadata, options.backend));
+  ASSIGN_OR_RETURN(auto backend, make_backend(backend_name, options.root));
+  if (access == Access::read_write) TRY(backend->recover());
+  return std::make_unique<Store>(options.root, std::move(lock), std::move(metadata),
+                                 std::move(backend));
+}
+
+Result<void> Store::collect_garbage() {
+  ASSIGN_OR_RETURN(auto images, m_metadata.list_images());
+  std::set<Digest> keep;
+  for (const ImageRecord& image : images) keep.insert(image.top_chain);
+  TRY(m_backend->collect(keep));
+  return clear_directory(m_root + "/tmp");
+}
+
+}  // namespace cairn

@@ -1,0 +1,63 @@
+// A store: one root directory holding the metadata database, the backend's
+// data and a staging area.
+//
+//   ROOT/cairn.db      SQLite metadata (store/metadata.h)
+//   ROOT/lock          store lock (store/store_lock.h)
+//   ROOT/tmp/          staging; anything here is garbage once no cairn runs
+//   ROOT/<backend>/    the backend's own data (e.g. ROOT/dir/images/)
+//
+// A store remembers the backend it was created with; opening it with another
+// one is an error (Errc::usage). Opening with LockMode::exclusive also clears
+// ROOT/tmp, which is how leftovers of a killed import are removed.
+// Format details: doc/store-format.md.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backend/backend.h"
+#include "store/metadata.h"
+#include "store/store_lock.h"
+
+namespace cairn {
+
+struct StoreOptions {
+  std::string root;
+  // Empty: the backend recorded in the store, or the default for a new one.
+  std::string backend;
+};
+
+enum class Access { read_only, read_write };
+
+class Store {
+ public:
+  // read_write takes the store lock exclusively for the life of the Store.
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options, Access access);
+
+  const std::string& root() const { return m_root; }
+  Metadata& metadata() { return m_metadata; }
+  Backend& backend() { return *m_backend; }
+
+  // Removes from the backend everything no image needs, and clears ROOT/tmp.
+  Result<void> collect_garbage();
+
+  Store(std::string root, std::optional<StoreLock> lock, Metadata metadata,
+        std::unique_ptr<Backend> backend)
+      : m_root(std::move(root)),
+        m_lock(std::move(lock)),
+        m_metadata(std::move(metadata)),
+        m_backend(std::move(backend)) {}
+
+ private:
+  std::string m_root;
+  std::optional<StoreLock> m_lock;
+  Metadata m_metadata;
+  std::unique_ptr<Backend> m_backend;
+};
+
+// The backends this build knows, by name.
+Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root);
+inline constexpr const char* k_default_backend = "dir";
+
+}  // namespace cairn

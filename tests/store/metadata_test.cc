@@ -1,0 +1,90 @@
+#include "store/metadata.h"
+
+#include <gtest/gtest.h>
+
+#include "util/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+class MetadataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("/tmp", "cairn-metadata-test-");
+    ASSERT_TRUE(dir) << dir.error().message();
+    m_dir.emplace(std::move(*dir));
+    auto metadata = Metadata::open(m_dir->path() + "/cairn.db");
+    ASSERT_TRUE(metadata) << metadata.error().message();
+    m_metadata.emplace(std::move(*metadata));
+  }
+
+  static ImageRecord image(std::string_view config) {
+    Digest diff = Digest::of(std::string(config) + "-layer");
+    return ImageRecord{.id = Digest::of(config), .manifest_digest = std::nullopt,
+                       .source = "test", .config = std::string(config), .top_chain = diff,
+                       .created = 1, .names = {},
+                       .layers = {LayerRecord{diff, diff, std::nullopt, "tar", std::nullopt, 0}}};
+  }
+
+  std::optional<TempDir> m_dir;
+  std::optional<Metadata> m_metadata;
+};
+
+TEST_F(MetadataTest, StoresAndResolvesImagesByNameIdAndPrefix) {
+  ImageRecord a = image("{\"a\":1}");
+  ASSERT_TRUE(m_metadata->put_image(a, std::string("repo:a")));
+  ASSERT_TRUE(m_metadata->record_layer(a.layers[0].diff_id, 1234));
+
+  auto by_name = m_metadata->resolve_image("repo:a");
+  ASSERT_TRUE(by_name) << by_name.error().message();
+  EXPECT_EQ(by_name->id, a.id);
+  EXPECT_EQ(by_name->names, std::vector<std::string>{"repo:a"});
+  ASSERT_EQ(by_name->layers.size(), 1u);
+  EXPECT_EQ(by_name->layers[0].tar_size, 1234u);
+
+  EXPECT_TRUE(m_metadata->resolve_image(a.id.str()));
+  EXPECT_TRUE(m_metadata->resolve_image(std::string(a.id.hex())));
+  EXPECT_TRUE(m_metadata->resolve_image(std::string(a.id.hex().substr(0, 8))));
+}
+
+TEST_F(MetadataTest, UnknownAndShortReferencesAreNotFound) {
+  ASSERT_TRUE(m_metadata->put_image(image("x"), std::nullopt));
+  for (const char* ref : {"nope", "abc", "sha256:", ""}) {
+    auto found = m_metadata->resolve_image(ref);
+    ASSERT_FALSE(found) << ref;
+    EXPECT_TRUE(found.error().is(Errc::not_found)) << ref;
+  }
+}
+
+TEST_F(MetadataTest, NameMovesToTheNewestImage) {
+  ImageRecord a = image("a");
+  ImageRecord b = image("b");
+  ASSERT_TRUE(m_metadata->put_image(a, std::string("app:latest")));
+  ASSERT_TRUE(m_metadata->put_image(b, std::string("app:latest")));
+  auto named = m_metadata->resolve_image("app:latest");
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->id, b.id);
+  auto old = m_metadata->find_image(a.id);
+  ASSERT_TRUE(old && *old);
+  EXPECT_TRUE((*old)->names.empty());
+}
+
+TEST_F(MetadataTest, RemovingAnImageRemovesItsNamesAndLayers) {
+  ImageRecord a = image("a");
+  ASSERT_TRUE(m_metadata->put_image(a, std::string("a:1")));
+  ASSERT_TRUE(m_metadata->remove_image(a.id));
+  EXPECT_FALSE(m_metadata->resolve_image("a:1"));
+  auto all = m_metadata->list_images();
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty());
+}
+
+TEST_F(MetadataTest, SettingsPersist) {
+  ASSERT_TRUE(m_metadata->set_setting("backend", "dir"));
+  auto value = m_metadata->setting("backend");
+  ASSERT_TRUE(value && *value);
+  EXPECT_EQ(**value, "dir");
+}
+
+}  // namespace
+}  // namespace cairn
