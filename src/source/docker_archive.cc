@@ -170,10 +170,9 @@ Result<LayerDescriptor> make_layer(std::shared_ptr<const TarIndex> tar, const st
                                    const Digest& diff_id) {
   ASSIGN_OR_RETURN(const TarIndex::Member* member, tar->find(path));
   ASSIGN_OR_RETURN(Compression compression, sniff_compression(*tar, *member));
-  static constexpr std::string_view k_types[] = {media_type::k_oci_layer,
-                                                 media_type::k_oci_layer_gzip,
-                                                 media_type::k_oci_layer_zstd};
-  std::string_view type = k_types[static_cast<size_t>(compression)];
+  std::string_view type = compression == Compression::gzip   ? media_type::k_oci_layer_gzip
+                          : compression == Compression::zstd ? media_type::k_oci_layer_zstd
+                                                             : media_type::k_oci_layer;
   std::optional<Digest> blob = promised_digest(member->name, JsonName::no);
   if (compression == Compression::none) {
     blob = diff_id;
