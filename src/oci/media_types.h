@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "source/image_plan.h"
+#include "oci/compression.h"
 #include "util/error.h"
 
 namespace cairn::media_type {

@@ -10,13 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "oci/compression.h"
 #include "oci/digest.h"
 #include "util/error.h"
 #include "util/reader.h"
 
 namespace cairn {
-
-enum class Compression { none, gzip, zstd };
 
 struct LayerDescriptor {
   Digest blob_digest;          // digest of the blob as stored (compressed)
