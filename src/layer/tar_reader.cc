@@ -14,6 +14,7 @@ namespace cairn {
 namespace {
 
 constexpr size_t k_read_chunk = 128 * 1024;
+constexpr std::uint64_t k_header_size = 512;
 
 struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -26,7 +27,9 @@ using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 class ArchiveData final : public EntryData {
  public:
   using ErrorFn = std::function<Error()>;
-  ArchiveData(archive* a, ErrorFn error) : m_archive(a), m_error(std::move(error)) {}
+  using FailedFn = std::function<bool()>;
+  ArchiveData(archive* a, ErrorFn error, FailedFn source_failed)
+      : m_archive(a), m_error(std::move(error)), m_source_failed(std::move(source_failed)) {}
 
   void start(const TarEntry& entry) {
     m_active = entry.type == EntryType::regular;
@@ -43,7 +46,7 @@ class ArchiveData final : public EntryData {
       la_int64_t offset = 0;
       int rc = archive_read_data_block(m_archive, &buf, &size, &offset);
       if (rc == ARCHIVE_EOF) break;
-      if (rc < ARCHIVE_WARN) return fail(m_error());
+      if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_error());
       if (size == 0) continue;
       auto start = static_cast<std::uint64_t>(offset);
       if (offset < 0 || start < m_end || size > m_size || start > m_size - size) {
@@ -53,12 +56,14 @@ class ArchiveData final : public EntryData {
       return DataBlock{start, std::span(static_cast<const std::byte*>(buf), size)};
     }
     stop();
+    if (m_source_failed()) return fail(m_error());
     return std::nullopt;
   }
 
  private:
   archive* m_archive;
   ErrorFn m_error;
+  FailedFn m_source_failed;
   bool m_active = false;
   std::uint64_t m_size = 0;
   std::uint64_t m_end = 0;
@@ -150,7 +155,9 @@ struct TarReader::Impl {
       : m_source(source),
         m_buf(k_read_chunk),
         m_archive(archive_read_new()),
-        m_data(m_archive.get(), [this] { return error(); }) {}
+        m_data(
+            m_archive.get(), [this] { return error(); },
+            [this] { return m_source_error.has_value(); }) {}
 
   static la_ssize_t read_callback(archive* a, void* client, const void** buffer) {
     auto* self = static_cast<Impl*>(client);
@@ -161,22 +168,26 @@ struct TarReader::Impl {
       return -1;
     }
     *buffer = self->m_buf.data();
+    self->m_bytes_read += *n;
     return static_cast<la_ssize_t>(*n);
   }
 
   // The error behind libarchive's last failure: the source's own if it
-  // failed, otherwise libarchive's message.
+  // failed, otherwise libarchive's message. A stream shorter than one header
+  // fails format detection, which is truncation too.
   Error error() const {
     if (m_source_error) return *m_source_error;
     const char* msg = archive_error_string(m_archive.get());
     std::string text = msg != nullptr ? msg : "unknown libarchive error";
-    bool truncated = text.find("runcated") != std::string::npos;
+    bool truncated = text.find("runcated") != std::string::npos ||
+                     (m_bytes_read > 0 && m_bytes_read < k_header_size);
     return Error(make_error_code(Errc::bad_input), (truncated ? "truncated tar: " : "tar: ") + text);
   }
 
   Reader& m_source;
   std::vector<std::byte> m_buf;
   std::optional<Error> m_source_error;
+  std::uint64_t m_bytes_read = 0;
   ArchivePtr m_archive;
   ArchiveData m_data;
 };
@@ -202,11 +213,12 @@ Result<std::unique_ptr<TarReader>> TarReader::open(Reader& source) {
 Result<std::optional<TarEntry>> TarReader::next() {
   archive_entry* e = nullptr;
   int rc = archive_read_next_header(m_impl->m_archive.get(), &e);
-  if (rc == ARCHIVE_EOF) {
-    m_impl->m_data.stop();
-    return std::nullopt;
-  }
-  if (rc < ARCHIVE_WARN) return fail(m_impl->error());
+  m_impl->m_data.stop();
+  // libarchive reads a failed source as the end of the stream in places.
+  if (m_impl->m_source_error) return fail(*m_impl->m_source_error);
+  if (rc == ARCHIVE_EOF) return std::nullopt;
+  // ARCHIVE_RETRY means libarchive skipped damaged bytes to resynchronize.
+  if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_impl->error());
   ASSIGN_OR_RETURN(TarEntry entry, decode(e));
   m_impl->m_data.start(entry);
   return entry;
