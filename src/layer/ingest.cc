@@ -25,7 +25,8 @@ Result<IngestStats> ingest(const LayerDescriptor& layer, LayerSink& sink) {
   if (!layer.open) return fail(Errc::usage, "no way to open the blob");
   ASSIGN_OR_RETURN(std::unique_ptr<Reader> raw, layer.open());
   HashingReader blob(*raw);
-  ASSIGN_OR_RETURN(std::unique_ptr<Reader> decompressed, open_decompressor(blob, layer.compression));
+  ASSIGN_OR_RETURN(std::unique_ptr<Reader> decompressed,
+                   open_decompressor(blob, layer.compression));
   HashingReader tar(*decompressed);
 
   IngestStats stats;

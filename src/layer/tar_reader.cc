@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,54 +19,6 @@ struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
-
-// Content of the current regular file, straight from archive_read_data_block.
-// Blocks are checked to be in order and inside the logical size, so that
-// sinks may trust the offsets.
-class ArchiveData final : public EntryData {
- public:
-  using ErrorFn = std::function<Error()>;
-  using FailedFn = std::function<bool()>;
-  ArchiveData(archive* a, ErrorFn error, FailedFn source_failed)
-      : m_archive(a), m_error(std::move(error)), m_source_failed(std::move(source_failed)) {}
-
-  void start(const TarEntry& entry) {
-    m_active = entry.type == EntryType::regular;
-    m_size = entry.size;
-    m_end = 0;
-  }
-
-  void stop() { m_active = false; }
-
-  Result<std::optional<DataBlock>> next_block() override {
-    while (m_active) {
-      const void* buf = nullptr;
-      size_t size = 0;
-      la_int64_t offset = 0;
-      int rc = archive_read_data_block(m_archive, &buf, &size, &offset);
-      if (rc == ARCHIVE_EOF) break;
-      if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_error());
-      if (size == 0) continue;
-      auto start = static_cast<std::uint64_t>(offset);
-      if (offset < 0 || start < m_end || size > m_size || start > m_size - size) {
-        return fail(Errc::bad_input, "tar: data block outside the entry or out of order");
-      }
-      m_end = start + size;
-      return DataBlock{start, std::span(static_cast<const std::byte*>(buf), size)};
-    }
-    stop();
-    if (m_source_failed()) return fail(m_error());
-    return std::nullopt;
-  }
-
- private:
-  archive* m_archive;
-  ErrorFn m_error;
-  FailedFn m_source_failed;
-  bool m_active = false;
-  std::uint64_t m_size = 0;
-  std::uint64_t m_end = 0;
-};
 
 Result<EntryType> entry_type(archive_entry* e) {
   if (archive_entry_hardlink(e) != nullptr) return EntryType::hardlink;
@@ -97,8 +48,8 @@ std::vector<Xattr> entry_xattrs(archive_entry* e) {
   size_t size = 0;
   while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
     std::string v(static_cast<const char*>(value), size);
-    auto same = std::find_if(xattrs.begin(), xattrs.end(),
-                             [&](const Xattr& x) { return x.name == name; });
+    auto same =
+        std::find_if(xattrs.begin(), xattrs.end(), [&](const Xattr& x) { return x.name == name; });
     if (same != xattrs.end()) {
       same->value = std::move(v);
     } else {
@@ -148,16 +99,32 @@ Result<TarEntry> decode(archive_entry* e) {
   return t;
 }
 
+// Content of the current regular file, straight from archive_read_data_block.
+// Blocks are checked to be in order and inside the logical size, so that
+// sinks may trust the offsets.
+class ArchiveData final : public EntryData {
+ public:
+  explicit ArchiveData(TarReader::Impl& impl) : m_impl(impl) {}
+  void start(const TarEntry& entry) {
+    m_active = entry.type == EntryType::regular;
+    m_size = entry.size;
+    m_end = 0;
+  }
+  void stop() { m_active = false; }
+  Result<std::optional<DataBlock>> next_block() override;
+
+ private:
+  TarReader::Impl& m_impl;
+  bool m_active = false;
+  std::uint64_t m_size = 0;
+  std::uint64_t m_end = 0;
+};
+
 }  // namespace
 
 struct TarReader::Impl {
   explicit Impl(Reader& source)
-      : m_source(source),
-        m_buf(k_read_chunk),
-        m_archive(archive_read_new()),
-        m_data(
-            m_archive.get(), [this] { return error(); },
-            [this] { return m_source_error.has_value(); }) {}
+      : m_source(source), m_buf(k_read_chunk), m_archive(archive_read_new()), m_data(*this) {}
 
   static la_ssize_t read_callback(archive* a, void* client, const void** buffer) {
     auto* self = static_cast<Impl*>(client);
@@ -181,7 +148,8 @@ struct TarReader::Impl {
     std::string text = msg != nullptr ? msg : "unknown libarchive error";
     bool truncated = text.find("runcated") != std::string::npos ||
                      (m_bytes_read > 0 && m_bytes_read < k_header_size);
-    return Error(make_error_code(Errc::bad_input), (truncated ? "truncated tar: " : "tar: ") + text);
+    return Error(make_error_code(Errc::bad_input),
+                 (truncated ? "truncated tar: " : "tar: ") + text);
   }
 
   Reader& m_source;
@@ -191,6 +159,31 @@ struct TarReader::Impl {
   ArchivePtr m_archive;
   ArchiveData m_data;
 };
+
+namespace {
+
+Result<std::optional<DataBlock>> ArchiveData::next_block() {
+  while (m_active) {
+    const void* buf = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    int rc = archive_read_data_block(m_impl.m_archive.get(), &buf, &size, &offset);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_impl.error());
+    if (size == 0) continue;
+    auto start = static_cast<std::uint64_t>(offset);
+    if (offset < 0 || start < m_end || size > m_size || start > m_size - size) {
+      return fail(Errc::bad_input, "tar: data block outside the entry or out of order");
+    }
+    m_end = start + size;
+    return DataBlock{start, std::span(static_cast<const std::byte*>(buf), size)};
+  }
+  stop();
+  if (m_impl.m_source_error) return fail(*m_impl.m_source_error);
+  return std::nullopt;
+}
+
+}  // namespace
 
 TarReader::TarReader(Key, std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 TarReader::~TarReader() = default;

@@ -134,8 +134,9 @@ TEST(Ingest, DetectsGzipWhenTheMediaTypeSaysNothing) {
 }
 
 TEST(Ingest, MultiMemberGzipOfATarWithoutEndBlocks) {
-  std::string first = TarBuilder().file("a", "1").finish(test::TarTrailer::none);
-  std::string second = TarBuilder().file("b", std::string(70000, 'b')).finish(test::TarTrailer::none);
+  using test::TarTrailer;
+  std::string first = TarBuilder().file("a", "1").finish(TarTrailer::none);
+  std::string second = TarBuilder().file("b", std::string(70000, 'b')).finish(TarTrailer::none);
   std::string tar = first + second;
   RecordingSink sink;
   auto stats = ingest_layer(

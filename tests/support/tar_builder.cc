@@ -43,7 +43,8 @@ std::unique_ptr<archive_entry, EntryFree> make_entry(const TarBuilder::Spec& s) 
     archive_entry_set_rdevminor(e.get(), s.minor);
   }
   std::uint64_t size = s.extents.empty() ? s.content.size() : s.sparse_size;
-  archive_entry_set_size(e.get(), s.type == AE_IFREG && !s.hardlink ? static_cast<la_int64_t>(size) : 0);
+  archive_entry_set_size(e.get(),
+                         s.type == AE_IFREG && !s.hardlink ? static_cast<la_int64_t>(size) : 0);
   for (const auto& x : s.extents) {
     archive_entry_sparse_add_entry(e.get(), static_cast<la_int64_t>(x.offset),
                                    static_cast<la_int64_t>(x.data.size()));
@@ -149,7 +150,8 @@ std::string TarBuilder::finish(TarTrailer trailer) const {
     auto e = make_entry(s);
     if (archive_write_header(a, e.get()) < ARCHIVE_WARN) die("header " + s.path, a);
     std::string data = logical_content(s);
-    if (!data.empty() && archive_write_data(a, data.data(), data.size()) < 0) die("data " + s.path, a);
+    if (!data.empty() && archive_write_data(a, data.data(), data.size()) < 0)
+      die("data " + s.path, a);
   }
   if (archive_write_close(a) != ARCHIVE_OK) die("close", a);
   if (trailer == TarTrailer::none) {
