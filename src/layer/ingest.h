@@ -37,8 +37,9 @@ struct IngestStats {
 //  - the sink's error from add() or finish(); ingest stops at once;
 //  - Errc::digest_mismatch when the blob size (if layer.size is set), the
 //    blob digest or the diff_id differ: "layer sha256:…: diff_id mismatch:
-//    expected sha256:…, got sha256:…". sink.finish() has been called by then;
-//    the sink's owner must discard what it staged on any error.
+//    expected sha256:…, got sha256:…". sink.finish() has usually been
+//    called by then (a blob that outgrows layer.size fails at once, possibly
+//    before). The sink's owner must discard what it staged on any error.
 Result<IngestStats> ingest_layer(const LayerDescriptor& layer, LayerSink& sink);
 
 }  // namespace cairn

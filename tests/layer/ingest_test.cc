@@ -121,6 +121,14 @@ TEST(Ingest, SizeMismatch) {
   ASSERT_FALSE(stats);
   EXPECT_TRUE(stats.error().is(Errc::digest_mismatch));
   EXPECT_NE(stats.error().context().find("size mismatch"), std::string::npos);
+  layer.size = tar.size() - 1;
+  stats = ingest_layer(layer, sink);
+  ASSERT_FALSE(stats);
+  EXPECT_TRUE(stats.error().is(Errc::digest_mismatch));
+  EXPECT_NE(stats.error().context().find("size mismatch: expected " +
+                                         std::to_string(tar.size() - 1) + " bytes, got more"),
+            std::string::npos)
+      << stats.error().context();
   layer.size.reset();
   EXPECT_TRUE(ingest_layer(layer, sink));
 }
