@@ -33,7 +33,8 @@ struct IngestStats {
 //
 // Errors (all wrapped in "layer <blob digest>: ", codes kept):
 //  - the blob's, the decompressor's or the tar reader's error (Errc::bad_input
-//    for corrupt input); sink.finish() is then not called;
+//    for corrupt input); sink.finish() is not called if it comes before the
+//    tar's end-of-archive, and has been if it comes from the data after it;
 //  - the sink's error from add() or finish(); ingest stops at once;
 //  - Errc::digest_mismatch when the blob size (if layer.size is set), the
 //    blob digest or the diff_id differ: "layer sha256:…: diff_id mismatch:
