@@ -1,0 +1,233 @@
+#include "layer/tar_reader.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cairn {
+namespace {
+
+constexpr size_t k_read_chunk = 128 * 1024;
+constexpr std::uint64_t k_header_size = 512;
+
+struct ArchiveFree {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
+
+Result<EntryType> entry_type(archive_entry* e) {
+  if (archive_entry_hardlink(e) != nullptr) return EntryType::hardlink;
+  switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+      return EntryType::regular;
+    case AE_IFDIR:
+      return EntryType::directory;
+    case AE_IFLNK:
+      return EntryType::symlink;
+    case AE_IFCHR:
+      return EntryType::char_device;
+    case AE_IFBLK:
+      return EntryType::block_device;
+    case AE_IFIFO:
+      return EntryType::fifo;
+    default:
+      return fail(Errc::unsupported, "tar entry has an unsupported file type");
+  }
+}
+
+std::vector<Xattr> entry_xattrs(archive_entry* e) {
+  std::vector<Xattr> xattrs;
+  archive_entry_xattr_reset(e);
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+    std::string v(static_cast<const char*>(value), size);
+    auto same =
+        std::find_if(xattrs.begin(), xattrs.end(), [&](const Xattr& x) { return x.name == name; });
+    if (same != xattrs.end()) {
+      same->value = std::move(v);
+    } else {
+      xattrs.push_back(Xattr{name, std::move(v)});
+    }
+  }
+  return xattrs;
+}
+
+Result<void> decode_ids_and_times(archive_entry* e, TarEntry& t) {
+  la_int64_t uid = archive_entry_uid(e);
+  la_int64_t gid = archive_entry_gid(e);
+  if (uid < 0 || gid < 0) return fail(Errc::bad_input, "negative uid or gid");
+  t.uid = static_cast<std::uint64_t>(uid);
+  t.gid = static_cast<std::uint64_t>(gid);
+  std::int64_t sec = archive_entry_mtime(e);
+  long nsec = archive_entry_mtime_nsec(e);
+  if (nsec < 0 || nsec >= 1'000'000'000) nsec = 0;
+  t.mtime_sec = sec;
+  t.mtime_nsec = static_cast<std::uint32_t>(nsec);
+  return {};
+}
+
+Result<TarEntry> decode(archive_entry* e) {
+  TarEntry t;
+  const char* path = archive_entry_pathname(e);
+  if (path == nullptr) return fail(Errc::bad_input, "tar entry without a path");
+  t.path = path;
+  auto with_path = [&](Error err) { return fail(std::move(err).wrap("tar entry " + t.path)); };
+  auto type = entry_type(e);
+  if (!type) return with_path(std::move(type).error());
+  t.type = *type;
+  const char* target = t.type == EntryType::hardlink  ? archive_entry_hardlink(e)
+                       : t.type == EntryType::symlink ? archive_entry_symlink(e)
+                                                      : nullptr;
+  if (target != nullptr) t.link_target = target;
+  t.mode = static_cast<std::uint32_t>(archive_entry_mode(e)) & 07777;
+  if (auto ok = decode_ids_and_times(e, t); !ok) return with_path(std::move(ok).error());
+  t.dev_major = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
+  t.dev_minor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
+  if (t.type == EntryType::regular) {
+    la_int64_t size = archive_entry_size(e);
+    if (size < 0) return with_path(Error(make_error_code(Errc::bad_input), "negative size"));
+    t.size = static_cast<std::uint64_t>(size);
+  }
+  t.xattrs = entry_xattrs(e);
+  return t;
+}
+
+// Content of the current regular file, straight from archive_read_data_block.
+// Blocks are checked to be in order and inside the logical size, so that
+// sinks may trust the offsets.
+class ArchiveData final : public EntryData {
+ public:
+  explicit ArchiveData(TarReader::Impl& impl) : m_impl(impl) {}
+  void start(const TarEntry& entry) {
+    m_active = entry.type == EntryType::regular;
+    m_size = entry.size;
+    m_end = 0;
+  }
+  void stop() { m_active = false; }
+  Result<std::optional<DataBlock>> next_block() override;
+
+ private:
+  TarReader::Impl& m_impl;
+  bool m_active = false;
+  std::uint64_t m_size = 0;
+  std::uint64_t m_end = 0;
+};
+
+}  // namespace
+
+struct TarReader::Impl {
+  explicit Impl(Reader& source)
+      : m_source(source), m_buf(k_read_chunk), m_archive(archive_read_new()), m_data(*this) {}
+
+  static la_ssize_t read_callback(archive* a, void* client, const void** buffer) {
+    auto* self = static_cast<Impl*>(client);
+    auto n = self->m_source.read(self->m_buf);
+    if (!n) {
+      self->m_source_error = std::move(n).error();
+      archive_set_error(a, EIO, "reading the tar stream failed");
+      return -1;
+    }
+    *buffer = self->m_buf.data();
+    self->m_bytes_read += *n;
+    return static_cast<la_ssize_t>(*n);
+  }
+
+  // The error behind libarchive's last failure: the source's own if it
+  // failed, otherwise libarchive's message. A stream shorter than one header
+  // fails format detection, which is truncation too.
+  Error error() const {
+    if (m_source_error) return *m_source_error;
+    const char* msg = archive_error_string(m_archive.get());
+    std::string text = msg != nullptr ? msg : "unknown libarchive error";
+    bool truncated = text.find("runcated") != std::string::npos ||
+                     (m_bytes_read > 0 && m_bytes_read < k_header_size);
+    return Error(make_error_code(Errc::bad_input),
+                 (truncated ? "truncated tar: " : "tar: ") + text);
+  }
+
+  Reader& m_source;
+  std::vector<std::byte> m_buf;
+  std::optional<Error> m_source_error;
+  std::uint64_t m_bytes_read = 0;
+  ArchivePtr m_archive;
+  ArchiveData m_data;
+};
+
+namespace {
+
+Result<std::optional<DataBlock>> ArchiveData::next_block() {
+  while (m_active) {
+    const void* buf = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    int rc = archive_read_data_block(m_impl.m_archive.get(), &buf, &size, &offset);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_impl.error());
+    if (size == 0) continue;
+    auto start = static_cast<std::uint64_t>(offset);
+    if (offset < 0 || start < m_end || size > m_size || start > m_size - size) {
+      return fail(Errc::bad_input, "tar: data block outside the entry or out of order");
+    }
+    m_end = start + size;
+    return DataBlock{start, std::span(static_cast<const std::byte*>(buf), size)};
+  }
+  stop();
+  if (m_impl.m_source_error) return fail(*m_impl.m_source_error);
+  return std::nullopt;
+}
+
+}  // namespace
+
+TarReader::TarReader(Key, std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+TarReader::~TarReader() = default;
+
+Result<std::unique_ptr<TarReader>> TarReader::open(Reader& source) {
+  auto impl = std::make_unique<Impl>(source);
+  archive* a = impl->m_archive.get();
+  if (a == nullptr) return fail_errno(ENOMEM, "archive_read_new");
+  if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
+      archive_read_support_format_empty(a) != ARCHIVE_OK ||
+      archive_read_support_filter_none(a) != ARCHIVE_OK) {
+    return fail(impl->error());
+  }
+  if (archive_read_open(a, impl.get(), nullptr, &Impl::read_callback, nullptr) != ARCHIVE_OK) {
+    return fail(impl->error());
+  }
+  return std::make_unique<TarReader>(Key{}, std::move(impl));
+}
+
+Result<std::optional<TarEntry>> TarReader::next() {
+  archive_entry* e = nullptr;
+  int rc = archive_read_next_header(m_impl->m_archive.get(), &e);
+  m_impl->m_data.stop();
+  // libarchive reads a failed source as the end of the stream in places.
+  if (m_impl->m_source_error) return fail(*m_impl->m_source_error);
+  if (rc == ARCHIVE_EOF) return std::nullopt;
+  // ARCHIVE_RETRY means libarchive skipped damaged bytes to resynchronize.
+  if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_impl->error());
+  ASSIGN_OR_RETURN(TarEntry entry, decode(e));
+  m_impl->m_data.start(entry);
+  return entry;
+}
+
+EntryData& TarReader::data() { return m_impl->m_data; }
+
+Result<std::uint64_t> read_tar_into(Reader& source, LayerSink& sink) {
+  ASSIGN_OR_RETURN(auto reader, TarReader::open(source));
+  std::uint64_t count = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto entry, reader->next());
+    if (!entry) return count;
+    TRY(sink.add(*entry, reader->data()));
+    ++count;
+  }
+}
+
+}  // namespace cairn
