@@ -23,7 +23,7 @@
 #include <memory>
 #include <span>
 
-#include "source/image_plan.h"
+#include "oci/compression.h"
 #include "util/error.h"
 #include "util/reader.h"
 

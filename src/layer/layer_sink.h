@@ -1,7 +1,9 @@
 // Where the entries of one layer go. Every backend consumes layers through
 // this interface; the ingest pipeline calls add() once per tar entry in
-// archive order, then finish(). If ingest fails (bad tar, digest mismatch),
-// finish() is not called and the owner of the sink discards what it staged.
+// archive order, then finish() once the tar is read. The digests are checked
+// after finish(): whenever ingest_layer() returns an error (bad tar, digest
+// mismatch, the sink's own error), the owner of the sink discards everything
+// the sink staged.
 #pragma once
 
 #include "layer/tar_entry.h"
