@@ -139,7 +139,7 @@ std::vector<Case> cases() {
        {file("f", "").xattr("user.a", std::string("b\0in", 4)).xattr("trusted.t", "T"),
         symlink("l", "f").xattr("trusted.s", "S"),
         testing::fifo("p").xattr("trusted.p", "P")},
-       std::string("f f 0644 0:0 =\"\" x:trusted.t=T x:user.a=b\0in", 43) + "\n" +
+       std::string("f f 0644 0:0 =\"\" x:trusted.t=T x:user.a=b\0in", 44) + "\n" +
            "l l 0777 0:0 ->f x:trusted.s=S\np p 0644 0:0 x:trusted.p=P\n"},
   };
 }
