@@ -304,11 +304,19 @@ Result<void> DirApplier::create_hardlink(int dir_fd, const std::string& name,
   std::string target = normalize_layer_path(entry.link_target);
   if (target.empty()) return fail(Errc::bad_input, "hardlink to the root directory");
   auto [target_dir, target_name] = split_layer_path(target);
-  ASSIGN_OR_RETURN(SafeRoot::Dir from, m_root.open_dir(std::string(target_dir)));
+  auto from = m_root.open_dir(std::string(target_dir));
+  if (!from && is_missing(from.error())) {
+    return fail(Errc::bad_input, "hardlink target /" + target + " is not in the rootfs");
+  }
+  if (!from) return fail(std::move(from).error().wrap("hardlink target /" + target));
   std::string from_name(target_name);
-  return replacing(dir_fd, name, "link", [&] {
-    return ::linkat(from.fd.get(), from_name.c_str(), dir_fd, name.c_str(), 0);
+  auto linked = replacing(dir_fd, name, "link", [&] {
+    return ::linkat(from->fd.get(), from_name.c_str(), dir_fd, name.c_str(), 0);
   });
+  if (!linked && linked.error().is_errno(ENOENT)) {
+    return fail(Errc::bad_input, "hardlink target /" + target + " is not in the rootfs");
+  }
+  return linked;
 }
 
 Result<void> DirApplier::create_special(int dir_fd, const std::string& name,
