@@ -1,8 +1,7 @@
 // Owner, mode, xattrs and times of one inode, as a layer entry describes
 // them, applied in the order that keeps them all: chown first (it clears
-// setuid/setgid and security.capability), then chmod, then xattrs, then
-// times (any change above would touch ctime only, but xattr writes on some
-// filesystems update mtime).
+// setuid/setgid and security.capability), then chmod, then xattrs, and the
+// times last so that nothing changes them afterwards.
 #pragma once
 
 #include <cstdint>

@@ -26,12 +26,6 @@ std::string normalize_layer_path(std::string_view raw) {
   return out;
 }
 
-std::string LayerPath::joined() const {
-  if (dir.empty()) return name;
-  if (name.empty()) return dir;
-  return dir + "/" + name;
-}
-
 std::pair<std::string_view, std::string_view> split_layer_path(std::string_view canonical) {
   size_t slash = canonical.rfind('/');
   if (slash == std::string_view::npos) return {std::string_view(), canonical};

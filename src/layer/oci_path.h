@@ -37,8 +37,6 @@ struct LayerPath {
   std::string dir;
   std::string name;
 
-  // dir + "/" + name without a leading '/'.
-  std::string joined() const;
   bool is_root() const { return op == PathOp::entry && dir.empty() && name.empty(); }
 };
 
