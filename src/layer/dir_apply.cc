@@ -16,7 +16,7 @@ namespace cairn {
 namespace {
 
 constexpr size_t k_buffer_size = 1 << 20;
-constexpr std::uint64_t k_in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+constexpr std::uint64_t k_beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 
 std::string join_real(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
@@ -55,7 +55,7 @@ Result<void> DirApplier::add(const TarEntry& entry, EntryData& data) {
 
 Result<void> DirApplier::finish() {
   for (const auto& [path, times] : m_dir_times) {
-    auto fd = openat2_fd(m_root.fd(), path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, k_in_root);
+    auto fd = openat2_fd(m_root.fd(), path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, k_beneath);
     if (!fd) {
       if (is_missing(fd.error()) || fd.error().is_errno(ELOOP)) continue;
       return fail(std::move(fd).error());
@@ -74,7 +74,8 @@ Result<SafeRoot::Dir> DirApplier::take_parent(const std::string& rel, Parent how
     m_cached_rel.reset();
     return std::move(m_cached);
   }
-  auto dir = how == Parent::create ? m_root.make_dir(rel) : m_root.open_dir(rel);
+  auto dir = how == Parent::create ? m_root.make_dir(rel)
+                                   : m_root.open_dir(rel, SafeRoot::Escape::confine);
   if (!dir) return dir;
   TRY(remember_dir_times(*dir));
   return dir;
@@ -112,26 +113,23 @@ Result<void> DirApplier::apply_root(const TarEntry& entry) {
   if (entry.type != EntryType::directory) {
     return fail(Errc::unsafe_path, "refusing to change the type of the root directory");
   }
-  ASSIGN_OR_RETURN(UniqueFd fd, openat2_fd(m_root.fd(), ".", O_RDONLY | O_DIRECTORY, k_in_root));
+  ASSIGN_OR_RETURN(UniqueFd fd, openat2_fd(m_root.fd(), ".", O_RDONLY | O_DIRECTORY, k_beneath));
   return apply_dir_metadata(fd.get(), "", entry, OldXattrs::clear_others);
 }
 
 Result<void> DirApplier::apply_whiteout(const LayerPath& lp) {
-  auto parent = take_parent(lp.dir, Parent::must_exist);
+  // Not kept in the parent cache: it may have been reached through a
+  // symlink that entries must not write through.
+  auto parent = take_parent(lp.dir, Parent::existing_confined);
   if (!parent) return is_missing(parent.error()) ? Result<void>() : fail(std::move(parent).error());
-  std::uint64_t generation = m_generation;
-  TRY(prune_lower(parent->fd.get(), parent->real, lp.name));
-  keep_parent(lp.dir, std::move(*parent), generation);
-  return {};
+  return prune_lower(parent->fd.get(), parent->real, lp.name);
 }
 
 Result<void> DirApplier::apply_opaque(const LayerPath& lp) {
-  auto dir = take_parent(lp.dir, Parent::must_exist);
+  auto dir = take_parent(lp.dir, Parent::existing_confined);
   if (!dir) return is_missing(dir.error()) ? Result<void>() : fail(std::move(dir).error());
-  std::uint64_t generation = m_generation;
   ASSIGN_OR_RETURN(std::vector<std::string> names, list_dir(dir->fd.get(), "/" + dir->real));
   for (const std::string& name : names) TRY(prune_lower(dir->fd.get(), dir->real, name));
-  keep_parent(lp.dir, std::move(*dir), generation);
   return {};
 }
 
@@ -301,7 +299,7 @@ Result<void> DirApplier::apply_dir_metadata(int fd, const std::string& real,
 Result<void> DirApplier::create_hardlink(int dir_fd, const std::string& name,
                                          const TarEntry& entry) {
   if (has_nul(entry.link_target)) return fail(Errc::bad_input, "NUL in hardlink target");
-  std::string target = normalize_layer_path(entry.link_target);
+  ASSIGN_OR_RETURN(std::string target, normalize_layer_path(entry.link_target));
   if (target.empty()) return fail(Errc::bad_input, "hardlink to the root directory");
   auto [target_dir, target_name] = split_layer_path(target);
   auto from = m_root.open_dir(std::string(target_dir));

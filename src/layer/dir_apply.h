@@ -60,7 +60,9 @@ class DirApplier final : public LayerSink {
     timespec atime;
     timespec mtime;
   };
-  enum class Parent { must_exist, create };
+  // existing_confined: whiteouts and opaque markers, resolved like umoci
+  // (SafeRoot::Escape::confine); create: entries, missing parents made.
+  enum class Parent { existing_confined, create };
 
   Result<SafeRoot::Dir> take_parent(const std::string& rel, Parent how);
   void keep_parent(const std::string& rel, SafeRoot::Dir dir, std::uint64_t generation);

@@ -4,7 +4,7 @@
 
 namespace cairn {
 
-std::string normalize_layer_path(std::string_view raw) {
+Result<std::string> normalize_layer_path(std::string_view raw) {
   std::vector<std::string_view> segments;
   size_t pos = 0;
   while (pos <= raw.size()) {
@@ -12,7 +12,10 @@ std::string normalize_layer_path(std::string_view raw) {
     if (end == std::string_view::npos) end = raw.size();
     std::string_view seg = raw.substr(pos, end - pos);
     if (seg == "..") {
-      if (!segments.empty()) segments.pop_back();
+      if (segments.empty()) {
+        return fail(Errc::unsafe_path, "path climbs out of the root: " + std::string(raw));
+      }
+      segments.pop_back();
     } else if (!seg.empty() && seg != ".") {
       segments.push_back(seg);
     }
@@ -36,7 +39,7 @@ Result<LayerPath> classify_layer_path(std::string_view raw) {
   if (raw.find('\0') != std::string_view::npos) {
     return fail(Errc::bad_input, "layer path contains a NUL byte");
   }
-  std::string canonical = normalize_layer_path(raw);
+  ASSIGN_OR_RETURN(std::string canonical, normalize_layer_path(raw));
   auto [dir, name] = split_layer_path(canonical);
   LayerPath out;
   out.dir = std::string(dir);

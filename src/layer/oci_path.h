@@ -2,9 +2,10 @@
 //
 // A raw name is cleaned like umoci's CleanPath (Go filepath.Clean("/" + p)
 // made relative): "./" and "/" prefixes, empty and "." segments disappear,
-// ".." removes the previous segment and is clamped at the root, so no
-// lexical path ever leaves it. Symlinks are not resolved here; that is the
-// job of the applier (openat2 RESOLVE_IN_ROOT).
+// ".." removes the previous segment. Where umoci clamps a ".." that climbs
+// above the root, cairn refuses the layer (Errc::unsafe_path): no legitimate
+// layer needs it, and a layer that tries is hostile. Symlinks are not
+// resolved here; that is the job of the applier (layer/safe_root.h).
 //
 // The final segment then decides what the entry means:
 //   ".wh..wh..opq"  opaque marker: the lower contents of its directory vanish
@@ -24,7 +25,8 @@ inline constexpr std::string_view k_opaque_marker = ".wh..wh..opq";
 
 // The canonical relative form of a raw tar path: "a/b/c", or "" for the root.
 // Never contains "", "." or ".." segments, nor a leading or trailing '/'.
-std::string normalize_layer_path(std::string_view raw);
+// Errc::unsafe_path if a ".." segment climbs above the root.
+Result<std::string> normalize_layer_path(std::string_view raw);
 
 enum class PathOp { entry, whiteout, opaque };
 
@@ -41,8 +43,9 @@ struct LayerPath {
 };
 
 // Classifies a raw tar path. Fails with Errc::bad_input on a NUL byte, and
-// with Errc::unsafe_path on a whiteout naming "", "." or ".." (".wh.",
-// ".wh..", ".wh..."), which would hit the directory itself or its parent.
+// with Errc::unsafe_path on a path climbing above the root or a whiteout
+// naming "", "." or ".." (".wh.", ".wh..", ".wh..."), which would hit the
+// directory itself or its parent.
 Result<LayerPath> classify_layer_path(std::string_view raw);
 
 // Splits a canonical path into parent and final segment ("a/b" -> "a", "b").

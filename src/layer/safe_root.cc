@@ -17,6 +17,7 @@
 namespace cairn {
 namespace {
 
+constexpr std::uint64_t k_beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 constexpr std::uint64_t k_in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 constexpr int k_max_eagain = 16;
 constexpr int k_max_hops = 40;
@@ -100,7 +101,7 @@ Result<SafeRoot> SafeRoot::open(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return fail_errno(errno, "open root " + dir);
   UniqueFd root(fd);
-  auto probe = openat2_fd(root.get(), ".", O_PATH | O_DIRECTORY, k_in_root);
+  auto probe = openat2_fd(root.get(), ".", O_PATH | O_DIRECTORY, k_beneath);
   if (!probe) {
     if (probe.error().is_errno(ENOSYS)) {
       return fail(Errc::unsupported, "openat2 (Linux >= 5.6) is needed to apply layers");
@@ -122,12 +123,18 @@ Result<std::string> SafeRoot::real_path_of(int fd, const std::string& rel) const
   return real.substr(m_real.size() + 1);
 }
 
-Result<SafeRoot::Dir> SafeRoot::open_dir(const std::string& rel) const {
+Result<SafeRoot::Dir> SafeRoot::open_dir(const std::string& rel, Escape escape) const {
   constexpr int k_flags = O_PATH | O_DIRECTORY;
-  auto plain = openat2_fd(m_fd.get(), rel, k_flags, k_in_root | RESOLVE_NO_SYMLINKS);
+  auto plain = openat2_fd(m_fd.get(), rel, k_flags, k_beneath | RESOLVE_NO_SYMLINKS);
   if (plain) return Dir{std::move(*plain), rel};
   if (!plain.error().is_errno(ELOOP)) return fail(std::move(plain).error());
-  ASSIGN_OR_RETURN(UniqueFd fd, openat2_fd(m_fd.get(), rel, k_flags, k_in_root));
+  std::uint64_t resolve = escape == Escape::confine ? k_in_root : k_beneath;
+  auto resolved = openat2_fd(m_fd.get(), rel, k_flags, resolve);
+  if (!resolved && resolved.error().is_errno(EXDEV)) {
+    return fail(Errc::unsafe_path, "/" + rel + " goes through a symlink that leaves the root");
+  }
+  if (!resolved) return fail(std::move(resolved).error());
+  UniqueFd fd = std::move(*resolved);
   ASSIGN_OR_RETURN(std::string real, real_path_of(fd.get(), rel));
   return Dir{std::move(fd), std::move(real)};
 }
@@ -191,8 +198,13 @@ Result<std::string> SafeRoot::redirect(const Dir& dir, const std::string& name,
   ssize_t n = ::readlinkat(dir.fd.get(), name.c_str(), buf.data(), buf.size());
   if (n < 0) return fail_errno(errno == EINVAL ? EEXIST : errno, "mkdir " + name);
   std::string target(buf.data(), static_cast<size_t>(n));
-  std::string base = target.starts_with('/') ? std::string() : dir.real;
-  return normalize_layer_path(base + "/" + target + rest);
+  std::string link = dir.real.empty() ? name : dir.real + "/" + name;
+  if (target.starts_with('/')) {
+    return fail(Errc::unsafe_path, "/" + link + " is an absolute symlink: refusing to follow it");
+  }
+  auto next = normalize_layer_path(dir.real + "/" + target + rest);
+  if (!next) return fail(std::move(next).error().wrap("/" + link + " -> " + target));
+  return next;
 }
 
 }  // namespace cairn

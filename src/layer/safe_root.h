@@ -1,8 +1,12 @@
 // A directory tree that layer content may change but never leave.
 //
 // Every lookup starts at the root's descriptor and goes through openat2(2)
-// with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: absolute symlinks and ".."
-// resolve as if the root were "/", so a path can name nothing outside it.
+// with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS: relative symlinks inside the
+// tree are followed, but a path that would leave the root (a ".." too many,
+// an absolute symlink) fails with Errc::unsafe_path instead of being
+// confined the way RESOLVE_IN_ROOT (and umoci) would. A layer whose entries
+// reach through such a symlink is refused; see doc/layer-semantics.md.
+// Whiteouts may ask for RESOLVE_IN_ROOT instead (Escape::confine).
 // Callers then act on the final component with *at() calls relative to the
 // directory they got, never following a symlink in that component.
 //
@@ -31,9 +35,15 @@ class SafeRoot {
     std::string real;
   };
 
-  // The directory at canonical path REL ("" = the root), symlinks resolved
-  // inside the root. ENOENT/ENOTDIR/ELOOP come back as errno errors.
-  Result<Dir> open_dir(const std::string& rel) const;
+  // What a symlink that leaves the root means on the way to a directory:
+  // refuse (Errc::unsafe_path), or confine it to the root as if the root
+  // were "/" (RESOLVE_IN_ROOT, umoci's behaviour; used for whiteouts, which
+  // can only remove, so that umoci's own layer encodings apply unchanged).
+  enum class Escape { refuse, confine };
+
+  // The directory at canonical path REL ("" = the root).
+  // ENOENT/ENOTDIR/ELOOP come back as errno errors.
+  Result<Dir> open_dir(const std::string& rel, Escape escape = Escape::refuse) const;
   // Like open_dir, but missing directories along REL are created with mode
   // 0755 (owned by the caller), like umoci's MkdirAll of an entry's parent.
   Result<Dir> make_dir(const std::string& rel) const;

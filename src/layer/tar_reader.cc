@@ -136,7 +136,43 @@ struct TarReader::Impl {
     }
     *buffer = self->m_buf.data();
     self->m_bytes_read += *n;
+    if (*n == 0) return self->final_padding();
     return static_cast<la_ssize_t>(*n);
+  }
+
+  // Some writers (umoci's `insert`) end a layer right after the last file's
+  // data, without the padding to a 512-byte block. Go's archive/tar, and so
+  // umoci and Docker, read that as the end of the archive. libarchive does
+  // not, so the missing padding is supplied as zeros (never hashed: digests
+  // are taken before this reader). check_complete() then makes sure that the
+  // zeros stood in for padding only, not for missing file data.
+  la_ssize_t final_padding() {
+    std::uint64_t partial = m_bytes_read % k_header_size;
+    if (m_padding_given || partial == 0) return 0;
+    m_padding_given = true;
+    size_t padding = static_cast<size_t>(k_header_size - partial);
+    std::fill_n(m_buf.begin(), padding, std::byte{0});
+    return static_cast<la_ssize_t>(padding);
+  }
+
+  // Remembers where the data of a regular entry ends in the stream.
+  void note_data_end(archive_entry* e) {
+    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr ||
+        archive_entry_sparse_count(e) > 0) {
+      return;
+    }
+    la_int64_t position = archive_filter_bytes(m_archive.get(), 0);
+    la_int64_t size = archive_entry_size(e);
+    if (position >= 0 && size >= 0) {
+      m_data_end = static_cast<std::uint64_t>(position) + static_cast<std::uint64_t>(size);
+    }
+  }
+
+  Result<void> check_complete() const {
+    if (m_padding_given && m_data_end > m_bytes_read) {
+      return fail(Errc::bad_input, "truncated tar: the stream ends inside the last file's data");
+    }
+    return {};
   }
 
   // The error behind libarchive's last failure: the source's own if it
@@ -146,7 +182,9 @@ struct TarReader::Impl {
     if (m_source_error) return *m_source_error;
     const char* msg = archive_error_string(m_archive.get());
     std::string text = msg != nullptr ? msg : "unknown libarchive error";
-    bool truncated = text.find("runcated") != std::string::npos ||
+    // After final_padding() any failure stems from a stream that ended
+    // inside a block.
+    bool truncated = m_padding_given || text.find("runcated") != std::string::npos ||
                      (m_bytes_read > 0 && m_bytes_read < k_header_size);
     return Error(make_error_code(Errc::bad_input),
                  (truncated ? "truncated tar: " : "tar: ") + text);
@@ -156,6 +194,8 @@ struct TarReader::Impl {
   std::vector<std::byte> m_buf;
   std::optional<Error> m_source_error;
   std::uint64_t m_bytes_read = 0;
+  bool m_padding_given = false;
+  std::uint64_t m_data_end = 0;
   ArchivePtr m_archive;
   ArchiveData m_data;
 };
@@ -209,9 +249,13 @@ Result<std::optional<TarEntry>> TarReader::next() {
   m_impl->m_data.stop();
   // libarchive reads a failed source as the end of the stream in places.
   if (m_impl->m_source_error) return fail(*m_impl->m_source_error);
-  if (rc == ARCHIVE_EOF) return std::nullopt;
+  if (rc == ARCHIVE_EOF) {
+    TRY(m_impl->check_complete());
+    return std::nullopt;
+  }
   // ARCHIVE_RETRY means libarchive skipped damaged bytes to resynchronize.
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_impl->error());
+  m_impl->note_data_end(e);
   ASSIGN_OR_RETURN(TarEntry entry, decode(e));
   m_impl->m_data.start(entry);
   return entry;

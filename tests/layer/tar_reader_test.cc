@@ -285,7 +285,9 @@ TEST(TarReader, AcceptsMissingEndOfArchiveBlocksAndEmptyStreams) {
 }
 
 TEST(TarReader, TruncatedStreamsAreErrors) {
-  std::string tar = TarBuilder(TarFormat::ustar).file("a", std::string(2000, 'a')).file("b", "b")
+  std::string tar = TarBuilder(TarFormat::ustar)
+                        .file("a", std::string(2000, 'a'))
+                        .file("b", std::string(100, 'b'))
                         .finish(TarTrailer::none);
   struct Case {
     std::string what;
@@ -294,7 +296,7 @@ TEST(TarReader, TruncatedStreamsAreErrors) {
       {"inside the first header", 300},
       {"inside the data", 512 + 1000},
       {"inside the second header", 512 + 2048 + 100},
-      {"inside the last data", tar.size() - 511},
+      {"inside the last data", tar.size() - 512 + 90},
   };
   for (const auto& c : cases) {
     for (bool read_content : {true, false}) {
@@ -305,6 +307,19 @@ TEST(TarReader, TruncatedStreamsAreErrors) {
           << c.what << ": " << entries.error().message();
     }
   }
+}
+
+// umoci's `insert` ends a layer right after the last file's data; Go's
+// archive/tar (umoci, Docker) reads that as the end of the archive.
+TEST(TarReader, AcceptsMissingPaddingAfterTheLastFile) {
+  std::string tar = TarBuilder(TarFormat::ustar)
+                        .file("a", std::string(700, 'a'))
+                        .file("b", std::string(100, 'b'))
+                        .finish(TarTrailer::none);
+  auto entries = read_entries(tar.substr(0, tar.size() - 512 + 100));
+  ASSERT_TRUE(entries) << entries.error().message();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[1].content, std::string(100, 'b'));
 }
 
 TEST(TarReader, GarbageIsBadInput) {
