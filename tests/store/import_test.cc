@@ -1,0 +1,217 @@
+// The import path end to end through the library: plans made in memory from
+// tar layers, a real store in a temp dir, the dir backend. What matters here
+// is the store's state after success and after every kind of failure.
+#include "store/import.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "oci/chain_id.h"
+#include "support/compress.h"
+#include "support/tar_builder.h"
+#include "util/sys.h"
+#include "util/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+using test::TarBuilder;
+
+struct TestLayer {
+  TestLayer(std::string tar_bytes, Compression how = Compression::gzip, std::string served = {})
+      : tar(std::move(tar_bytes)), compression(how), blob(std::move(served)) {}
+  std::string tar;
+  Compression compression;
+  std::string blob;  // what the source serves; defaults to the compressed tar
+};
+
+LayerDescriptor describe(const TestLayer& layer) {
+  std::string compressed = layer.compression == Compression::gzip   ? test::gzip(layer.tar)
+                           : layer.compression == Compression::zstd ? test::zstd(layer.tar)
+                                                                    : layer.tar;
+  auto blob = std::make_shared<std::string>(layer.blob.empty() ? compressed : layer.blob);
+  return LayerDescriptor{
+      .blob_digest = Digest::of(compressed),
+      .media_type = "application/vnd.oci.image.layer.v1.tar",
+      .compression = layer.compression,
+      .size = std::nullopt,
+      .diff_id = Digest::of(layer.tar),
+      .open = [blob]() -> Result<std::unique_ptr<Reader>> {
+        return std::make_unique<MemoryReader>(*blob);
+      }};
+}
+
+ImagePlan plan_of(const std::vector<TestLayer>& layers, const std::string& tag = "") {
+  ImagePlan plan{.source = "test:" + tag, .manifest_digest = std::nullopt, .manifest = {},
+                 .config_digest = Digest::of(""), .config = {}, .layers = {},
+                 .default_name = tag};
+  std::string diff_ids;
+  for (const TestLayer& layer : layers) {
+    plan.layers.push_back(describe(layer));
+    diff_ids += "\"" + plan.layers.back().diff_id.str() + "\",";
+  }
+  if (!diff_ids.empty()) diff_ids.pop_back();
+  plan.config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[)" +
+                diff_ids + "]}}";
+  plan.config_digest = Digest::of(plan.config);
+  return plan;
+}
+
+std::string base_tar() {
+  return TarBuilder().dir("etc").file("etc/os-release", "ID=test\n").dir("bin")
+      .file("bin/sh", "#!sh", 0755).finish();
+}
+std::string app_tar() {
+  return TarBuilder().file("app", "hello\n").file("etc/.wh.os-release", "").finish();
+}
+
+class ImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "applying layers needs root (chown, mknod)";
+    auto dir = TempDir::create("/var/tmp", "cairn-import-test-");
+    ASSERT_TRUE(dir) << dir.error().message();
+    m_dir.emplace(std::move(*dir));
+  }
+
+  std::unique_ptr<Store> open_store() {
+    auto store = Store::open(StoreOptions{.root = root(), .backend = "dir"}, Access::read_write);
+    EXPECT_TRUE(store) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  std::string root() const { return m_dir->path() + "/store"; }
+
+  std::vector<std::string> listing(const std::string& rel) const {
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir((root() + "/" + rel).c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") names.push_back(n);
+      }
+      ::closedir(d);
+    }
+    return names;
+  }
+
+  void expect_store_empty(Store& store) {
+    auto images = store.metadata().list_images();
+    ASSERT_TRUE(images);
+    EXPECT_TRUE(images->empty());
+    EXPECT_TRUE(listing("dir/images").empty());
+    EXPECT_TRUE(listing("tmp").empty());
+  }
+
+  std::optional<TempDir> m_dir;
+};
+
+TEST_F(ImportTest, ImportsAndReimportsWithoutLayerWork) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  ImagePlan plan = plan_of({{base_tar()}, {app_tar(), Compression::zstd}}, "app:1");
+  auto first = import_image(*store, plan, {});
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(first->layers_ingested, 2u);
+  EXPECT_EQ(first->image_id, plan.config_digest);
+
+  auto image = store->metadata().resolve_image("app:1");
+  ASSERT_TRUE(image) << image.error().message();
+  std::vector<Digest> diff_ids = {plan.layers[0].diff_id, plan.layers[1].diff_id};
+  EXPECT_EQ(image->top_chain, chain_ids(diff_ids).back());
+  auto rootfs = store->backend().rootfs_path(image->top_chain);
+  ASSERT_TRUE(rootfs);
+  EXPECT_EQ(*sys::read_file(*rootfs + "/app"), "hello\n");
+  EXPECT_FALSE(*sys::exists(*rootfs + "/etc/os-release"));
+
+  auto again = import_image(*store, plan, {.name = std::string("app:again")});
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(again->layers_ingested, 0u);
+  EXPECT_EQ(again->layers_reused, 2u);
+  EXPECT_TRUE(store->metadata().resolve_image("app:again"));
+}
+
+struct BadLayerCase {
+  std::string name;
+  TestLayer layer;
+  Errc expected;
+};
+
+void PrintTo(const BadLayerCase& c, std::ostream* os) { *os << c.name; }
+
+class BadLayer : public ImportTest, public ::testing::WithParamInterface<BadLayerCase> {};
+
+TEST_P(BadLayer, FailsAndLeavesTheStoreAsItWas) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  ImagePlan plan = plan_of({{base_tar()}, GetParam().layer});
+  auto result = import_image(*store, plan, {});
+  ASSERT_FALSE(result);
+  EXPECT_TRUE(result.error().is(GetParam().expected)) << result.error().message();
+  expect_store_empty(*store);
+}
+
+std::string truncated(std::string s, size_t cut) { return s.substr(0, s.size() - cut); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Import, BadLayer,
+    ::testing::Values(
+        BadLayerCase{"blob_digest_mismatch",
+                     {app_tar(), Compression::gzip, test::gzip(app_tar() + std::string(512, '\0'))},
+                     Errc::digest_mismatch},
+        BadLayerCase{"diff_id_mismatch",
+                     {app_tar(), Compression::none, TarBuilder().file("other", "x").finish()},
+                     Errc::digest_mismatch},
+        BadLayerCase{"truncated_gzip",
+                     {app_tar(), Compression::gzip, truncated(test::gzip(app_tar()), 20)},
+                     Errc::bad_input},
+        BadLayerCase{"corrupt_zstd",
+                     {app_tar(), Compression::zstd, "\x28\xb5\x2f\xfd garbage garbage garbage"},
+                     Errc::bad_input},
+        BadLayerCase{"truncated_tar",
+                     {app_tar(), Compression::none, truncated(app_tar(), 1024 + 300)},
+                     Errc::bad_input},
+        BadLayerCase{"path_escape",
+                     {TarBuilder().file("../../../escape", "x").finish()},
+                     Errc::unsafe_path},
+        BadLayerCase{"symlink_escape",
+                     {TarBuilder().symlink("l", "/tmp").file("l/escape", "x").finish()},
+                     Errc::unsafe_path}),
+    [](const auto& param_info) { return param_info.param.name; });
+
+TEST_F(ImportTest, RemovedImagesAreCollected) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  ImagePlan a = plan_of({{base_tar()}}, "a");
+  ImagePlan b = plan_of({{base_tar()}, {app_tar()}}, "b");
+  ASSERT_TRUE(import_image(*store, a, {}));
+  ASSERT_TRUE(import_image(*store, b, {}));
+  EXPECT_EQ(listing("dir/images").size(), 2u);
+  ASSERT_TRUE(store->metadata().remove_image(a.config_digest));
+  ASSERT_TRUE(store->collect_garbage());
+  EXPECT_EQ(listing("dir/images").size(), 1u);
+  ASSERT_TRUE(store->metadata().remove_image(b.config_digest));
+  ASSERT_TRUE(store->collect_garbage());
+  expect_store_empty(*store);
+}
+
+TEST_F(ImportTest, LeftoversOfAKilledImportAreRemoved) {
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+  }
+  ASSERT_TRUE(sys::make_dirs(root() + "/tmp/dir-build-killed/rootfs/etc"));
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  expect_store_empty(*store);
+}
+
+TEST_F(ImportTest, StoreRemembersItsBackend) {
+  ASSERT_TRUE(open_store());
+  auto other = Store::open(StoreOptions{.root = root(), .backend = "zfs"}, Access::read_only);
+  ASSERT_FALSE(other);
+  EXPECT_TRUE(other.error().is(Errc::usage)) << other.error().message();
+}
+
+}  // namespace
+}  // namespace cairn
