@@ -26,7 +26,7 @@
 #include "source/http.h"
 #include "source/registry_auth.h"
 #include "source/registry_reference.h"
-#include "source/registry_source.h"
+#include "source/registry_options.h"
 #include "util/error.h"
 
 namespace cairn {

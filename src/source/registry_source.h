@@ -24,42 +24,18 @@
 // unknown repository, tag, digest or platform, Errc::unsupported for schema 1
 // manifests and non-image artifacts, Errc::digest_mismatch for content that
 // does not match its digest, Errc::bad_input for malformed documents, and
-// errno-valued errors (ECONNREFUSED, ECONNRESET, EIO for HTTP 5xx...) for
-// transport failures that outlived the retries.
+// EIO for transport failures and HTTP errors that outlived the retries (the
+// message carries curl's reason or the HTTP status).
 #pragma once
 
-#include <chrono>
-#include <cstddef>
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "source/image_plan.h"
-#include "source/registry_auth.h"
+#include "source/registry_options.h"
 #include "source/source.h"
 #include "util/error.h"
 
 namespace cairn {
-
-enum class DefaultCredentials { use, ignore };
-
-struct RegistryOptions {
-  // Allow plain HTTP and unverified TLS for every registry (--insecure).
-  // Without it, only the hosts in insecure_registries get that; all others
-  // are HTTPS with the system CA store.
-  bool insecure = false;
-  std::vector<std::string> insecure_registries;  // "host[:port]"
-  // Looked up before the standard locations (default_credential_files()).
-  std::vector<CredentialFile> credential_files;
-  DefaultCredentials default_credentials = DefaultCredentials::use;
-  unsigned max_parallel_fetches = 4;
-  // Transient failures (connection refused/reset/dropped, timeouts, HTTP 429
-  // and 5xx) are retried this many times with exponential backoff starting
-  // at retry_backoff; a blob download resumes where it stopped.
-  unsigned retries = 5;
-  std::chrono::milliseconds retry_backoff{500};
-  size_t stream_buffer = 4 << 20;  // per open layer reader
-};
 
 // `reference` may carry the "docker://" prefix.
 Result<ImagePlan> plan_registry_image(std::string_view reference, const SourceOptions& options,
