@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -85,6 +86,14 @@ FakeRequest parse_head(const std::string& head) {
 
 }  // namespace
 
+void bypass_proxy_for_loopback() {
+  for (const char* name : {"no_proxy", "NO_PROXY"}) {
+    const char* value = std::getenv(name);
+    std::string list = value && *value ? std::string(value) + "," : std::string();
+    if (list.find("127.0.0.1,") == std::string::npos) ::setenv(name, (list + "127.0.0.1,localhost").c_str(), 1);
+  }
+}
+
 std::string FakeRequest::header(const std::string& name) const {
   auto it = headers.find(name);
   return it == headers.end() ? std::string() : it->second;
@@ -109,6 +118,7 @@ void FakeConnection::respond(int status, const std::map<std::string, std::string
 
 FakeHttpServer::FakeHttpServer(Handler handler)
     : m_handler(std::move(handler)), m_listen(listen_loopback(0)) {
+  bypass_proxy_for_loopback();
   m_port = m_listen ? bound_port(m_listen.get()) : 0;
   m_thread = std::thread([this] { serve(); });
 }

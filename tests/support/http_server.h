@@ -62,6 +62,10 @@ class FakeHttpServer {
   std::vector<std::thread> m_connections;  // joined by the destructor
 };
 
+// Adds 127.0.0.1 and localhost to no_proxy/NO_PROXY so that a proxy set in
+// the environment does not capture the tests' loopback servers.
+void bypass_proxy_for_loopback();
+
 // A free TCP port on 127.0.0.1 (bound and released; racy but fine for tests).
 int free_port();
 

@@ -184,6 +184,7 @@ std::optional<std::string> DockerRegistry::unavailable_reason() {
 
 Result<std::unique_ptr<DockerRegistry>> DockerRegistry::start(const std::string& dir,
                                                               const std::optional<Credentials>& user) {
+  bypass_proxy_for_loopback();
   int port = free_port();
   ASSIGN_OR_RETURN(std::string config, write_config(dir, port, user));
   ASSIGN_OR_RETURN(pid_t pid, spawn_registry(config, dir + "/registry.log"));
