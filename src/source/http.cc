@@ -1,0 +1,199 @@
+#include "source/http.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace cairn {
+namespace {
+
+constexpr long k_connect_timeout_s = 30;
+// A transfer slower than 1 byte/s for this long is treated as dropped.
+constexpr long k_stall_timeout_s = 60;
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct Transfer {
+  CURL* curl;
+  HttpBodySink* sink;
+  size_t max_body;
+  HttpResponse response;
+  bool begun = false;
+  bool sink_refused = false;
+  bool too_large = false;
+};
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * count);
+  if (line.starts_with("HTTP/")) {
+    t->response.headers.clear();  // a new response (after 100 Continue)
+    return line.size();
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return line.size();
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  t->response.headers.emplace_back(std::move(name), trim(line.substr(colon + 1)));
+  return line.size();
+}
+
+bool is_success(long status) { return status >= 200 && status < 300; }
+
+bool begin_sink(Transfer& t) {
+  t.begun = true;
+  curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &t.response.status);
+  if (!t.sink->begin(t.response)) t.sink_refused = true;
+  return !t.sink_refused;
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  long status = 0;
+  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (t->sink && is_success(status)) {
+    if (!t->begun && !begin_sink(*t)) return 0;
+    if (!t->sink->write(std::as_bytes(std::span(data, n)))) {
+      t->sink_refused = true;
+      return 0;
+    }
+    return n;
+  }
+  size_t room = t->max_body - std::min(t->max_body, t->response.body.size());
+  if (n > room) {
+    if (is_success(status)) {
+      t->too_large = true;
+      return 0;
+    }
+    n = room;  // keep the start of an error body
+    t->response.body.append(data, n);
+    return size * count;
+  }
+  t->response.body.append(data, n);
+  return n;
+}
+
+HttpFailure classify(CURLcode code) {
+  switch (code) {
+    case CURLE_OK:
+      return HttpFailure::none;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return HttpFailure::transient;
+    default:
+      return HttpFailure::permanent;
+  }
+}
+
+void configure(CURL* curl, const HttpRequest& request, curl_slist* headers, Transfer& t) {
+  curl_easy_reset(curl);
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "cairn/0.1");
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, k_connect_timeout_s);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, k_stall_timeout_s);
+  long verify = request.tls == TlsVerify::yes ? 1L : 0L;
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, verify);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, verify * 2);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+}
+
+}  // namespace
+
+std::optional<std::string> HttpResponse::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+void HttpSession::CurlDeleter::operator()(void* handle) const {
+  curl_easy_cleanup(static_cast<CURL*>(handle));
+}
+
+HttpSession::HttpSession() {
+  global_init();
+  m_curl.reset(curl_easy_init());
+  CHECK_MSG(m_curl != nullptr, "curl_easy_init failed");
+}
+
+HttpSession::~HttpSession() = default;
+
+HttpResult HttpSession::get(const HttpRequest& request, HttpBodySink* sink, size_t max_body) {
+  CURL* curl = static_cast<CURL*>(m_curl.get());
+  Transfer t{curl, sink, max_body, {}};
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
+  for (const std::string& h : request.headers) {
+    headers.reset(curl_slist_append(headers.release(), h.c_str()));
+    CHECK_MSG(headers != nullptr, "curl_slist_append failed");
+  }
+  char error[CURL_ERROR_SIZE] = {};
+  configure(curl, request, headers.get(), t);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  CURLcode code = curl_easy_perform(curl);
+  HttpResult result;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.response.status);
+  char* location = nullptr;
+  if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
+    t.response.redirect_url = location;
+  }
+  if (code == CURLE_OK && sink && is_success(t.response.status) && !t.begun) begin_sink(t);
+  result.failure = t.sink_refused ? HttpFailure::aborted
+                   : t.too_large  ? HttpFailure::too_large
+                                  : classify(code);
+  if (result.failure != HttpFailure::none) {
+    result.error = *error ? std::string(error) : std::string(curl_easy_strerror(code));
+  }
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  result.response = std::move(t.response);
+  return result;
+}
+
+std::string url_origin(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  size_t end = url.find_first_of("/?#", scheme + 3);
+  return std::string(url.substr(0, end));
+}
+
+std::string url_escape(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static constexpr char k_hex[] = "0123456789ABCDEF";
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace cairn
