@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -15,7 +16,27 @@ struct ImportArgs {
   std::string source;
   std::string name;
   std::string platform;
+  bool insecure = false;
+  std::vector<std::string> insecure_registries;
+  std::vector<std::string> authfiles;
+  std::vector<std::string> netrc_files;
+  unsigned parallel = 4;
 };
+
+SourceOptions source_options_of(const ImportArgs& args) {
+  SourceOptions options;
+  if (!args.platform.empty()) options.platform = args.platform;
+  options.registry.insecure = args.insecure;
+  options.registry.insecure_registries = args.insecure_registries;
+  for (const std::string& path : args.authfiles) {
+    options.registry.credential_files.push_back({path, CredentialFormat::auth_json});
+  }
+  for (const std::string& path : args.netrc_files) {
+    options.registry.credential_files.push_back({path, CredentialFormat::netrc});
+  }
+  options.registry.max_parallel_fetches = std::max(1u, args.parallel);
+  return options;
+}
 
 ImportObserver terminal_progress() {
   if (!::isatty(STDERR_FILENO)) return {};
@@ -31,9 +52,7 @@ ImportObserver terminal_progress() {
 }
 
 Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
-  SourceOptions source_options;
-  if (!args.platform.empty()) source_options.platform = args.platform;
-  ASSIGN_OR_RETURN(ImagePlan plan, plan_image(args.source, source_options));
+  ASSIGN_OR_RETURN(ImagePlan plan, plan_image(args.source, source_options_of(args)));
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
   ImportOptions options;
   if (!args.name.empty()) options.name = args.name;
@@ -56,8 +75,18 @@ Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
 Action define_import(CLI::App& command, const GlobalOptions& global) {
   auto args = std::make_shared<ImportArgs>();
   command.add_option("source", args->source,
-                     "oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG]")
+                     "docker://[HOST/]REPO[:TAG|@DIGEST], oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+                     "docker-archive:FILE[:REPO:TAG]")
       ->required();
+  command.add_flag("--insecure", args->insecure,
+                   "Allow plain HTTP and unverified TLS for every registry");
+  command.add_option("--insecure-registry", args->insecure_registries,
+                     "Allow plain HTTP for this HOST[:PORT] only (repeatable)");
+  command.add_option("--authfile", args->authfiles,
+                     "Credentials in containers auth.json / docker config.json form (repeatable)");
+  command.add_option("--netrc", args->netrc_files,
+                     "Credentials in netrc form, like enroot's .credentials (repeatable)");
+  command.add_option("--parallel", args->parallel, "Layer downloads in flight at once");
   command.add_option("--name", args->name, "Name for the image (default: the source's tag)");
   command.add_option("--platform", args->platform, "os/arch[/variant] to pick from an index");
   return [args, &global] { return run_import(*args, global); };

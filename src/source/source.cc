@@ -2,6 +2,7 @@
 
 #include "oci/platform.h"
 #include "source/file_sources.h"
+#include "source/registry_source.h"
 #include "util/sys.h"
 
 namespace cairn {
@@ -56,7 +57,7 @@ Result<ImagePlan> plan_image(std::string_view uri, const SourceOptions& options)
   std::string_view scheme = uri.substr(0, colon);
   std::string_view rest = colon == std::string_view::npos ? "" : uri.substr(colon + 1);
   Result<ImagePlan> plan = fail(Errc::usage, "unknown image source \"" + std::string(uri) +
-                                                 "\" (use oci:, oci-archive: or docker-archive:)");
+                                                 "\" (use docker://, oci:, oci-archive: or docker-archive:)");
   if (colon == std::string_view::npos) return plan;
   if (scheme == "oci" || scheme == "oci-archive") {
     ASSIGN_OR_RETURN(PathAndRef p, split_path_ref(rest, RefSplit::last_colon, uri));
@@ -65,6 +66,8 @@ Result<ImagePlan> plan_image(std::string_view uri, const SourceOptions& options)
   } else if (scheme == "docker-archive") {
     ASSIGN_OR_RETURN(PathAndRef p, split_path_ref(rest, RefSplit::first_existing, uri));
     plan = plan_docker_archive(p.path, p.ref, platform);
+  } else if (scheme == "docker" && rest.starts_with("//")) {
+    plan = plan_registry_image(uri, options, options.registry);
   }
   if (plan) plan->source = std::string(uri);
   return plan;

@@ -3,6 +3,7 @@
 //   oci-archive:FILE[:TAG]        a tar of an OCI image layout
 //   docker-archive:FILE[:REPO:TAG]  `docker save` output (legacy manifest.json
 //                                 form, or the OCI-layout form of Docker 25+)
+//   docker://[HOST[:PORT]/]REPO[:TAG|@DIGEST]  a registry (source/registry_source.h)
 // plan_image() reads the index/manifest/config, validates every digest,
 // resolves manifest lists to one platform and returns an ImagePlan whose
 // layer streams are opened lazily. Archives are read in place (an index of
@@ -14,6 +15,7 @@
 #include <string_view>
 
 #include "source/image_plan.h"
+#include "source/registry_options.h"
 #include "util/error.h"
 
 namespace cairn {
@@ -21,6 +23,8 @@ namespace cairn {
 struct SourceOptions {
   // "os/arch[/variant]"; the host platform when empty.
   std::optional<std::string> platform;
+  // For docker:// sources.
+  RegistryOptions registry;
 };
 
 // Errors: Errc::usage for an unknown scheme or malformed URI,

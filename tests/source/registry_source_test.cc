@@ -47,7 +47,7 @@ class RegistrySourceTest : public ::testing::Test {
     return "docker://" + m_registry->host() + "/" + repo_and_tag;
   }
   Result<ImagePlan> plan(const std::string& reference, std::optional<std::string> platform = {}) {
-    return plan_registry_image(reference, SourceOptions{std::move(platform)}, m_options);
+    return plan_registry_image(reference, SourceOptions{.platform = std::move(platform), .registry = {}}, m_options);
   }
 
   std::optional<TempDir> m_dir;
