@@ -82,7 +82,14 @@ def desc_rows(images_json, kind):
 
 
 def main():
-    cmd, args = sys.argv[1], sys.argv[2:]
+    try:
+        return run(sys.argv[1], sys.argv[2:])
+    except (ValueError, OSError, KeyError, TypeError, AttributeError, IndexError) as e:
+        print("check.py %s: %s: %s" % (sys.argv[1], type(e).__name__, e), file=sys.stderr)
+        return 1
+
+
+def run(cmd, args):
     if cmd == "import-result":
         print(import_result(args[0]))
     elif cmd == "inspect":
@@ -90,6 +97,9 @@ def main():
             obj = load(args[0])
         except ValueError as e:
             print("inspect output is not JSON: %s" % e)
+            return 1
+        if not isinstance(obj, dict):
+            print("inspect output is not a JSON object")
             return 1
         problems = inspect_problems(obj, args[1], None if args[2] == "-" else json.loads(args[2]))
         for p in problems:
