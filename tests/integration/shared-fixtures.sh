@@ -39,7 +39,7 @@ fi
 
 mkdir -p "${CAIRN_TEST_TMP:-$E2E/tmp}"
 WORK=$(mktemp -d "${CAIRN_TEST_TMP:-$E2E/tmp}/cairn-e2e.XXXXXX")
-cleanup() { if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi; }
+cleanup() { if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi; }
 trap cleanup EXIT
 ROOT=$WORK/store
 
