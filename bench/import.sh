@@ -29,9 +29,10 @@ mkdir -p "${BENCH_TMP:-$E2E/tmp}"
 WORK=$(mktemp -d "${BENCH_TMP:-$E2E/tmp}/cairn-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 now() { date +%s.%N; }
-elapsed() { python3 -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$2"; }
-min() { python3 -c 'import sys; print("%.2f" % min(map(float, sys.argv[1:])))' "$@"; }
+elapsed() { "$PY" -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$2"; }
+min() { "$PY" -c 'import sys; print("%.2f" % min(map(float, sys.argv[1:])))' "$@"; }
 
 run_cairn() { # run_cairn TAG: one import into a fresh store; prints seconds
   local t0 t1
@@ -69,6 +70,6 @@ for tag in $IMAGES; do
     t=$(run_umoci "$tag"); u+=("$t")
   done
   bc=$(min "${c[@]}") bu=$(min "${u[@]}")
-  echo "| $tag | $bc | $bu | $(python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$bc" "$bu") |"
+  echo "| $tag | $bc | $bu | $("$PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$bc" "$bu") |"
   rm -rf "$WORK/store" "$WORK/rootfs"
 done

@@ -80,7 +80,7 @@ canary_clean() {
 
 # ---- phases --------------------------------------------------------------------------------------
 build_fixtures() {
-  if python3 "$REPO_DIR/tests/fixtures/make-images.py" "$IMGS" --canary "$CANARY" >"$WORK/gen.log" 2>&1; then
+  if "$PY" "$REPO_DIR/tests/fixtures/make-images.py" "$IMGS" --canary "$CANARY" >"$WORK/gen.log" 2>&1; then
     ok "fixtures generated"
   else
     not_ok "fixtures generated"; diag "$WORK/gen.log"; summary; exit 1
@@ -92,7 +92,7 @@ good_images() {
   while IFS=$'\t' read -r -a row; do
     name=${row[0]} layers=${row[1]} uref=${row[2]} id=${row[3]} diffs=${row[4]}
     new=0
-    for d in $(python3 -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])))' "$diffs"); do
+    for d in $("$PY" -c 'import json,sys; print(" ".join(json.loads(sys.argv[1])))' "$diffs"); do
       case $seen in *" $d "*) ;; *) new=$((new + 1)); seen="$seen$d ";; esac
     done
     first=1
@@ -112,13 +112,13 @@ good_images() {
       first=0
     done
     c_run inspect "$id"
-    if [ "$RC" = 0 ] && python3 "$CHECK" inspect "$WORK/out" "$id" "$diffs" >"$WORK/problems"; then
+    if [ "$RC" = 0 ] && "$PY" "$CHECK" inspect "$WORK/out" "$id" "$diffs" >"$WORK/problems"; then
       ok "inspect $name: diff_ids and ChainIDs"
     else
       not_ok "inspect $name: diff_ids and ChainIDs (exit $RC)"; diag "$WORK/problems"; diag "$WORK/err" 3
     fi
     export_check "$name" "$id"
-  done < <(python3 "$CHECK" desc "$IMGS/images.json" good)
+  done < <("$PY" "$CHECK" desc "$IMGS/images.json" good)
 }
 
 export_check() {
@@ -144,20 +144,20 @@ names_and_prefixes() {
   c_import "oci:$IMGS/oci:torture" --name cairn-test/named:v1
   expect "import --name: exit 0" [ "$RC" = 0 ]
   c_run --json images
-  expect "images --json lists the name" grep -qxF cairn-test/named:v1 <(python3 "$CHECK" names "$WORK/out" "$id" 2>/dev/null)
+  expect "images --json lists the name" grep -qxF cairn-test/named:v1 <("$PY" "$CHECK" names "$WORK/out" "$id" 2>/dev/null)
   c_run inspect cairn-test/named:v1
   expect "inspect by name" [ "$RC" = 0 ]
   c_mount "${hex:0:12}"
   expect "mount by a 12-hex id prefix" [ "$RC" = 0 ]
   c_run import "oci:$IMGS/oci:base"
-  expect "plain import prints the image ID on its last line" [ "$RC" = 0 -a "$LAST" = "$(python3 -c \
+  expect "plain import prints the image ID on its last line" [ "$RC" = 0 -a "$LAST" = "$("$PY" -c \
     'import json,sys; print([g["id"] for g in json.load(open(sys.argv[1]))["good"] if g["name"]=="base"][0])' "$IMGS/images.json")" ]
 }
 
 multi_platform() {
   local host other src
   host=$(host_arch); [ "$host" = arm64 ] && other=amd64 || other=arm64
-  src=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["multi"]["source"])' "$IMGS/images.json")
+  src=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["multi"]["source"])' "$IMGS/images.json")
   c_import "$src"
   if [ "$RC" = 0 ]; then
     ok "import multi-platform index (host $host)"
@@ -186,7 +186,7 @@ bad_images() {
     store_snapshot "$WORK/after"
     if diff -u "$WORK/before" "$WORK/after" >"$WORK/diff"; then ok "$name: store unchanged"
     else not_ok "$name: store unchanged"; diag "$WORK/diff" 10; fi
-  done < <(python3 "$CHECK" desc "$IMGS/images.json" bad)
+  done < <("$PY" "$CHECK" desc "$IMGS/images.json" bad)
 }
 
 evil_images() {
@@ -215,7 +215,7 @@ evil_images() {
     if [ "$USE_UMOCI" = 0 ]; then ok "$name: accepted, contained (listing not compared)"
     elif [ -n "$ref" ]; then same_listing "$name: accepted and contained: lists like umoci's unpack" "$ref" "$WORK/got.txt"
     else ok "$name: accepted and contained (umoci refuses it: no reference listing)"; fi
-  done < <(python3 "$CHECK" desc "$IMGS/images.json" evil)
+  done < <("$PY" "$CHECK" desc "$IMGS/images.json" evil)
   ROOT=$WORK/store
 }
 
@@ -236,7 +236,7 @@ remove_all() {
     ROOT=$r
     c_run --json images
     [ "$RC" = 0 ] || { not_ok "images --json on $(basename "$r") (exit $RC)"; continue; }
-    for id in $(python3 "$CHECK" image-ids "$WORK/out" 2>/dev/null); do
+    for id in $("$PY" "$CHECK" image-ids "$WORK/out" 2>/dev/null); do
       "$CAIRN" --root "$ROOT" --backend dir umount "$id" >/dev/null 2>&1 || true
       c_run rmi "$id"
       [ "$RC" = 0 ] || not_ok "rmi $id on $(basename "$r") (exit $RC)"
@@ -244,7 +244,7 @@ remove_all() {
     c_run gc
     expect "gc on $(basename "$r"): exit 0" [ "$RC" = 0 ]
     c_run --json images
-    expect "$(basename "$r") after rmi + gc: images --json is empty" [ "$(python3 "$CHECK" images "$WORK/out" 2>/dev/null)" = "[]" ]
+    expect "$(basename "$r") after rmi + gc: images --json is empty" [ "$("$PY" "$CHECK" images "$WORK/out" 2>/dev/null)" = "[]" ]
     expect "$(basename "$r") after rmi + gc: no image data under dir/" \
       [ -z "$(find "$ROOT/dir" -mindepth 1 ! -type d 2>/dev/null | head -1)" ]
     expect "$(basename "$r") after rmi + gc: tmp/ empty" [ -z "$(find "$ROOT/tmp" -mindepth 1 2>/dev/null | head -1)" ]
@@ -258,7 +258,7 @@ main() {
   build_fixtures
   good_images
   local torture_id
-  torture_id=$(python3 -c 'import json,sys; print([g["id"] for g in json.load(open(sys.argv[1]))["good"] if g["name"]=="torture"][0])' "$IMGS/images.json")
+  torture_id=$("$PY" -c 'import json,sys; print([g["id"] for g in json.load(open(sys.argv[1]))["good"] if g["name"]=="torture"][0])' "$IMGS/images.json")
   names_and_prefixes "$torture_id"
   multi_platform
   exit_codes
