@@ -44,6 +44,13 @@ c_mount() {
   if [ "$RC" = 0 ] && [ ! -d "$MNT" ]; then RC=99; fi
 }
 
+# src_label SOURCE: the source URI with its file or directory reduced to the base name
+src_label() {
+  local kind=${1%%:*} rest=${1#*:} path
+  path=${rest%%:*}
+  echo "$kind:$(basename "$path")${rest#"$path"}"
+}
+
 # is_cairn_error: stderr carries the documented error prefix
 is_cairn_error() { grep -q '^cairn: error:' "$WORK/err"; }
 

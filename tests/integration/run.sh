@@ -88,7 +88,7 @@ build_fixtures() {
 }
 
 good_images() {
-  local seen=" " name layers uref id diffs src first new d
+  local seen=" " name layers uref id diffs src first new d lbl
   while IFS=$'\t' read -r -a row; do
     name=${row[0]} layers=${row[1]} uref=${row[2]} id=${row[3]} diffs=${row[4]}
     new=0
@@ -97,18 +97,19 @@ good_images() {
     done
     first=1
     for src in "${row[@]:5}"; do
+      lbl=$(src_label "$src")
       c_import "$src"
-      if [ "$RC" != 0 ]; then not_ok "import $src (exit $RC)"; diag "$WORK/err" 5; continue; fi
-      expect "import $src: id is the config digest" [ "$IMG_ID" = "$id" ]
+      if [ "$RC" != 0 ]; then not_ok "import $lbl (exit $RC)"; diag "$WORK/err" 5; continue; fi
+      expect "import $lbl: id is the config digest" [ "$IMG_ID" = "$id" ]
       if [ "$first" = 1 ]; then
         # a flattening backend (dir) re-applies shared layers for a new image: at least the new ones
-        expect "import $src: ingests at least the $new new of $layers layers (got $INGESTED, reused $REUSED)" \
+        expect "import $lbl: ingests at least the $new new of $layers layers (got $INGESTED, reused $REUSED)" \
           [ "$INGESTED" -ge "$new" -a $((INGESTED + REUSED)) = "$layers" ]
       else
-        expect "import $src: re-import ingests 0 layers (got $INGESTED, reused $REUSED)" \
+        expect "import $lbl: re-import ingests 0 layers (got $INGESTED, reused $REUSED)" \
           [ "$INGESTED" = 0 -a "$REUSED" = "$layers" ]
       fi
-      compare_mount "$name via ${src%%:*}" "$IMG_ID" "$name" "$uref"
+      compare_mount "$name via $lbl" "$IMG_ID" "$name" "$uref"
       first=0
     done
     c_run inspect "$id"
