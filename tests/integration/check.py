@@ -2,7 +2,7 @@
 """JSON helpers for the integration scripts (run.sh, shared-fixtures.sh).
 
   check.py import-result OUTFILE      -> "ID INGESTED REUSED" from `cairn --json import` output
-                                         (a JSON object; else the ID on the last line, "- -")
+                                         (a JSON object; else the last line's first word, -1 -1)
   check.py inspect OUTFILE ID DIFFIDS -> verify `cairn inspect` output against the expected
                                          image ID and diff_ids (JSON list or "-"), and the OCI
                                          ChainID rule; prints what is wrong, exit 1
@@ -31,10 +31,16 @@ def import_result(path):
     text = open(path, encoding="utf-8").read().strip()
     try:
         obj = json.loads(text)
-        return "%s %s %s" % (obj.get("id", "-"), obj.get("layers_ingested", "-"), obj.get("layers_reused", "-"))
     except ValueError:
-        last = text.splitlines()[-1] if text else "-"
-        return "%s - -" % last.strip()
+        obj = None
+    if not isinstance(obj, dict):
+        last = text.splitlines()[-1].strip() if text else ""
+        return "%s -1 -1" % (last.split()[0] if last else "-")
+
+    def count(key):
+        value = obj.get(key)
+        return value if isinstance(value, int) else -1
+    return "%s %d %d" % (obj.get("id") or "-", count("layers_ingested"), count("layers_reused"))
 
 
 def chain_ids(diff_ids):
