@@ -1,0 +1,76 @@
+# Shared helpers of the integration scripts (sourced; bash, set -euo pipefail).
+# Callers set CAIRN (binary), WORK (scratch dir) and ROOT (store root) before calling c_run.
+
+PASSED=0
+FAILED=0
+IT_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+REPO_DIR=$(readlink -f "$IT_DIR/../..")
+LISTING=$REPO_DIR/tests/tools/tree-listing.py
+CHECK=$IT_DIR/check.py
+# the helpers are stdlib-only; a system python3 starts ~10x faster than a pyenv shim
+if [ -z "${PY:-}" ]; then if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi; fi
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+note() { echo "# $*"; }
+# expect DESC CONDITION...: ok if the command succeeds
+expect() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# indent a file's first lines as a diagnostic
+diag() { [ -f "$1" ] || return 0; sed -n "1,${2:-15}p" "$1" | sed 's/^/#   /'; }
+
+summary() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" = 0 ]
+}
+
+# c_run ARGS...: run cairn on $ROOT with the dir backend; sets RC, leaves stdout/stderr in
+# $WORK/out and $WORK/err and the last stdout line in LAST.
+c_run() {
+  RC=0
+  "$CAIRN" --root "$ROOT" --backend dir "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?
+  LAST=$(tail -n 1 "$WORK/out" | tr -d '\r')
+}
+
+# c_import SOURCE [ARGS...]: `--json import`; sets RC, IMG_ID, INGESTED, REUSED
+c_import() {
+  c_run --json import "$@"
+  read -r IMG_ID INGESTED REUSED < <("$PY" "$CHECK" import-result "$WORK/out")
+}
+
+# c_mount IMAGE: sets RC and MNT (the path on the last line)
+c_mount() {
+  c_run mount "$1"
+  MNT=$LAST
+  if [ "$RC" = 0 ] && [ ! -d "$MNT" ]; then RC=99; fi
+}
+
+# src_label SOURCE: the source URI with its file or directory reduced to the base name
+src_label() {
+  local kind=${1%%:*} rest=${1#*:} path
+  path=${rest%%:*}
+  echo "$kind:$(basename "$path")${rest#"$path"}"
+}
+
+# is_cairn_error: stderr carries the documented error prefix
+is_cairn_error() { grep -q '^cairn: error:' "$WORK/err"; }
+
+# store_snapshot FILE: image list, every non-directory path under ROOT/dir, and what is in ROOT/tmp
+store_snapshot() {
+  {
+    "$CAIRN" --root "$ROOT" --backend dir --json images >"$WORK/snap-images" 2>/dev/null &&
+      "$PY" "$CHECK" images "$WORK/snap-images" 2>/dev/null || echo "images failed"
+    echo "-- dir"
+    [ -d "$ROOT/dir" ] && (cd "$ROOT/dir" && find . -mindepth 1 | LC_ALL=C sort)
+    echo "-- tmp"
+    [ -d "$ROOT/tmp" ] && (cd "$ROOT/tmp" && find . -mindepth 1 | LC_ALL=C sort)
+    true
+  } >"$1"
+}
+
+# listing DIR OUTFILE [ARGS...]: canonical listing of a tree
+listing() { local d=$1 o=$2; shift 2; "$PY" "$LISTING" "$d" "$@" >"$o"; }
+
+# same_listing DESC EXPECTED_FILE GOT_FILE: ok or not ok with a diff excerpt
+same_listing() {
+  if diff -u "$2" "$3" >"$WORK/diff"; then ok "$1"; else not_ok "$1"; diag "$WORK/diff" 30; fi
+}
