@@ -25,8 +25,9 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 shared="$repo/../shared/fixtures"
 if [[ -x "$shared/all.sh" && "${CAIRN_SKIP_SHARED:-0}" != 1 ]]; then
   echo "== shared fixtures (small set)"
-  SMALL=1 "$shared/all.sh" >/tmp/cairn-shared-fixtures.log 2>&1 ||
-    { tail -50 /tmp/cairn-shared-fixtures.log; exit 1; }
+  log=$(mktemp /tmp/cairn-shared-fixtures.XXXXXX.log)
+  { SMALL=1 "$shared/install-deps.sh" && SMALL=1 "$shared/build-images.sh"; } >"$log" 2>&1 ||
+    { tail -50 "$log"; exit 1; }
   SMALL=1 bash "$repo/tests/integration/shared-fixtures.sh" "$repo/build/cairn" "$shared"
 else
   echo "== shared fixtures: skipped (no $shared)"
