@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Robustness of the store under the real binary:
+#   - two cairn processes importing into one store at once (same image and
+#     different images) both succeed and leave a consistent store;
+#   - cairn killed with SIGKILL at many points of an import leaves a store
+#     that the next run repairs, with every committed image intact;
+#   - a full disk (a small ext4 on a loop device) gives a clear error and
+#     leaves the store as it was.
+# Usage: robustness.sh CAIRN. Needs root (loop devices, layer ownership).
+# Prints "ok - …"/"not ok - …" and ends with "N passed, M failed".
+set -euo pipefail
+CAIRN=$(readlink -f "$1")
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-robust.XXXXXX")
+MOUNTED=""
+cleanup() {
+  if [ -n "$MOUNTED" ]; then umount "$MOUNTED" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"$PY" "$REPO_DIR/tests/fixtures/make-images.py" "$WORK/img" >"$WORK/gen.log" 2>&1 ||
+  { diag "$WORK/gen.log"; exit 1; }
+OCI=$WORK/img/oci
+
+# listing of an image's rootfs in store $ROOT
+image_listing() {
+  local mnt
+  mnt=$("$CAIRN" --root "$ROOT" mount "$1" | tail -n1) && listing "$mnt" "$2"
+}
+
+concurrent_imports() {
+  ROOT=$WORK/conc
+  local pids=() rc=0 i
+  for i in 1 2 3; do
+    "$CAIRN" --root "$ROOT" import "oci:$OCI:torture" --name "t$i" >"$WORK/conc$i.out" 2>&1 &
+    pids+=($!)
+  done
+  "$CAIRN" --root "$ROOT" import "oci:$OCI:base" --name b >"$WORK/conc4.out" 2>&1 & pids+=($!)
+  for i in "${pids[@]}"; do wait "$i" || rc=1; done
+  expect "4 concurrent imports into one store all succeed" test "$rc" = 0
+  c_run --json images
+  expect "concurrent imports: 2 images, all 4 names" \
+    "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); n=sorted(x for i in d for x in i["names"]);
+sys.exit(0 if len(d)==2 and n==["b","t1","t2","t3"] else 1)' "$WORK/out"
+  expect "concurrent imports: one tree per image, tmp/ empty" \
+    test "$(ls "$ROOT/dir/images" | wc -l)" = 2 -a -z "$(ls -A "$ROOT/tmp")"
+}
+
+# Kills an import of torture after DELAY seconds, then checks the store.
+kill_once() {
+  local delay=$1 pid
+  "$CAIRN" --root "$ROOT" import "oci:$OCI:torture" --name victim >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  c_run gc
+  [ "$RC" = 0 ] || { echo "gc after kill at ${delay}s failed: $(cat "$WORK/err")"; return 1; }
+  [ -z "$(ls -A "$ROOT/tmp")" ] || { echo "tmp/ not empty after kill at ${delay}s"; return 1; }
+  image_listing base "$WORK/base-after.txt" &&
+    cmp -s "$WORK/base-before.txt" "$WORK/base-after.txt" ||
+    { echo "committed image changed after kill at ${delay}s"; return 1; }
+  c_run rmi victim >/dev/null 2>&1 || true
+  c_run gc
+}
+
+killed_imports() {
+  ROOT=$WORK/kill
+  c_run import "oci:$OCI:base" --name base
+  image_listing base "$WORK/base-before.txt"
+  local bad=0 delay
+  for delay in 0 0.01 0.02 0.03 0.05 0.07 0.1 0.12 0.15 0.2 0.25 0.3 0.35 0.4 0.5 0.6 0.7 0.8 1 1.5; do
+    kill_once "$delay" || bad=1
+  done
+  expect "SIGKILL at 20 points of an import: store repaired, committed image intact" test "$bad" = 0
+  c_run import "oci:$OCI:torture" --name after-kills
+  expect "import after the kills succeeds" test "$RC" = 0
+  expect "only the committed images remain" test "$(ls "$ROOT/dir/images" | wc -l)" = 2
+}
+
+full_disk() {
+  local image=$WORK/small.ext4
+  truncate -s 24M "$image"
+  mkfs.ext4 -q -F -m 0 "$image"
+  mkdir -p "$WORK/small"
+  if ! mount -o loop "$image" "$WORK/small" 2>"$WORK/mount.err"; then
+    not_ok "full disk: cannot loop-mount a test filesystem: $(cat "$WORK/mount.err")"
+    return
+  fi
+  MOUNTED=$WORK/small
+  ROOT=$WORK/small/store
+  c_run import "oci:$OCI:base" --name base
+  store_snapshot "$WORK/full-before"
+  # Fill the filesystem up to its last few blocks.
+  local free
+  free=$(($(stat -f -c "%f*%S" "$WORK/small") - 64 * 1024))
+  dd if=/dev/zero of="$WORK/small/ballast" bs=64K count=$((free / 65536)) status=none 2>/dev/null ||
+    true
+  c_run import "oci:$OCI:torture"
+  expect "full disk: import fails" test "$RC" != 0
+  if grep -q "No space left on device" "$WORK/err"; then
+    ok "full disk: the error names the cause"
+  else
+    not_ok "full disk: the error names the cause"
+    diag "$WORK/err"
+  fi
+  rm -f "$WORK/small/ballast"
+  store_snapshot "$WORK/full-after"
+  expect "full disk: store unchanged" cmp -s "$WORK/full-before" "$WORK/full-after"
+  c_run import "oci:$OCI:torture"
+  expect "full disk: import succeeds once there is room" test "$RC" = 0
+  umount "$WORK/small" && MOUNTED=""
+}
+
+if [ "$(id -u)" != 0 ]; then
+  echo "# robustness tests need root (loop devices, layer ownership)"
+  exit 1
+fi
+concurrent_imports
+killed_imports
+full_disk
+summary
