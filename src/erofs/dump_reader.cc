@@ -133,7 +133,7 @@ Result<void> parse_payloads(const std::array<std::string_view, k_fixed_fields>& 
     if (type == FileType::regular && content && !content->empty()) inode.content = content;
   }
   if (payload) inode.payload = std::move(*payload);
-  if (digest) {
+  if (digest && !digest->empty()) {
     ASSIGN_OR_RETURN(inode.verity_digest, parse_verity_hex(*digest));
   }
   return {};
@@ -172,6 +172,18 @@ Result<void> add_entry(DumpState& state, const std::string& path, Inode inode) {
   return {};
 }
 
+Result<void> parse_link(DumpState& state, const std::array<std::string_view, k_fixed_fields>& f,
+                        std::string& path, size_t number) {
+  ASSIGN_OR_RETURN(auto target, unescape_optional(f[f_payload]));
+  if (!target || target->empty()) return fail(Errc::bad_input, "hard link without target");
+  if (path == *target) return fail(Errc::bad_input, "hard link to itself: " + path);
+  ASSIGN_OR_RETURN(std::uint32_t mode, parse_mode(f[f_mode].substr(1)));
+  if ((mode & S_IFMT) == S_IFDIR) return fail(Errc::bad_input, "directories can't be hard linked");
+  TRY(split_tree_path(path));
+  state.links.push_back(PendingLink{std::move(path), std::move(*target), number});
+  return {};
+}
+
 Result<void> parse_line(DumpState& state, std::string_view line, size_t number) {
   if (line.find('\0') != std::string_view::npos) {
     return fail(Errc::bad_input, "embedded NUL byte");
@@ -180,22 +192,17 @@ Result<void> parse_line(DumpState& state, std::string_view line, size_t number) 
   std::string_view rest = line;
   bool more = true;
   for (size_t i = 0; i < k_fixed_fields; ++i) {
-    if (!more) return fail(Errc::bad_input, "expected 11 fields");
+    // Like mkcomposefs, lenient parsing reads missing trailing fields as
+    // empty; the numeric ones then fail, the optional ones are "".
+    if (!more && (i <= f_mtime || state.mode == DumpParse::strict)) {
+      return fail(Errc::bad_input, "expected 11 fields");
+    }
     f[i] = split_at(rest, ' ', &more);
   }
   ASSIGN_OR_RETURN(std::string path, unescape_dump_field(f[f_path]));
   if (path.empty()) return fail(Errc::bad_input, "empty path");
-  bool is_link = !f[f_mode].empty() && f[f_mode].front() == '@';
-  ASSIGN_OR_RETURN(std::uint32_t mode, parse_mode(is_link ? f[f_mode].substr(1) : f[f_mode]));
-  if (is_link) {
-    if ((mode & S_IFMT) == S_IFDIR) return fail(Errc::bad_input, "directories can't be hard linked");
-    ASSIGN_OR_RETURN(auto target, unescape_optional(f[f_payload]));
-    if (!target) return fail(Errc::bad_input, "hard link without target");
-    if (path == *target) return fail(Errc::bad_input, "hard link to itself: " + path);
-    TRY(split_tree_path(path));
-    state.links.push_back(PendingLink{std::move(path), std::move(*target), number});
-    return {};
-  }
+  if (!f[f_mode].empty() && f[f_mode].front() == '@') return parse_link(state, f, path, number);
+  ASSIGN_OR_RETURN(std::uint32_t mode, parse_mode(f[f_mode]));
   ASSIGN_OR_RETURN(Inode inode, parse_inode(f, mode, state.mode));
   while (!rest.empty()) TRY(parse_xattr(split_at(rest, ' '), inode));
   return add_entry(state, path, std::move(inode));
