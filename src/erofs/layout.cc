@@ -196,9 +196,6 @@ Result<void> place_inodes(Layout& layout) {
     pos = node.offset + head + node.tail_size;
   }
   layout.inodes_end = round_up(pos, format::k_slot_size);
-  if (layout.nodes[0].offset / format::k_slot_size > UINT16_MAX) {
-    return fail(Errc::unsupported, "composefs image: root inode beyond nid 65535");
-  }
   return {};
 }
 

@@ -1,13 +1,8 @@
 #include "erofs/writer.h"
 
 #include "erofs/image_layout.h"
-#include "util/sys.h"
 
 namespace cairn::erofs {
-
-Result<void> FdImageSink::write(std::span<const std::byte> data) {
-  return sys::write_all(m_fd, data, m_name);
-}
 
 Result<ImageInfo> write_composefs_image(const Tree& tree, const WriteOptions& options,
                                         ImageSink& sink) {

@@ -8,10 +8,13 @@
 // holding it also gets overlayfs opaque markers. Versions above 1 do not
 // exist (Errc::usage); a max_version below min_version is taken as equal.
 //
-// Errors: Errc::unsupported for trees the format cannot hold (a backing file
-// too large for the chunk index, more than 65535 entries' worth of root nid,
-// …); errors of the sink pass through. On error the sink may hold a partial
-// image.
+// Inline content is written whatever its size (mkcomposefs itself caps it at
+// 5000 bytes, see erofs/dump_reader.h).
+//
+// Errors: Errc::usage for a version above 1; Errc::unsupported for trees the
+// format cannot hold (a backed file whose chunk index exceeds one block, i.e.
+// over 8 PiB; more than 2^32 blocks); errors of the sink pass through. On
+// error the sink may hold a partial image.
 #pragma once
 
 #include <cstdint>
