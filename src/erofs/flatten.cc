@@ -186,17 +186,22 @@ Result<std::uint32_t> choose_version(const Tree& tree, std::uint32_t min_version
                                  std::to_string(k_max_format_version));
   }
   if (max_version < min_version) max_version = min_version;
-  if (min_version >= 1 || max_version < 1) return min_version;
+  bool has_whiteout = false;
   std::vector<InodeId> stack{tree.root()};
   while (!stack.empty()) {
     InodeId id = stack.back();
     stack.pop_back();
-    if (tree.inode(id).is_whiteout()) return std::uint32_t{1};
+    if (!file_type_of_mode(tree.inode(id).mode)) {
+      return fail(Errc::bad_input, "inode with unknown file type " +
+                                       std::to_string(tree.inode(id).mode));
+    }
+    has_whiteout = has_whiteout || tree.inode(id).is_whiteout();
     for (const auto& [name, entry] : tree.children(id)) {
       if (entry.kind == EntryKind::primary) stack.push_back(entry.inode);
     }
   }
-  return min_version;
+  return has_whiteout && max_version >= 1 ? std::max(min_version, std::uint32_t{1})
+                                          : min_version;
 }
 
 Result<std::vector<ImageNode>> flatten_tree(const Tree& tree, std::uint32_t version) {

@@ -75,7 +75,8 @@ struct Layout {
   std::uint64_t data_blocks = 0;
 };
 
-// Picks the format version for the tree (writer.h).
+// Picks the format version for the tree (writer.h); also checks that every
+// inode's mode has a known file type.
 Result<std::uint32_t> choose_version(const Tree& tree, std::uint32_t min_version,
                                      std::uint32_t max_version);
 Result<std::vector<ImageNode>> flatten_tree(const Tree& tree, std::uint32_t version);

@@ -143,6 +143,17 @@ TEST(ComposefsWriter, VersionBounds) {
   EXPECT_EQ(info.version, 0u);
 }
 
+TEST(ComposefsWriter, RejectsUnknownFileTypes) {
+  Tree tree = minimal_tree();
+  auto id = tree.add("/f", make(S_IFREG | 0644));
+  ASSERT_TRUE(id);
+  tree.inode(*id).mode = 0170644;
+  StringImageSink sink;
+  auto written = write_composefs_image(tree, {}, sink);
+  ASSERT_FALSE(written);
+  EXPECT_TRUE(written.error().is(Errc::bad_input));
+}
+
 TEST(ComposefsWriter, RejectsBackedFileBeyondTheChunkIndex) {
   Tree tree = minimal_tree();
   Inode huge = make(S_IFREG | 0644);
