@@ -37,6 +37,7 @@ min() { "$PY" -c 'import sys; print("%.2f" % min(map(float, sys.argv[1:])))' "$@
 run_cairn() { # run_cairn TAG: one import into a fresh store; prints seconds
   local t0 t1
   rm -rf "$WORK/store"
+  sync  # the previous run's deletion must not be charged to this one
   t0=$(now)
   "$CAIRN" --root "$WORK/store" --backend "$BACKEND" import "oci:$LAYOUT:$1" >"$WORK/cairn.log" 2>&1 ||
     { echo "cairn import $1 failed:" >&2; tail -5 "$WORK/cairn.log" >&2; exit 1; }
@@ -48,6 +49,7 @@ run_cairn() { # run_cairn TAG: one import into a fresh store; prints seconds
 run_umoci() { # run_umoci TAG: one unpack into a fresh rootfs; prints seconds
   local t0 t1
   rm -rf "$WORK/rootfs"
+  sync
   t0=$(now)
   umoci raw unpack --image "$LAYOUT:$1" "$WORK/rootfs" >"$WORK/umoci.log" 2>&1 ||
     { echo "umoci raw unpack $1 failed:" >&2; tail -5 "$WORK/umoci.log" >&2; exit 1; }
@@ -59,8 +61,8 @@ run_umoci() { # run_umoci TAG: one unpack into a fresh rootfs; prints seconds
 echo "# cairn $CAIRN (backend $BACKEND) vs umoci $(umoci --version | awk '{print $3}'); layout $LAYOUT;" \
   "best of $REPS after a warm-up; SYNC=$SYNC; $(nproc) CPUs; scratch on $(df --output=fstype "$WORK" | tail -1)"
 echo
-echo "| image | cairn s | umoci s | ratio |"
-echo "|---|---:|---:|---:|"
+echo "| image | cairn s | umoci s | cairn/umoci | speed-up |"
+echo "|---|---:|---:|---:|---:|"
 for tag in $IMAGES; do
   run_cairn "$tag" >/dev/null   # warm-up: page cache holds the blobs, binaries are loaded
   run_umoci "$tag" >/dev/null
@@ -70,6 +72,7 @@ for tag in $IMAGES; do
     t=$(run_umoci "$tag"); u+=("$t")
   done
   bc=$(min "${c[@]}") bu=$(min "${u[@]}")
-  echo "| $tag | $bc | $bu | $("$PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$bc" "$bu") |"
+  echo "| $tag | $bc | $bu | $("$PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$bc" "$bu") |" \
+    "$("$PY" -c 'import sys; print("%.1fx" % (float(sys.argv[2]) / float(sys.argv[1])))' "$bc" "$bu") |"
   rm -rf "$WORK/store" "$WORK/rootfs"
 done

@@ -3,10 +3,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "layer/decompress.h"
 #include "layer/hashing_reader.h"
 #include "layer/tar_reader.h"
+#include "util/byte_pipe.h"
 
 namespace cairn {
 namespace {
@@ -46,29 +49,112 @@ Result<void> check_digest(std::string_view what, const Digest& expected, const D
                                          ", got " + actual.str());
 }
 
+// The first half of the pipeline (read, hash the blob, decompress, hash the
+// tar) runs on its own thread and hands the tar stream over through a
+// bounded pipe, so decompression and hashing overlap with applying entries.
+// The producer always reads its input to the end: both digests cover every
+// byte, including whatever follows the tar's end-of-archive blocks.
+class Decoder {
+ public:
+  Decoder(Reader& blob_stream, Compression compression)
+      : m_blob(blob_stream), m_compression(compression), m_pipe(k_pipe_capacity) {}
+  ~Decoder() { stop(); }
+
+  void start() {
+    m_thread = std::thread([this] { m_pipe.close(run()); });
+  }
+  Reader& tar_stream() { return m_pipe_reader; }
+
+  // Consumes what the tar reader left, waits for the thread, and returns its
+  // outcome. After a failure on the consuming side call stop() instead.
+  Result<void> finish() {
+    TRY(drain(m_pipe_reader));
+    m_thread.join();
+    return m_status;
+  }
+  void stop() {
+    if (!m_thread.joinable()) return;
+    m_pipe.cancel();
+    m_thread.join();
+  }
+
+  std::uint64_t blob_bytes() const { return m_blob.bytes(); }
+  std::uint64_t tar_bytes() const { return m_tar_bytes; }
+  Digest blob_digest() { return m_blob.digest(); }
+  Digest diff_id() const { return *m_diff_id; }
+
+ private:
+  static constexpr size_t k_pipe_capacity = 4 << 20;
+
+  class PipeReader final : public Reader {
+   public:
+    explicit PipeReader(BytePipe& pipe) : m_pipe(pipe) {}
+    Result<size_t> read(std::span<std::byte> buf) override { return m_pipe.read(buf); }
+
+   private:
+    BytePipe& m_pipe;
+  };
+
+  Result<void> run() {
+    m_status = pump();
+    return m_status;
+  }
+
+  Result<void> pump() {
+    ASSIGN_OR_RETURN(std::unique_ptr<Reader> decompressed,
+                     open_decompressor(m_blob, m_compression));
+    HashingReader tar(*decompressed);
+    std::vector<std::byte> buf(256 * 1024);
+    for (;;) {
+      ASSIGN_OR_RETURN(size_t n, tar.read(buf));
+      if (n == 0) break;
+      if (!m_pipe.write(std::span(buf).first(n))) return fail(Errc::usage, "ingest cancelled");
+    }
+    TRY(drain(m_blob));
+    m_tar_bytes = tar.bytes();
+    m_diff_id = tar.digest();
+    m_blob.digest();
+    return {};
+  }
+
+  HashingReader m_blob;
+  Compression m_compression;
+  BytePipe m_pipe;
+  PipeReader m_pipe_reader{m_pipe};
+  std::thread m_thread;
+  Result<void> m_status;
+  std::uint64_t m_tar_bytes = 0;
+  std::optional<Digest> m_diff_id;
+};
+
+Result<IngestStats> verify(const LayerDescriptor& layer, Decoder& decoder, IngestStats stats) {
+  stats.blob_bytes = decoder.blob_bytes();
+  stats.tar_bytes = decoder.tar_bytes();
+  if (layer.size && *layer.size != stats.blob_bytes) {
+    return SizeLimitReader::size_mismatch(*layer.size, std::to_string(stats.blob_bytes));
+  }
+  TRY(check_digest("blob digest", layer.blob_digest, decoder.blob_digest()));
+  TRY(check_digest("diff_id", layer.diff_id, decoder.diff_id()));
+  return stats;
+}
+
 Result<IngestStats> ingest(const LayerDescriptor& layer, LayerSink& sink) {
   if (!layer.open) return fail(Errc::usage, "no way to open the blob");
   ASSIGN_OR_RETURN(std::unique_ptr<Reader> raw, layer.open());
   SizeLimitReader limited(*raw, layer.size);
-  HashingReader blob(limited);
-  ASSIGN_OR_RETURN(std::unique_ptr<Reader> decompressed,
-                   open_decompressor(blob, layer.compression));
-  HashingReader tar(*decompressed);
+  Decoder decoder(limited, layer.compression);
+  decoder.start();
 
   IngestStats stats;
-  ASSIGN_OR_RETURN(stats.entries, read_tar_into(tar, sink));
-  TRY(sink.finish());
-  TRY(drain(tar));
-  TRY(drain(blob));
-  stats.blob_bytes = blob.bytes();
-  stats.tar_bytes = tar.bytes();
-
-  if (layer.size && *layer.size != blob.bytes()) {
-    return SizeLimitReader::size_mismatch(*layer.size, std::to_string(blob.bytes()));
+  auto entries = read_tar_into(decoder.tar_stream(), sink);
+  Result<void> consumed = entries ? sink.finish() : fail(std::move(entries).error());
+  if (!consumed) {
+    decoder.stop();
+    return fail(std::move(consumed).error());
   }
-  TRY(check_digest("blob digest", layer.blob_digest, blob.digest()));
-  TRY(check_digest("diff_id", layer.diff_id, tar.digest()));
-  return stats;
+  stats.entries = *entries;
+  TRY(decoder.finish());
+  return verify(layer, decoder, stats);
 }
 
 }  // namespace
