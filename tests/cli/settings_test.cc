@@ -1,0 +1,90 @@
+// Where the store root and backend come from: flag > environment > config
+// file > default, driven through the real binary.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "util/sys.h"
+#include "util/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+struct CliRun {
+  int status;
+  std::string err;
+};
+
+// Runs `env ENV cairn ARGS` with a clean CAIRN_* environment.
+CliRun run_cairn(const std::string& env, const std::string& args, const std::string& err_file) {
+  std::string command = "env -u CAIRN_ROOT -u CAIRN_BACKEND -u CAIRN_CONFIG " + env + " " +
+                        CAIRN_BINARY + " " + args + " >/dev/null 2>" + err_file;
+  int status = std::system(command.c_str());
+  auto err = sys::read_file(err_file);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, err ? *err : std::string()};
+}
+
+class Settings : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("/tmp", "cairn-settings-");
+    ASSERT_TRUE(dir);
+    m_dir.emplace(std::move(*dir));
+    ASSERT_TRUE(sys::write_file_atomic(path("cairn.conf"),
+                                       "# test config\nroot = " + path("from-config") + "\n"));
+  }
+  std::string path(const std::string& name) const { return m_dir->path() + "/" + name; }
+  bool store_at(const std::string& name) const { return *sys::exists(path(name) + "/cairn.db"); }
+  CliRun run(const std::string& env, const std::string& args) {
+    return run_cairn(env, args, path("err"));
+  }
+
+  std::optional<TempDir> m_dir;
+};
+
+TEST_F(Settings, ConfigFileNamesTheRoot) {
+  EXPECT_EQ(run("CAIRN_CONFIG=" + path("cairn.conf"), "images").status, 0);
+  EXPECT_TRUE(store_at("from-config"));
+}
+
+TEST_F(Settings, EnvironmentBeatsConfigFile) {
+  std::string env = "CAIRN_CONFIG=" + path("cairn.conf") + " CAIRN_ROOT=" + path("from-env");
+  EXPECT_EQ(run(env, "images").status, 0);
+  EXPECT_TRUE(store_at("from-env"));
+  EXPECT_FALSE(store_at("from-config"));
+}
+
+TEST_F(Settings, FlagBeatsEnvironment) {
+  std::string env = "CAIRN_CONFIG=" + path("cairn.conf") + " CAIRN_ROOT=" + path("from-env");
+  EXPECT_EQ(run(env, "images --root " + path("from-flag")).status, 0);
+  EXPECT_TRUE(store_at("from-flag"));
+  EXPECT_FALSE(store_at("from-env"));
+}
+
+TEST_F(Settings, StoreRemembersItsBackend) {
+  std::string root = "--root " + path("store");
+  EXPECT_EQ(run("", root + " --backend dir images").status, 0);
+  CliRun other = run("CAIRN_BACKEND=nosuch", root + " images");
+  EXPECT_EQ(other.status, 2);
+  EXPECT_NE(other.err.find("cairn: error: store was created with backend \"dir\""),
+            std::string::npos)
+      << other.err;
+}
+
+TEST_F(Settings, BrokenConfigFileIsAUsageError) {
+  ASSERT_TRUE(sys::write_file_atomic(path("bad.conf"), "root /no/equals/sign\n"));
+  CliRun bad = run("CAIRN_CONFIG=" + path("bad.conf"), "images");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("expected key = value"), std::string::npos) << bad.err;
+}
+
+TEST_F(Settings, MissingImageIsExitCode3) {
+  CliRun missing = run("", "--root " + path("store") + " inspect nosuchimage");
+  EXPECT_EQ(missing.status, 3);
+  EXPECT_EQ(missing.err.rfind("cairn: error: ", 0), 0u) << missing.err;
+}
+
+}  // namespace
+}  // namespace cairn
