@@ -38,6 +38,7 @@ Action define_rmi(CLI::App&, const GlobalOptions&);
 Action define_mount(CLI::App&, const GlobalOptions&);
 Action define_export(CLI::App&, const GlobalOptions&);
 Action define_gc(CLI::App&, const GlobalOptions&);
+Action define_mkcomposefs(CLI::App&, const GlobalOptions&);
 
 // Opens the store the global options name, with defaults resolved.
 Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global, Access access);

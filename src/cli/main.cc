@@ -17,6 +17,7 @@ constexpr CommandSpec k_commands[] = {
     {"mount", "Print (and for some backends mount) an image's root filesystem", define_mount},
     {"export", "Write an image's root filesystem as a tar archive", define_export},
     {"gc", "Remove data that no image references", define_gc},
+    {"mkcomposefs", "Write a composefs image from a dump file", define_mkcomposefs},
 };
 
 int run(int argc, char** argv) {

@@ -1,0 +1,117 @@
+#include "erofs/tree.h"
+
+namespace cairn::erofs {
+namespace {
+
+constexpr size_t k_max_name_length = 255;
+
+}  // namespace
+
+std::optional<FileType> file_type_of_mode(std::uint32_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG: return FileType::regular;
+    case S_IFDIR: return FileType::directory;
+    case S_IFLNK: return FileType::symlink;
+    case S_IFCHR: return FileType::char_device;
+    case S_IFBLK: return FileType::block_device;
+    case S_IFIFO: return FileType::fifo;
+    case S_IFSOCK: return FileType::socket;
+    default: return std::nullopt;
+  }
+}
+
+FileType Inode::type() const {
+  auto type = file_type_of_mode(mode);
+  CHECK_MSG(type.has_value(), "unknown file type in mode " + std::to_string(mode));
+  return *type;
+}
+
+Result<std::vector<std::string>> split_tree_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') {
+    return fail(Errc::bad_input, "path is not absolute: " + std::string(path));
+  }
+  std::vector<std::string> parts;
+  if (path == "/") return parts;
+  size_t start = 1;
+  for (;;) {
+    size_t end = path.find('/', start);
+    std::string_view part = path.substr(start, end == std::string_view::npos ? end : end - start);
+    if (part.empty() || part == "." || part == "..") {
+      return fail(Errc::bad_input, "invalid component in path " + std::string(path));
+    }
+    if (part.size() > k_max_name_length) {
+      return fail(Errc::bad_input, "name too long in path " + std::string(path));
+    }
+    parts.emplace_back(part);
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+Tree::Tree(Inode root) {
+  CHECK((root.mode & S_IFMT) == S_IFDIR);
+  m_inodes.push_back(Node{std::move(root), {}});
+}
+
+Result<InodeId> Tree::lookup(std::string_view path) const {
+  ASSIGN_OR_RETURN(auto parts, split_tree_path(path));
+  InodeId id = root();
+  for (const std::string& part : parts) {
+    const auto& children = m_inodes[id].children;
+    auto it = children.find(part);
+    if (it == children.end()) return fail(Errc::not_found, "no such path: " + std::string(path));
+    id = it->second.inode;
+  }
+  return id;
+}
+
+Result<std::pair<InodeId, std::string>> Tree::locate_new(std::string_view path) const {
+  ASSIGN_OR_RETURN(auto parts, split_tree_path(path));
+  if (parts.empty()) return fail(Errc::bad_input, "the root already exists");
+  InodeId parent = root();
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    const auto& children = m_inodes[parent].children;
+    auto it = children.find(parts[i]);
+    if (it == children.end()) {
+      return fail(Errc::bad_input, "parent directory missing for " + std::string(path));
+    }
+    parent = it->second.inode;
+  }
+  if ((m_inodes[parent].inode.mode & S_IFMT) != S_IFDIR) {
+    return fail(Errc::bad_input, "parent is not a directory for " + std::string(path));
+  }
+  if (m_inodes[parent].children.contains(parts.back())) {
+    return fail(Errc::bad_input, "path already exists: " + std::string(path));
+  }
+  return std::pair{parent, std::move(parts.back())};
+}
+
+Result<InodeId> Tree::add(std::string_view path, Inode inode) {
+  if (!file_type_of_mode(inode.mode)) {
+    return fail(Errc::bad_input, "unknown file type in mode of " + std::string(path));
+  }
+  ASSIGN_OR_RETURN(auto where, locate_new(path));
+  auto id = static_cast<InodeId>(m_inodes.size());
+  m_inodes.push_back(Node{std::move(inode), {}});
+  m_inodes[where.first].children.emplace(std::move(where.second),
+                                         DirEntry{id, EntryKind::primary});
+  return id;
+}
+
+Result<void> Tree::add_hardlink(std::string_view path, std::string_view target) {
+  auto target_id = lookup(target);
+  if (!target_id) {
+    return fail(Errc::bad_input,
+                "hard link " + std::string(path) + ": no target at " + std::string(target));
+  }
+  if ((m_inodes[*target_id].inode.mode & S_IFMT) == S_IFDIR) {
+    return fail(Errc::bad_input, "hard link " + std::string(path) + " to directory " +
+                                     std::string(target));
+  }
+  ASSIGN_OR_RETURN(auto where, locate_new(path));
+  m_inodes[where.first].children.emplace(std::move(where.second),
+                                         DirEntry{*target_id, EntryKind::hard_link});
+  return {};
+}
+
+}  // namespace cairn::erofs
