@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "backend/composefs/composefs_backend.h"
 #include "backend/dir/dir_backend.h"
 #include "util/sys.h"
 
@@ -32,7 +33,11 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std
     ASSIGN_OR_RETURN(auto backend, DirBackend::open(root));
     return std::unique_ptr<Backend>(std::move(backend));
   }
-  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir)");
+  if (name == "composefs") {
+    ASSIGN_OR_RETURN(auto backend, composefs::ComposefsBackend::open(root));
+    return std::unique_ptr<Backend>(std::move(backend));
+  }
+  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir, composefs)");
 }
 
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access) {
