@@ -19,8 +19,16 @@ namespace {
 constexpr size_t k_max_index_size = size_t{1} << 30;
 constexpr std::string_view k_chain_magic = "cairn-composefs-chain 1\n";
 
+Result<void> write_image_file(const erofs::Tree& tree, const std::string& path) {
+  ASSIGN_OR_RETURN(UniqueFd fd, sys::open(path, O_WRONLY | O_CREAT | O_EXCL, 0644));
+  erofs::FdImageSink sink(fd.get(), path);
+  TRY(erofs::write_composefs_image(tree, erofs::WriteOptions{}, sink));
+  return sys::fsync(fd.get(), path);
+}
+
 // Ingests the layers of one chain whose indexes are missing; see the file
-// comment of composefs_backend.h.
+// comment of composefs_backend.h. Every layer's sink (its index in memory,
+// its staged objects) is kept until finish() publishes them all.
 class ComposefsChainBuild final : public ChainBuild {
  public:
   ComposefsChainBuild(ComposefsBackend& backend, std::vector<ChainLink> chain,
@@ -39,49 +47,49 @@ class ComposefsChainBuild final : public ChainBuild {
   Result<LayerSink*> begin_layer(size_t index) override {
     std::string dir = m_staging.path() + "/layer-" + std::to_string(index);
     if (::mkdir(dir.c_str(), 0700) != 0) return fail_errno(errno, "mkdir " + dir);
-    m_sink = std::make_unique<IndexSink>(m_backend.objects(), dir);
-    return m_sink.get();
+    m_current = std::make_unique<IndexSink>(m_backend.objects(), dir);
+    return m_current.get();
   }
 
   Result<void> commit_layer(size_t index) override {
-    TRY(m_sink->publish());
-    m_indexes.emplace_back(m_chain.at(index).diff_id, serialize_index(m_sink->index()));
-    m_sink.reset();
+    m_done.emplace(m_chain.at(index).diff_id, std::move(m_current));
     return {};
   }
 
   Result<void> finish() override {
-    if (!m_indexes.empty()) {
-      TRY(sys::syncfs_path(m_staging.path()));
-      for (const auto& [diff_id, text] : m_indexes) {
-        TRY(sys::write_file_atomic(m_backend.index_path(diff_id), text));
-      }
+    const Digest& top = m_chain.back().chain_id;
+    ASSIGN_OR_RETURN(bool present, m_backend.has_image(top));
+    std::string image = m_staging.path() + "/image.cfs";
+    if (!present) {
+      std::map<Digest, const LayerIndex*> fresh;
+      for (const auto& [diff_id, sink] : m_done) fresh.emplace(diff_id, &sink->index());
+      ASSIGN_OR_RETURN(erofs::Tree tree, m_backend.merge_chain(m_chain, fresh));
+      TRY(write_image_file(tree, image));
     }
-    ASSIGN_OR_RETURN(bool present, m_backend.has_image(m_chain.back().chain_id));
-    if (!present) TRY(m_backend.build_image(m_chain));
+    TRY(publish_layers());
+    if (!present) TRY(m_backend.publish_image(m_chain, image));
     return {};
   }
 
  private:
+  Result<void> publish_layers() {
+    if (m_done.empty()) return {};
+    TRY(sys::syncfs_path(m_staging.path()));
+    for (auto& [diff_id, sink] : m_done) TRY(sink->publish());
+    TRY(sys::syncfs_path(m_staging.path()));
+    for (auto& [diff_id, sink] : m_done) {
+      TRY(sys::write_file_atomic(m_backend.index_path(diff_id), serialize_index(sink->index())));
+    }
+    return {};
+  }
+
   ComposefsBackend& m_backend;
   std::vector<ChainLink> m_chain;
   std::vector<bool> m_needed;
   TempDir m_staging;
-  std::unique_ptr<IndexSink> m_sink;
-  std::vector<std::pair<Digest, std::string>> m_indexes;
+  std::unique_ptr<IndexSink> m_current;
+  std::map<Digest, std::unique_ptr<IndexSink>> m_done;
 };
-
-Result<void> write_image_file(const erofs::Tree& tree, const std::string& tmp_dir,
-                              const std::string& target) {
-  ASSIGN_OR_RETURN(TempDir staging, TempDir::create(tmp_dir, "cfs-image-"));
-  std::string path = staging.path() + "/image.cfs";
-  ASSIGN_OR_RETURN(UniqueFd fd, sys::open(path, O_WRONLY | O_CREAT | O_EXCL, 0644));
-  erofs::FdImageSink sink(fd.get(), path);
-  TRY(erofs::write_composefs_image(tree, erofs::WriteOptions{}, sink));
-  TRY(sys::fsync(fd.get(), path));
-  TRY(sys::rename(path, target));
-  return sys::fsync_path(sys::dirname(target));
-}
 
 }  // namespace
 
@@ -125,23 +133,35 @@ Result<std::unique_ptr<ChainBuild>> ComposefsBackend::begin_build(
       std::move(staging));
 }
 
-Result<void> ComposefsBackend::build_image(std::span<const ChainLink> chain) {
+Result<erofs::Tree> ComposefsBackend::merge_chain(
+    std::span<const ChainLink> chain, const std::map<Digest, const LayerIndex*>& fresh) {
   Merger merger;
-  std::string chain_text(k_chain_magic);
   for (const ChainLink& link : chain) {
-    ASSIGN_OR_RETURN(std::string text, sys::read_file(index_path(link.diff_id), k_max_index_size));
-    auto index = parse_index(text);
-    if (!index) return fail(std::move(index).error().wrap(index_path(link.diff_id)));
-    auto applied = merger.apply(*index);
-    if (!applied) {
-      return fail(std::move(applied).error().wrap("layer " + std::string(link.diff_id.str())));
+    std::optional<LayerIndex> loaded;
+    const LayerIndex* index = nullptr;
+    if (auto it = fresh.find(link.diff_id); it != fresh.end()) {
+      index = it->second;
+    } else {
+      std::string path = index_path(link.diff_id);
+      ASSIGN_OR_RETURN(std::string text, sys::read_file(path, k_max_index_size));
+      auto parsed = parse_index(text);
+      if (!parsed) return fail(std::move(parsed).error().wrap(path));
+      index = &loaded.emplace(std::move(*parsed));
     }
-    chain_text += link.diff_id.str() + "\n";
+    auto applied = merger.apply(*index);
+    if (!applied) return fail(std::move(applied).error().wrap("layer " + link.diff_id.str()));
   }
-  ASSIGN_OR_RETURN(erofs::Tree tree, merger.build_tree());
+  return merger.build_tree();
+}
+
+Result<void> ComposefsBackend::publish_image(std::span<const ChainLink> chain,
+                                             const std::string& staged_image) {
+  std::string chain_text(k_chain_magic);
+  for (const ChainLink& link : chain) chain_text += link.diff_id.str() + "\n";
   const Digest& top = chain.back().chain_id;
   TRY(sys::write_file_atomic(chain_path(top), chain_text));
-  return write_image_file(tree, m_tmp, image_path(top));
+  TRY(sys::rename(staged_image, image_path(top)));
+  return sys::fsync_path(sys::dirname(image_path(top)));
 }
 
 Result<bool> ComposefsBackend::has_image(const Digest& top) {

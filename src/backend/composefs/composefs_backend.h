@@ -11,17 +11,22 @@
 // from the indexes of its chain (merge.h) and written with the composefs
 // image writer; mount_image() mounts it with overlayfs over the object store.
 //
-// Durability: a layer's objects are synced (one syncfs) and moved into the
-// store in commit_layer(); finish() syncs again, then publishes the indexes,
-// then the image. A crash leaves at most unreferenced objects, which gc
-// removes.
+// Durability and atomicity: nothing a build stages is visible before
+// finish(), which merges the image first (so a chain the merge refuses, e.g.
+// a path through an absolute symlink, leaves nothing behind), then syncs,
+// moves the new objects into the store, syncs again, and publishes the layer
+// indexes, the chain file and the image, in that order. A crash leaves at
+// most unreferenced objects or indexes, which gc removes.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
 #include "backend/backend.h"
+#include "backend/composefs/layer_index.h"
 #include "backend/composefs/object_store.h"
+#include "erofs/tree.h"
 
 namespace cairn::composefs {
 
@@ -47,8 +52,13 @@ class ComposefsBackend final : public Backend {
   std::string image_path(const Digest& top) const;
   std::string chain_path(const Digest& top) const;
   const std::string& tmp_dir() const { return m_tmp; }
-  // Merges the indexes of CHAIN and writes its image and chain file.
-  Result<void> build_image(std::span<const ChainLink> chain);
+  // Merges the indexes of CHAIN into one tree: from FRESH where it has the
+  // layer (a build's indexes, not yet published), else from disk.
+  Result<erofs::Tree> merge_chain(std::span<const ChainLink> chain,
+                                  const std::map<Digest, const LayerIndex*>& fresh);
+  // Writes CHAIN's chain file, then renames STAGED_IMAGE (durable, same
+  // filesystem) into place as its image.
+  Result<void> publish_image(std::span<const ChainLink> chain, const std::string& staged_image);
 
  private:
   Result<void> collect_images(const std::set<Digest>& keep, std::set<Digest>& live_layers);

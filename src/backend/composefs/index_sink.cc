@@ -132,8 +132,6 @@ Result<void> IndexSink::stage_object(IndexEntry& e, EntryData& data) {
 }
 
 Result<void> IndexSink::publish() {
-  if (m_staged.empty()) return {};
-  TRY(sys::syncfs_path(m_staging));
   for (const auto& [digest, path] : m_staged) TRY(m_objects.adopt(path, digest));
   m_staged.clear();
   return {};

@@ -12,8 +12,10 @@
 // read as zeros), and dropped at once if the store or this layer has that
 // content already.
 //
-// publish() makes the staged content durable (one syncfs) and moves it into
-// the object store. Not thread-safe; one instance per layer.
+// publish() moves the staged content into the object store; the caller syncs
+// the filesystem before (so that no object is visible before its content is
+// durable) and after (to make the renames durable). Not thread-safe; one
+// instance per layer.
 #pragma once
 
 #include <map>
@@ -38,7 +40,7 @@ class IndexSink final : public LayerSink {
   Result<void> finish() override { return {}; }
 
   const LayerIndex& index() const { return m_index; }
-  // syncfs, then every staged object into the store (see ObjectStore::adopt).
+  // Every staged object into the store (see ObjectStore::adopt).
   Result<void> publish();
 
  private:
