@@ -19,6 +19,7 @@ namespace cairn::cli {
 struct GlobalOptions {
   std::string root;     // --root / CAIRN_ROOT / config "root"
   std::string backend;  // --backend / CAIRN_BACKEND / config "backend"
+  std::string mode;     // --mode / CAIRN_COMPOSEFS_MODE / config "composefs_mode"
   bool json = false;    // --json
 };
 

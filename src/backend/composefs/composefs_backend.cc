@@ -4,11 +4,11 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <optional>
 #include <vector>
 
 #include "backend/composefs/index_sink.h"
 #include "backend/composefs/merge.h"
-#include "backend/composefs/mount.h"
 #include "erofs/writer.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
@@ -17,7 +17,6 @@ namespace cairn::composefs {
 namespace {
 
 constexpr size_t k_max_index_size = size_t{1} << 30;
-constexpr std::string_view k_chain_magic = "cairn-composefs-chain 1\n";
 
 Result<void> write_image_file(const erofs::Tree& tree, const std::string& path) {
   ASSIGN_OR_RETURN(UniqueFd fd, sys::open(path, O_WRONLY | O_CREAT | O_EXCL, 0644));
@@ -59,15 +58,14 @@ class ComposefsChainBuild final : public ChainBuild {
   Result<void> finish() override {
     const Digest& top = m_chain.back().chain_id;
     ASSIGN_OR_RETURN(bool present, m_backend.has_image(top));
-    std::string image = m_staging.path() + "/image.cfs";
+    std::vector<StagedImage> images;
     if (!present) {
       std::map<Digest, const LayerIndex*> fresh;
       for (const auto& [diff_id, sink] : m_done) fresh.emplace(diff_id, &sink->index());
-      ASSIGN_OR_RETURN(erofs::Tree tree, m_backend.merge_chain(m_chain, fresh));
-      TRY(write_image_file(tree, image));
+      ASSIGN_OR_RETURN(images, m_backend.stage_images(m_chain, fresh, m_staging.path()));
     }
     TRY(publish_layers());
-    if (!present) TRY(m_backend.publish_image(m_chain, image));
+    if (!present) TRY(m_backend.publish_image(m_chain, images));
     return {};
   }
 
@@ -93,14 +91,16 @@ class ComposefsChainBuild final : public ChainBuild {
 
 }  // namespace
 
-ComposefsBackend::ComposefsBackend(std::string store_root)
-    : m_dir(store_root + "/composefs"),
+ComposefsBackend::ComposefsBackend(std::string store_root, Mode mode)
+    : m_mode(mode),
+      m_dir(store_root + "/composefs"),
       m_tmp(store_root + "/tmp"),
       m_mounts(store_root + "/mounts"),
       m_objects(m_dir + "/objects") {}
 
-Result<std::unique_ptr<ComposefsBackend>> ComposefsBackend::open(const std::string& store_root) {
-  auto backend = std::make_unique<ComposefsBackend>(store_root);
+Result<std::unique_ptr<ComposefsBackend>> ComposefsBackend::open(const std::string& store_root,
+                                                                 Mode mode) {
+  auto backend = std::make_unique<ComposefsBackend>(store_root, mode);
   for (const char* sub : {"/objects", "/layers", "/images"}) {
     TRY(sys::make_dirs(backend->m_dir + sub, 0700));
   }
@@ -113,6 +113,9 @@ std::string ComposefsBackend::index_path(const Digest& diff_id) const {
 }
 std::string ComposefsBackend::image_path(const Digest& top) const {
   return m_dir + "/images/" + std::string(top.hex()) + ".cfs";
+}
+std::string ComposefsBackend::layer_image_path(const Digest& chain_id) const {
+  return m_dir + "/images/" + std::string(chain_id.hex()) + ".layer.cfs";
 }
 std::string ComposefsBackend::chain_path(const Digest& top) const {
   return m_dir + "/images/" + std::string(top.hex()) + ".chain";
@@ -133,73 +136,65 @@ Result<std::unique_ptr<ChainBuild>> ComposefsBackend::begin_build(
       std::move(staging));
 }
 
-Result<erofs::Tree> ComposefsBackend::merge_chain(
-    std::span<const ChainLink> chain, const std::map<Digest, const LayerIndex*>& fresh) {
+Result<const LayerIndex*> ComposefsBackend::load_index(
+    const ChainLink& link, const std::map<Digest, const LayerIndex*>& fresh,
+    std::optional<LayerIndex>& loaded) {
+  if (auto it = fresh.find(link.diff_id); it != fresh.end()) return it->second;
+  std::string path = index_path(link.diff_id);
+  ASSIGN_OR_RETURN(std::string text, sys::read_file(path, k_max_index_size));
+  auto parsed = parse_index(text);
+  if (!parsed) return fail(std::move(parsed).error().wrap(path));
+  return &loaded.emplace(std::move(*parsed));
+}
+
+Result<std::vector<StagedImage>> ComposefsBackend::stage_images(
+    std::span<const ChainLink> chain, const std::map<Digest, const LayerIndex*>& fresh,
+    const std::string& staging) {
+  std::vector<StagedImage> images;
   Merger merger;
-  for (const ChainLink& link : chain) {
+  for (size_t i = 0; i < chain.size(); ++i) {
     std::optional<LayerIndex> loaded;
-    const LayerIndex* index = nullptr;
-    if (auto it = fresh.find(link.diff_id); it != fresh.end()) {
-      index = it->second;
-    } else {
-      std::string path = index_path(link.diff_id);
-      ASSIGN_OR_RETURN(std::string text, sys::read_file(path, k_max_index_size));
-      auto parsed = parse_index(text);
-      if (!parsed) return fail(std::move(parsed).error().wrap(path));
-      index = &loaded.emplace(std::move(*parsed));
-    }
+    ASSIGN_OR_RETURN(const LayerIndex* index, load_index(chain[i], fresh, loaded));
+    Merger lower = m_mode == Mode::per_layer ? merger.clone() : Merger();
     auto applied = merger.apply(*index);
-    if (!applied) return fail(std::move(applied).error().wrap("layer " + link.diff_id.str()));
+    if (!applied) return fail(std::move(applied).error().wrap("layer " + chain[i].diff_id.str()));
+    if (m_mode != Mode::per_layer) continue;
+    std::string target = layer_image_path(chain[i].chain_id);
+    ASSIGN_OR_RETURN(bool present, sys::exists(target));
+    if (present) continue;
+    ASSIGN_OR_RETURN(erofs::Tree tree, merger.build_layer_tree(lower));
+    images.push_back({staging + "/layer-" + std::to_string(i) + ".cfs", target});
+    TRY(write_image_file(tree, images.back().staged));
   }
-  return merger.build_tree();
+  if (m_mode == Mode::flat) {
+    ASSIGN_OR_RETURN(erofs::Tree tree, merger.build_tree());
+    images.push_back({staging + "/image.cfs", image_path(chain.back().chain_id)});
+    TRY(write_image_file(tree, images.back().staged));
+  }
+  return images;
 }
 
 Result<void> ComposefsBackend::publish_image(std::span<const ChainLink> chain,
-                                             const std::string& staged_image) {
-  std::string chain_text(k_chain_magic);
-  for (const ChainLink& link : chain) chain_text += link.diff_id.str() + "\n";
-  const Digest& top = chain.back().chain_id;
-  TRY(sys::write_file_atomic(chain_path(top), chain_text));
-  TRY(sys::rename(staged_image, image_path(top)));
-  return sys::fsync_path(sys::dirname(image_path(top)));
+                                             const std::vector<StagedImage>& images) {
+  for (const StagedImage& image : images) TRY(sys::rename(image.staged, image.target));
+  ImageRecipe recipe{m_mode, std::vector<ChainLink>(chain.begin(), chain.end())};
+  return sys::write_file_atomic(chain_path(chain.back().chain_id), serialize_recipe(recipe));
+}
+
+Result<ImageRecipe> ComposefsBackend::recipe(const Digest& top) const {
+  ASSIGN_OR_RETURN(std::string text, sys::read_file(chain_path(top)));
+  auto parsed = parse_recipe(text);
+  if (!parsed) return fail(std::move(parsed).error().wrap(chain_path(top)));
+  return *parsed;
 }
 
 Result<bool> ComposefsBackend::has_image(const Digest& top) {
-  return sys::exists(image_path(top));
+  return sys::exists(chain_path(top));
 }
 
 Result<std::string> ComposefsBackend::rootfs_path(const Digest& top) {
   return fail(Errc::unsupported, "composefs image " + std::string(top.short_hex()) +
                                      " has no tree on disk; mount it (cairn mount)");
-}
-
-Result<std::string> ComposefsBackend::default_mount_point(const Digest& top) {
-  return m_mounts + "/" + std::string(top.hex());
-}
-
-Result<std::string> ComposefsBackend::mount_image(const Digest& top, const std::string& target) {
-  std::string where = target;
-  if (where.empty()) {
-    ASSIGN_OR_RETURN(where, default_mount_point(top));
-  }
-  ASSIGN_OR_RETURN(bool present, has_image(top));
-  if (!present) return fail(Errc::corrupt_store, "image " + image_path(top) + " is missing");
-  TRY(sys::make_dirs(where, 0755));
-  ASSIGN_OR_RETURN(bool mounted, is_mount_point(where));
-  if (mounted) return where;
-  ASSIGN_OR_RETURN(UniqueFd erofs, mount_erofs(image_path(top)));
-  TRY(mount_overlay({erofs.get()}, m_objects.dir(), Attach::at_target, where));
-  return where;
-}
-
-Result<void> ComposefsBackend::unmount(const std::string& path) {
-  ASSIGN_OR_RETURN(bool mounted, is_mount_point(path));
-  if (!mounted) return fail(Errc::not_found, path + " is not mounted");
-  TRY(unmount_path(path));
-  if (path.starts_with(m_mounts + "/") && ::rmdir(path.c_str()) != 0 && errno != ENOENT) {
-    return fail_errno(errno, "rmdir " + path);
-  }
-  return {};
 }
 
 }  // namespace cairn::composefs

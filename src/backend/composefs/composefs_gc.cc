@@ -1,6 +1,7 @@
 // Garbage collection of the composefs backend, in three sweeps that each
-// only remove what the previous one left unreferenced: images (with their
-// chain files) whose top chain is not kept; layer indexes no remaining
+// only remove what the previous one left unreferenced: images whose top
+// chain is not kept (their recipe first, then every EROFS file no kept
+// recipe names: flat images and per-layer images alike); layer indexes no remaining
 // chain file names; objects no remaining index names. An image or index
 // that cannot be read keeps everything it might reference: gc fails instead
 // of guessing.
@@ -15,8 +16,6 @@
 
 namespace cairn::composefs {
 namespace {
-
-constexpr std::string_view k_chain_magic = "cairn-composefs-chain 1";
 
 Result<std::vector<std::string>> names_in(const std::string& path) {
   std::vector<std::string> names;
@@ -43,28 +42,6 @@ Result<void> remove_file(const std::string& path) {
   return {};
 }
 
-Result<std::vector<Digest>> read_chain(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, sys::read_file(path));
-  std::vector<Digest> diff_ids;
-  size_t pos = 0;
-  bool header = true;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) return fail(Errc::corrupt_store, path + ": truncated");
-    std::string_view line = std::string_view(text).substr(pos, nl - pos);
-    pos = nl + 1;
-    if (header) {
-      if (line != k_chain_magic) return fail(Errc::corrupt_store, path + ": bad header");
-      header = false;
-      continue;
-    }
-    auto digest = Digest::parse(line);
-    if (!digest) return fail(Errc::corrupt_store, path + ": bad diff_id");
-    diff_ids.push_back(*digest);
-  }
-  return diff_ids;
-}
-
 }  // namespace
 
 Result<void> ComposefsBackend::collect(const std::set<Digest>& keep) {
@@ -83,18 +60,26 @@ Result<void> ComposefsBackend::collect_images(const std::set<Digest>& keep,
                                               std::set<Digest>& live_layers) {
   std::string dir = m_dir + "/images";
   ASSIGN_OR_RETURN(auto names, names_in(dir));
+  std::set<std::string> live_files;
   for (const std::string& name : names) {
     auto top = digest_named(name, ".chain");
-    if (!top) top = digest_named(name, ".cfs");
     if (!top) continue;
     if (!keep.contains(*top)) {
-      TRY(remove_file(image_path(*top)));
       TRY(remove_file(chain_path(*top)));
       continue;
     }
-    if (!name.ends_with(".chain")) continue;
-    ASSIGN_OR_RETURN(auto diff_ids, read_chain(dir + "/" + name));
-    live_layers.insert(diff_ids.begin(), diff_ids.end());
+    ASSIGN_OR_RETURN(ImageRecipe image, recipe(*top));
+    live_files.insert(chain_path(*top));
+    if (image.mode == Mode::flat) live_files.insert(image_path(*top));
+    for (const ChainLink& link : image.chain) {
+      live_layers.insert(link.diff_id);
+      if (image.mode == Mode::per_layer) live_files.insert(layer_image_path(link.chain_id));
+    }
+  }
+  for (const std::string& name : names) {
+    if (name.ends_with(".cfs") && !live_files.contains(dir + "/" + name)) {
+      TRY(remove_file(dir + "/" + name));
+    }
   }
   return {};
 }

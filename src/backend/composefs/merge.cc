@@ -93,7 +93,30 @@ std::string join_path(std::string_view dir, std::string_view name) {
 
 }  // namespace
 
-Merger::Merger() : m_root(std::make_shared<Node>(Node{implicit_dir(), {}})) {}
+Merger::Merger() : m_root(new_node(implicit_dir())) {}
+
+std::shared_ptr<Merger::Node> Merger::new_node(erofs::Inode inode) {
+  return std::make_shared<Node>(Node{std::move(inode), {}, m_next_id++});
+}
+
+Merger Merger::clone() const {
+  Merger copy;
+  copy.m_next_id = m_next_id;
+  std::map<const Node*, std::shared_ptr<Node>> copies;
+  copy.m_root = copy_node(*m_root, copies);
+  return copy;
+}
+
+std::shared_ptr<Merger::Node> Merger::copy_node(
+    const Node& node, std::map<const Node*, std::shared_ptr<Node>>& copies) {
+  if (auto it = copies.find(&node); it != copies.end()) return it->second;
+  auto copy = std::make_shared<Node>(Node{node.inode, {}, node.id});
+  copies.emplace(&node, copy);
+  for (const auto& [name, child] : node.children) {
+    copy->children.emplace(name, copy_node(*child, copies));
+  }
+  return copy;
+}
 
 Result<void> Merger::apply(const LayerIndex& layer) {
   m_upper.clear();
@@ -127,7 +150,7 @@ Result<std::optional<Merger::Resolved>> Merger::resolve(std::string_view path, E
     auto it = dir->children.find(name);
     if (it == dir->children.end()) {
       if (missing == Missing::absent) return std::nullopt;
-      it = dir->children.emplace(name, std::make_shared<Node>(Node{implicit_dir(), {}})).first;
+      it = dir->children.emplace(name, new_node(implicit_dir())).first;
     }
     Node* child = it->second.get();
     if (S_ISLNK(child->inode.mode)) {
@@ -171,7 +194,7 @@ Result<void> Merger::apply_entry(const IndexEntry& e) {
              e.op == IndexOp::directory && it != children.end() && it->second->is_dir()) {
     it->second->inode = std::move(inode);
   } else {
-    children[name] = std::make_shared<Node>(Node{std::move(inode), {}});
+    children[name] = new_node(std::move(inode));
   }
   mark_upper(join_path(parent->real, name));
   return {};

@@ -43,12 +43,28 @@ class Merger {
   // counted.
   Result<erofs::Tree> build_tree() const;
 
+  // A deep copy (hard links stay shared within the copy).
+  Merger clone() const;
+
+  // The overlayfs layer that turns LOWER into this tree, for per-layer
+  // images: THIS must be a clone of LOWER with one more layer applied. New or
+  // replaced entries are included whole, with their subtree; directories
+  // replaced by new ones are opaque (user.overlay.opaque = "y", read by the
+  // userxattr overlay that stacks the layers, mount.h); entries gone are
+  // whiteouts (char 0/0); unchanged entries are left out, and
+  // directories only kept for what changed below them. Hard links to
+  // entries left out become separate inodes (overlayfs cannot link across
+  // layers).
+  Result<erofs::Tree> build_layer_tree(const Merger& lower) const;
+
  private:
   struct Node {
     erofs::Inode inode;
     std::map<std::string, std::shared_ptr<Node>> children;
+    std::uint64_t id;  // identity across clone(): same id, same inode
     bool is_dir() const { return S_ISDIR(inode.mode); }
   };
+  struct DiffNode;
   enum class Escape { refuse, confine };
   enum class Missing { create, absent };
   struct Resolved {
@@ -68,6 +84,15 @@ class Merger {
                             std::map<const Node*, std::string>& first_paths,
                             const std::map<const Node*, std::uint32_t>& links) const;
 
+  std::shared_ptr<Node> new_node(erofs::Inode inode);
+  static std::shared_ptr<Node> copy_node(const Node& node,
+                                         std::map<const Node*, std::shared_ptr<Node>>& copies);
+  static std::optional<DiffNode> diff(const Node* lower, const Node& upper);
+  static Result<void> add_diff(erofs::Tree& tree, const DiffNode& dir, const std::string& path,
+                               std::map<const Node*, std::string>& first_paths,
+                               const std::map<const Node*, std::uint32_t>& links);
+
+  std::uint64_t m_next_id = 0;
   std::shared_ptr<Node> m_root;
   std::unordered_set<std::string> m_upper;  // real paths this layer created + ancestors
 };

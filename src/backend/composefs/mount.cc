@@ -101,9 +101,13 @@ Result<UniqueFd> mount_overlay(const std::vector<int>& lowers, const std::string
     std::string path = "/proc/self/fd/" + std::to_string(lower);
     TRY(configure(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", path.c_str(), what));
   }
-  TRY(configure(fs.get(), FSCONFIG_SET_STRING, "datadir+", data_dir.c_str(), what));
-  TRY(configure(fs.get(), FSCONFIG_SET_STRING, "metacopy", "on", what));
-  TRY(configure(fs.get(), FSCONFIG_SET_STRING, "redirect_dir", "on", what));
+  if (!data_dir.empty()) {
+    TRY(configure(fs.get(), FSCONFIG_SET_STRING, "datadir+", data_dir.c_str(), what));
+    TRY(configure(fs.get(), FSCONFIG_SET_STRING, "metacopy", "on", what));
+    TRY(configure(fs.get(), FSCONFIG_SET_STRING, "redirect_dir", "on", what));
+  } else {
+    TRY(configure(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, what));
+  }
   TRY(configure(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, what));
   ASSIGN_OR_RETURN(UniqueFd mount, create_mount(fs.get(), what));
   if (attach == Attach::detached) return mount;

@@ -28,7 +28,11 @@ Result<UniqueFd> mount_erofs(const std::string& image);
 enum class Attach { detached, at_target };
 
 // An overlay of LOWERS (mount fds, topmost first) over the data-only layer
-// DATA_DIR (metacopy files redirect into it), read-only. Attach::at_target
+// DATA_DIR (metacopy files redirect into it), read-only. With an empty
+// DATA_DIR it is a stack of per-layer overlays instead: mounted with
+// "userxattr", so that the user.overlay.* whiteout and opaque markers the
+// composefs writer puts next to its escaped trusted ones (and per-layer
+// opaque directories, merge.h) steer it and are hidden from its listing. Attach::at_target
 // moves it to TARGET and returns an empty fd; Attach::detached returns the
 // mount fd (TARGET unused).
 Result<UniqueFd> mount_overlay(const std::vector<int>& lowers, const std::string& data_dir,
