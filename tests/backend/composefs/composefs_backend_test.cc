@@ -25,11 +25,13 @@ Layer layer_named(const std::string& name) {
 
 class ComposefsBackendTest : public ::testing::Test {
  protected:
+  virtual Mode backend_mode() const { return Mode::flat; }
+
   void SetUp() override {
     auto dir = TempDir::create("/var/tmp", "cairn-cfs-backend-");
     ASSERT_TRUE(dir);
     m_dir.emplace(std::move(*dir));
-    auto backend = ComposefsBackend::open(m_dir->path());
+    auto backend = ComposefsBackend::open(m_dir->path(), backend_mode());
     ASSERT_TRUE(backend) << backend.error().message();
     m_backend = std::move(*backend);
   }
@@ -127,6 +129,50 @@ TEST_F(ComposefsBackendTest, MergeErrorsFailTheBuild) {
   EXPECT_FALSE(has_image({"evil"}));
   EXPECT_FALSE(indexed("evil"));
   EXPECT_EQ(object_count(), 0u);
+}
+
+class PerLayerBackendTest : public ComposefsBackendTest {
+ protected:
+  Mode backend_mode() const override { return Mode::per_layer; }
+  bool layer_image(const std::vector<std::string>& names) {
+    return *sys::exists(m_backend->layer_image_path(chain_of(names).back().chain_id));
+  }
+};
+
+TEST_F(PerLayerBackendTest, OneImagePerChainPositionSharedAndCollected) {
+  build({"a", "b"});
+  build({"a", "c"});
+  EXPECT_TRUE(layer_image({"a"}));
+  EXPECT_TRUE(layer_image({"a", "b"}));
+  EXPECT_TRUE(layer_image({"a", "c"}));
+  EXPECT_FALSE(*sys::exists(m_backend->image_path(chain_of({"a", "b"}).back().chain_id)));
+  auto recipe = m_backend->recipe(chain_of({"a", "b"}).back().chain_id);
+  ASSERT_TRUE(recipe);
+  EXPECT_EQ(recipe->mode, Mode::per_layer);
+  ASSERT_TRUE(m_backend->collect({chain_of({"a", "c"}).back().chain_id}));
+  EXPECT_TRUE(layer_image({"a"}));
+  EXPECT_FALSE(layer_image({"a", "b"}));
+  EXPECT_TRUE(layer_image({"a", "c"}));
+  EXPECT_FALSE(indexed("b"));
+  ASSERT_TRUE(m_backend->collect({}));
+  EXPECT_FALSE(layer_image({"a"}));
+  EXPECT_EQ(object_count(), 0u);
+}
+
+TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
+  ImageRecipe recipe{Mode::per_layer, {{Digest::of("d1"), Digest::of("c1")}}};
+  std::string text = serialize_recipe(recipe);
+  auto parsed = parse_recipe(text);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->mode, Mode::per_layer);
+  EXPECT_EQ(parsed->chain[0].chain_id, Digest::of("c1"));
+  for (const std::string& bad : {std::string(""), text.substr(0, text.size() - 1),
+                                 std::string("cairn-composefs-chain 1\nmode flat\n"),
+                                 std::string("cairn-composefs-chain 1\nmode hybrid\nlayer x y\n")}) {
+    EXPECT_FALSE(parse_recipe(bad)) << bad;
+  }
+  EXPECT_FALSE(parse_mode("hybrid"));
+  EXPECT_TRUE(parse_mode("per-layer"));
 }
 
 }  // namespace
