@@ -1,10 +1,11 @@
 // Garbage collection of the composefs backend, in three sweeps that each
 // only remove what the previous one left unreferenced: images whose top
 // chain is not kept (their recipe first, then every EROFS file no kept
-// recipe names: flat images and per-layer images alike); layer indexes no remaining
-// chain file names; objects no remaining index names. An image or index
-// that cannot be read keeps everything it might reference: gc fails instead
-// of guessing.
+// recipe names, flat and per-layer images alike); layer indexes no
+// remaining recipe names; objects no remaining index names. An image or
+// index that cannot be read keeps everything it might reference: gc fails
+// instead of guessing. An image still mounted at its default mount point is
+// kept whole (the mount reads its objects) until a gc after its umount.
 #include <dirent.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include "backend/composefs/composefs_backend.h"
 #include "backend/composefs/layer_index.h"
+#include "backend/composefs/mount.h"
 #include "util/sys.h"
 
 namespace cairn::composefs {
@@ -64,7 +66,9 @@ Result<void> ComposefsBackend::collect_images(const std::set<Digest>& keep,
   for (const std::string& name : names) {
     auto top = digest_named(name, ".chain");
     if (!top) continue;
-    if (!keep.contains(*top)) {
+    ASSIGN_OR_RETURN(std::string mount_point, default_mount_point(*top));
+    ASSIGN_OR_RETURN(bool mounted, is_mount_point(mount_point));
+    if (!keep.contains(*top) && !mounted) {
       TRY(remove_file(chain_path(*top)));
       continue;
     }

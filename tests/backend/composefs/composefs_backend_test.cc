@@ -4,6 +4,7 @@
 #include "backend/composefs/composefs_backend.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "oci/chain_id.h"
 #include "support/entry_fixtures.h"
@@ -111,6 +112,24 @@ TEST_F(ComposefsBackendTest, CollectKeepsWhatKeptImagesReference) {
   EXPECT_EQ(object_count(), 3u);  // shared, a, c
   ASSERT_TRUE(m_backend->collect({}));
   EXPECT_FALSE(indexed("a"));
+  EXPECT_EQ(object_count(), 0u);
+}
+
+TEST_F(ComposefsBackendTest, MountedImagesSurviveCollectUntilUnmounted) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (erofs and overlay mounts)";
+  build({"a", "b"});
+  const Digest top = chain_of({"a", "b"}).back().chain_id;
+  auto path = m_backend->mount_image(top, "");
+  ASSERT_TRUE(path) << path.error().message();
+  EXPECT_EQ(*path, *m_backend->default_mount_point(top));
+  EXPECT_EQ(*sys::read_file(*path + "/b"), big('b'));
+  ASSERT_TRUE(m_backend->collect({}));
+  EXPECT_TRUE(has_image({"a", "b"}));
+  EXPECT_EQ(*sys::read_file(*path + "/shared"), big('s'));
+  ASSERT_TRUE(m_backend->unmount(*path));
+  EXPECT_FALSE(*sys::exists(*path));
+  ASSERT_TRUE(m_backend->collect({}));
+  EXPECT_FALSE(has_image({"a", "b"}));
   EXPECT_EQ(object_count(), 0u);
 }
 
