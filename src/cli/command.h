@@ -19,6 +19,7 @@ namespace cairn::cli {
 struct GlobalOptions {
   std::string root;     // --root / CAIRN_ROOT / config "root"
   std::string backend;  // --backend / CAIRN_BACKEND / config "backend"
+  std::string mode;     // --mode / CAIRN_COMPOSEFS_MODE / config "composefs_mode"
   bool json = false;    // --json
 };
 
@@ -36,6 +37,7 @@ Action define_images(CLI::App&, const GlobalOptions&);
 Action define_inspect(CLI::App&, const GlobalOptions&);
 Action define_rmi(CLI::App&, const GlobalOptions&);
 Action define_mount(CLI::App&, const GlobalOptions&);
+Action define_umount(CLI::App&, const GlobalOptions&);
 Action define_export(CLI::App&, const GlobalOptions&);
 Action define_gc(CLI::App&, const GlobalOptions&);
 Action define_mkcomposefs(CLI::App&, const GlobalOptions&);

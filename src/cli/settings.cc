@@ -65,6 +65,7 @@ Result<void> resolve_settings(GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto config, read_config());
   fill(global.root, "CAIRN_ROOT", config, "root");
   fill(global.backend, "CAIRN_BACKEND", config, "backend");
+  fill(global.mode, "CAIRN_COMPOSEFS_MODE", config, "composefs_mode");
   if (global.root.empty()) global.root = default_root();
   return {};
 }

@@ -55,9 +55,13 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
   std::vector<ChainLink> chain = chain_of(plan);
   ASSIGN_OR_RETURN(auto build, store.backend().begin_build(chain));
   ImportResult result{.image_id = plan.config_digest, .name = options.name,
-                      .layers_ingested = 0, .layers_reused = build->first_needed()};
+                      .layers_ingested = 0, .layers_reused = 0};
   if (!result.name && !plan.default_name.empty()) result.name = plan.default_name;
-  for (size_t i = build->first_needed(); i < plan.layers.size(); ++i) {
+  for (size_t i = 0; i < plan.layers.size(); ++i) {
+    if (!build->needs_layer(i)) {
+      ++result.layers_reused;
+      continue;
+    }
     TRY(ingest_into(store, *build, plan, i, observer));
     ++result.layers_ingested;
   }

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "backend/composefs/composefs_backend.h"
 #include "backend/dir/dir_backend.h"
 #include "util/sys.h"
 
@@ -20,6 +21,15 @@ Result<std::string> choose_backend(Metadata& metadata, const std::string& reques
   return chosen;
 }
 
+Result<std::string> choose_composefs_mode(Metadata& metadata, const std::string& requested) {
+  ASSIGN_OR_RETURN(auto recorded, metadata.setting("composefs.mode"));
+  if (recorded) return requested.empty() ? *recorded : requested;
+  std::string chosen = requested.empty() ? "flat" : requested;
+  TRY(composefs::parse_mode(chosen));
+  TRY(metadata.set_setting("composefs.mode", chosen));
+  return chosen;
+}
+
 Result<void> clear_directory(const std::string& path) {
   TRY(sys::remove_tree(path));
   return sys::make_dirs(path, 0700);
@@ -27,15 +37,23 @@ Result<void> clear_directory(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root) {
+Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root,
+                                              const std::string& composefs_mode) {
   if (name == "dir") {
     ASSIGN_OR_RETURN(auto backend, DirBackend::open(root));
     return std::unique_ptr<Backend>(std::move(backend));
   }
-  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir)");
+  if (name == "composefs") {
+    ASSIGN_OR_RETURN(composefs::Mode mode,
+                     composefs::parse_mode(composefs_mode.empty() ? "flat" : composefs_mode));
+    ASSIGN_OR_RETURN(auto backend, composefs::ComposefsBackend::open(root, mode));
+    return std::unique_ptr<Backend>(std::move(backend));
+  }
+  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir, composefs)");
 }
 
-Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access) {
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access,
+                                           const std::string& composefs_mode) {
   if (options.root.empty()) return fail(Errc::usage, "no store root given");
   TRY(sys::make_dirs(options.root, 0700));
   std::optional<StoreLock> lock;
@@ -45,7 +63,11 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access a
   }
   ASSIGN_OR_RETURN(Metadata metadata, Metadata::open(options.root + "/cairn.db"));
   ASSIGN_OR_RETURN(std::string backend_name, choose_backend(metadata, options.backend));
-  ASSIGN_OR_RETURN(auto backend, make_backend(backend_name, options.root));
+  std::string mode;
+  if (backend_name == "composefs") {
+    ASSIGN_OR_RETURN(mode, choose_composefs_mode(metadata, composefs_mode));
+  }
+  ASSIGN_OR_RETURN(auto backend, make_backend(backend_name, options.root, mode));
   if (access == Access::read_write) TRY(backend->recover());
   return std::make_unique<Store>(options.root, std::move(lock), std::move(metadata),
                                  std::move(backend));

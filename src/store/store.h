@@ -33,7 +33,12 @@ enum class Access { read_only, read_write };
 class Store {
  public:
   // read_write takes the store lock exclusively for the life of the Store.
-  static Result<std::unique_ptr<Store>> open(const StoreOptions& options, Access access);
+  // COMPOSEFS_MODE (composefs only): how new images are built ("flat",
+  // "per-layer"); empty: the store's setting "composefs.mode", recorded when
+  // the store is first opened with the composefs backend (from this
+  // argument, else "flat").
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options, Access access,
+                                             const std::string& composefs_mode = "");
 
   const std::string& root() const { return m_root; }
   Metadata& metadata() { return m_metadata; }
@@ -56,8 +61,10 @@ class Store {
   std::unique_ptr<Backend> m_backend;
 };
 
-// The backends this build knows, by name.
-Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root);
+// The backends this build knows, by name. COMPOSEFS_MODE: see Store::open
+// (empty: flat).
+Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root,
+                                              const std::string& composefs_mode = "");
 inline constexpr const char* k_default_backend = "dir";
 
 }  // namespace cairn

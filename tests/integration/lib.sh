@@ -1,6 +1,8 @@
 # Shared helpers of the integration scripts (sourced; bash, set -euo pipefail).
 # Callers set CAIRN (binary), WORK (scratch dir) and ROOT (store root) before calling c_run.
+# CAIRN_IT_BACKEND picks the backend the stores are created with (default dir).
 
+BACKEND=${CAIRN_IT_BACKEND:-dir}
 PASSED=0
 FAILED=0
 IT_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -23,11 +25,11 @@ summary() {
   [ "$FAILED" = 0 ]
 }
 
-# c_run ARGS...: run cairn on $ROOT with the dir backend; sets RC, leaves stdout/stderr in
+# c_run ARGS...: run cairn on $ROOT with $BACKEND; sets RC, leaves stdout/stderr in
 # $WORK/out and $WORK/err and the last stdout line in LAST.
 c_run() {
   RC=0
-  "$CAIRN" --root "$ROOT" --backend dir "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?
+  "$CAIRN" --root "$ROOT" --backend "$BACKEND" "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?
   LAST=$(tail -n 1 "$WORK/out" | tr -d '\r')
 }
 
@@ -54,13 +56,13 @@ src_label() {
 # is_cairn_error: stderr carries the documented error prefix
 is_cairn_error() { grep -q '^cairn: error:' "$WORK/err"; }
 
-# store_snapshot FILE: image list, every non-directory path under ROOT/dir, and what is in ROOT/tmp
+# store_snapshot FILE: image list, every non-directory path under ROOT/$BACKEND, and what is in ROOT/tmp
 store_snapshot() {
   {
-    "$CAIRN" --root "$ROOT" --backend dir --json images >"$WORK/snap-images" 2>/dev/null &&
+    "$CAIRN" --root "$ROOT" --backend "$BACKEND" --json images >"$WORK/snap-images" 2>/dev/null &&
       "$PY" "$CHECK" images "$WORK/snap-images" 2>/dev/null || echo "images failed"
-    echo "-- dir"
-    [ -d "$ROOT/dir" ] && (cd "$ROOT/dir" && find . -mindepth 1 | LC_ALL=C sort)
+    echo "-- $BACKEND"
+    [ -d "$ROOT/$BACKEND" ] && (cd "$ROOT/$BACKEND" && find . -mindepth 1 | LC_ALL=C sort)
     echo "-- tmp"
     [ -d "$ROOT/tmp" ] && (cd "$ROOT/tmp" && find . -mindepth 1 | LC_ALL=C sort)
     true
@@ -73,4 +75,12 @@ listing() { local d=$1 o=$2; shift 2; "$PY" "$LISTING" "$d" "$@" >"$o"; }
 # same_listing DESC EXPECTED_FILE GOT_FILE: ok or not ok with a diff excerpt
 same_listing() {
   if diff -u "$2" "$3" >"$WORK/diff"; then ok "$1"; else not_ok "$1"; diag "$WORK/diff" 30; fi
+}
+
+# unmount_all DIR: unmounts every mount below DIR (deepest first)
+unmount_all() {
+  local m
+  for m in $(awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
 }

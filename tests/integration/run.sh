@@ -1,6 +1,7 @@
 #!/bin/bash
 # cairn's integration test over the file sources (oci:, oci-archive:, docker-archive:), driving the
-# real binary on a fresh store with the dir backend.
+# real binary on a fresh store with the dir backend (CAIRN_IT_BACKEND=composefs: the composefs
+# backend, see composefs.sh).
 #
 # usage: run.sh CAIRN_BINARY          (or CAIRN=... run.sh); must run as root (devices, owners, xattrs)
 #
@@ -25,7 +26,7 @@ CAIRN=$(readlink -f "$CAIRN")
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-it.XXXXXX")
-cleanup() { if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi; }
+cleanup() { unmount_all "$WORK"; if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi; }
 trap cleanup EXIT
 IMGS=$WORK/img
 CANARY=$WORK/canary
@@ -238,7 +239,7 @@ remove_all() {
     c_run --json images
     [ "$RC" = 0 ] || { not_ok "images --json on $(basename "$r") (exit $RC)"; continue; }
     for id in $("$PY" "$CHECK" image-ids "$WORK/out" 2>/dev/null); do
-      "$CAIRN" --root "$ROOT" --backend dir umount "$id" >/dev/null 2>&1 || true
+      "$CAIRN" --root "$ROOT" --backend "$BACKEND" umount "$id" >/dev/null 2>&1 || true
       c_run rmi "$id"
       [ "$RC" = 0 ] || not_ok "rmi $id on $(basename "$r") (exit $RC)"
     done
@@ -246,11 +247,25 @@ remove_all() {
     expect "gc on $(basename "$r"): exit 0" [ "$RC" = 0 ]
     c_run --json images
     expect "$(basename "$r") after rmi + gc: images --json is empty" [ "$("$PY" "$CHECK" images "$WORK/out" 2>/dev/null)" = "[]" ]
-    expect "$(basename "$r") after rmi + gc: no image data under dir/" \
-      [ -z "$(find "$ROOT/dir" -mindepth 1 ! -type d 2>/dev/null | head -1)" ]
+    expect "$(basename "$r") after rmi + gc: no image data under $BACKEND/" \
+      [ -z "$(find "$ROOT/$BACKEND" -mindepth 1 ! -type d 2>/dev/null | head -1)" ]
+    expect "$(basename "$r") after umount: nothing mounted below the store" \
+      [ -z "$(awk -v d="$ROOT/" 'index($2, d) == 1' /proc/mounts)" ]
     expect "$(basename "$r") after rmi + gc: tmp/ empty" [ -z "$(find "$ROOT/tmp" -mindepth 1 2>/dev/null | head -1)" ]
   done
   ROOT=$WORK/store
+}
+
+# every EROFS image the composefs backend wrote passes fsck.erofs
+composefs_images_check() {
+  local img n=0 bad=0
+  command -v fsck.erofs >/dev/null || { not_ok "fsck.erofs is installed (erofs-utils)"; return; }
+  for img in "$WORK"/store/composefs/images/*.cfs "$WORK"/evil-store/composefs/images/*.cfs; do
+    [ -e "$img" ] || continue
+    n=$((n + 1))
+    fsck.erofs "$img" >"$WORK/fsck.log" 2>&1 || { bad=$((bad + 1)); diag "$WORK/fsck.log" 5; }
+  done
+  expect "fsck.erofs accepts all $n composefs images ($bad refused)" [ "$n" -gt 0 -a "$bad" = 0 ]
 }
 
 main() {
@@ -265,6 +280,7 @@ main() {
   exit_codes
   bad_images
   evil_images
+  [ "$BACKEND" = composefs ] && composefs_images_check
   remove_all
   summary
 }

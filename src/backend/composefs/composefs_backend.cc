@@ -1,0 +1,200 @@
+#include "backend/composefs/composefs_backend.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <optional>
+#include <vector>
+
+#include "backend/composefs/index_sink.h"
+#include "backend/composefs/merge.h"
+#include "erofs/writer.h"
+#include "util/sys.h"
+#include "util/temp_dir.h"
+
+namespace cairn::composefs {
+namespace {
+
+constexpr size_t k_max_index_size = size_t{1} << 30;
+
+Result<void> write_image_file(const erofs::Tree& tree, const std::string& path) {
+  ASSIGN_OR_RETURN(UniqueFd fd, sys::open(path, O_WRONLY | O_CREAT | O_EXCL, 0644));
+  erofs::FdImageSink sink(fd.get(), path);
+  TRY(erofs::write_composefs_image(tree, erofs::WriteOptions{}, sink));
+  return sys::fsync(fd.get(), path);
+}
+
+// Ingests the layers of one chain whose indexes are missing; see the file
+// comment of composefs_backend.h. Every layer's sink (its index in memory,
+// its staged objects) is kept until finish() publishes them all.
+class ComposefsChainBuild final : public ChainBuild {
+ public:
+  ComposefsChainBuild(ComposefsBackend& backend, std::vector<ChainLink> chain,
+                      std::vector<bool> needed, TempDir staging)
+      : m_backend(backend), m_chain(std::move(chain)), m_needed(std::move(needed)),
+        m_staging(std::move(staging)) {}
+
+  size_t first_needed() const override {
+    for (size_t i = 0; i < m_needed.size(); ++i) {
+      if (m_needed[i]) return i;
+    }
+    return m_needed.size();
+  }
+  bool needs_layer(size_t index) const override { return m_needed.at(index); }
+
+  Result<LayerSink*> begin_layer(size_t index) override {
+    std::string dir = m_staging.path() + "/layer-" + std::to_string(index);
+    if (::mkdir(dir.c_str(), 0700) != 0) return fail_errno(errno, "mkdir " + dir);
+    m_current = std::make_unique<IndexSink>(m_backend.objects(), dir);
+    return m_current.get();
+  }
+
+  Result<void> commit_layer(size_t index) override {
+    m_done.emplace(m_chain.at(index).diff_id, std::move(m_current));
+    return {};
+  }
+
+  Result<void> finish() override {
+    const Digest& top = m_chain.back().chain_id;
+    ASSIGN_OR_RETURN(bool present, m_backend.has_image(top));
+    std::vector<StagedImage> images;
+    if (!present) {
+      std::map<Digest, const LayerIndex*> fresh;
+      for (const auto& [diff_id, sink] : m_done) fresh.emplace(diff_id, &sink->index());
+      ASSIGN_OR_RETURN(images, m_backend.stage_images(m_chain, fresh, m_staging.path()));
+    }
+    TRY(publish_layers());
+    if (!present) TRY(m_backend.publish_image(m_chain, images));
+    return {};
+  }
+
+ private:
+  Result<void> publish_layers() {
+    if (m_done.empty()) return {};
+    TRY(sys::syncfs_path(m_staging.path()));
+    for (auto& [diff_id, sink] : m_done) TRY(sink->publish());
+    TRY(sys::syncfs_path(m_staging.path()));
+    for (auto& [diff_id, sink] : m_done) {
+      TRY(sys::write_file_atomic(m_backend.index_path(diff_id), serialize_index(sink->index())));
+    }
+    return {};
+  }
+
+  ComposefsBackend& m_backend;
+  std::vector<ChainLink> m_chain;
+  std::vector<bool> m_needed;
+  TempDir m_staging;
+  std::unique_ptr<IndexSink> m_current;
+  std::map<Digest, std::unique_ptr<IndexSink>> m_done;
+};
+
+}  // namespace
+
+ComposefsBackend::ComposefsBackend(std::string store_root, Mode mode)
+    : m_mode(mode),
+      m_dir(store_root + "/composefs"),
+      m_tmp(store_root + "/tmp"),
+      m_mounts(store_root + "/mounts"),
+      m_objects(m_dir + "/objects") {}
+
+Result<std::unique_ptr<ComposefsBackend>> ComposefsBackend::open(const std::string& store_root,
+                                                                 Mode mode) {
+  auto backend = std::make_unique<ComposefsBackend>(store_root, mode);
+  for (const char* sub : {"/objects", "/layers", "/images"}) {
+    TRY(sys::make_dirs(backend->m_dir + sub, 0700));
+  }
+  TRY(sys::make_dirs(backend->m_tmp, 0700));
+  return backend;
+}
+
+std::string ComposefsBackend::index_path(const Digest& diff_id) const {
+  return m_dir + "/layers/" + std::string(diff_id.hex()) + ".index";
+}
+std::string ComposefsBackend::image_path(const Digest& top) const {
+  return m_dir + "/images/" + std::string(top.hex()) + ".cfs";
+}
+std::string ComposefsBackend::layer_image_path(const Digest& chain_id) const {
+  return m_dir + "/images/" + std::string(chain_id.hex()) + ".layer.cfs";
+}
+std::string ComposefsBackend::chain_path(const Digest& top) const {
+  return m_dir + "/images/" + std::string(top.hex()) + ".chain";
+}
+
+Result<std::unique_ptr<ChainBuild>> ComposefsBackend::begin_build(
+    std::span<const ChainLink> chain) {
+  if (chain.empty()) return fail(Errc::bad_input, "image has no layers");
+  std::vector<bool> needed(chain.size(), false);
+  std::set<Digest> claimed;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    ASSIGN_OR_RETURN(bool indexed, sys::exists(index_path(chain[i].diff_id)));
+    needed[i] = !indexed && claimed.insert(chain[i].diff_id).second;
+  }
+  ASSIGN_OR_RETURN(TempDir staging, TempDir::create(m_tmp, "cfs-build-"));
+  return std::make_unique<ComposefsChainBuild>(
+      *this, std::vector<ChainLink>(chain.begin(), chain.end()), std::move(needed),
+      std::move(staging));
+}
+
+Result<const LayerIndex*> ComposefsBackend::load_index(
+    const ChainLink& link, const std::map<Digest, const LayerIndex*>& fresh,
+    std::optional<LayerIndex>& loaded) {
+  if (auto it = fresh.find(link.diff_id); it != fresh.end()) return it->second;
+  std::string path = index_path(link.diff_id);
+  ASSIGN_OR_RETURN(std::string text, sys::read_file(path, k_max_index_size));
+  auto parsed = parse_index(text);
+  if (!parsed) return fail(std::move(parsed).error().wrap(path));
+  return &loaded.emplace(std::move(*parsed));
+}
+
+Result<std::vector<StagedImage>> ComposefsBackend::stage_images(
+    std::span<const ChainLink> chain, const std::map<Digest, const LayerIndex*>& fresh,
+    const std::string& staging) {
+  std::vector<StagedImage> images;
+  Merger merger;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    std::optional<LayerIndex> loaded;
+    ASSIGN_OR_RETURN(const LayerIndex* index, load_index(chain[i], fresh, loaded));
+    Merger lower = m_mode == Mode::per_layer ? merger.clone() : Merger();
+    auto applied = merger.apply(*index);
+    if (!applied) return fail(std::move(applied).error().wrap("layer " + chain[i].diff_id.str()));
+    if (m_mode != Mode::per_layer) continue;
+    std::string target = layer_image_path(chain[i].chain_id);
+    ASSIGN_OR_RETURN(bool present, sys::exists(target));
+    if (present) continue;
+    ASSIGN_OR_RETURN(erofs::Tree tree, merger.build_layer_tree(lower));
+    images.push_back({staging + "/layer-" + std::to_string(i) + ".cfs", target});
+    TRY(write_image_file(tree, images.back().staged));
+  }
+  if (m_mode == Mode::flat) {
+    ASSIGN_OR_RETURN(erofs::Tree tree, merger.build_tree());
+    images.push_back({staging + "/image.cfs", image_path(chain.back().chain_id)});
+    TRY(write_image_file(tree, images.back().staged));
+  }
+  return images;
+}
+
+Result<void> ComposefsBackend::publish_image(std::span<const ChainLink> chain,
+                                             const std::vector<StagedImage>& images) {
+  for (const StagedImage& image : images) TRY(sys::rename(image.staged, image.target));
+  ImageRecipe recipe{m_mode, std::vector<ChainLink>(chain.begin(), chain.end())};
+  return sys::write_file_atomic(chain_path(chain.back().chain_id), serialize_recipe(recipe));
+}
+
+Result<ImageRecipe> ComposefsBackend::recipe(const Digest& top) const {
+  ASSIGN_OR_RETURN(std::string text, sys::read_file(chain_path(top)));
+  auto parsed = parse_recipe(text);
+  if (!parsed) return fail(std::move(parsed).error().wrap(chain_path(top)));
+  return *parsed;
+}
+
+Result<bool> ComposefsBackend::has_image(const Digest& top) {
+  return sys::exists(chain_path(top));
+}
+
+Result<std::string> ComposefsBackend::rootfs_path(const Digest& top) {
+  return fail(Errc::unsupported, "composefs image " + std::string(top.short_hex()) +
+                                     " has no tree on disk; mount it (cairn mount)");
+}
+
+}  // namespace cairn::composefs

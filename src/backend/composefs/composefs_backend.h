@@ -1,0 +1,94 @@
+// The composefs backend (doc/composefs-backend.md):
+//
+//   ROOT/composefs/objects/XX/YYYY…      file contents by fs-verity digest
+//   ROOT/composefs/layers/<diffid>.index  one immutable index per layer
+//   ROOT/composefs/images/<top>.cfs       the flattened EROFS image (flat)
+//   ROOT/composefs/images/<chain>.layer.cfs  one layer's EROFS (per-layer)
+//   ROOT/composefs/images/<top>.chain     how the image was built
+//                                         (image_recipe.h; written last)
+//   ROOT/mounts/<top>/                    default mount point
+//
+// Layers are independent: a layer whose index exists is never read again,
+// whatever image or position it appears in. An image is built in finish()
+// from the indexes of its chain (merge.h) and written with the composefs
+// image writer; mount_image() mounts it with overlayfs over the object store.
+//
+// Durability and atomicity: nothing a build stages is visible before
+// finish(), which merges the image first (so a chain the merge refuses, e.g.
+// a path through an absolute symlink, leaves nothing behind), then syncs,
+// moves the new objects into the store, syncs again, and publishes the layer
+// indexes, the chain file and the image, in that order. A crash leaves at
+// most unreferenced objects or indexes, which gc removes.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backend/backend.h"
+#include "backend/composefs/image_recipe.h"
+#include "backend/composefs/layer_index.h"
+#include "backend/composefs/object_store.h"
+#include "erofs/tree.h"
+
+namespace cairn::composefs {
+
+// An image file written to staging, and where it goes once published.
+struct StagedImage {
+  std::string staged;
+  std::string target;
+};
+
+class ComposefsBackend final : public Backend {
+ public:
+  // Creates the directories above if missing. MODE: how new images are
+  // built (existing ones are mounted as they were built).
+  static Result<std::unique_ptr<ComposefsBackend>> open(const std::string& store_root,
+                                                        Mode mode = Mode::flat);
+  ComposefsBackend(std::string store_root, Mode mode);
+
+  std::string_view name() const override { return "composefs"; }
+  Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) override;
+  Result<bool> has_image(const Digest& top) override;
+  // Errc::unsupported: the image is a tree only once mounted.
+  Result<std::string> rootfs_path(const Digest& top) override;
+  Result<std::string> mount_image(const Digest& top, const std::string& target) override;
+  Result<std::string> default_mount_point(const Digest& top) override;
+  Result<void> unmount(const std::string& path) override;
+  Result<void> collect(const std::set<Digest>& keep) override;
+  Result<void> recover() override { return {}; }
+
+  ObjectStore& objects() { return m_objects; }
+  std::string index_path(const Digest& diff_id) const;
+  std::string image_path(const Digest& top) const;
+  std::string layer_image_path(const Digest& chain_id) const;
+  std::string chain_path(const Digest& top) const;
+  const std::string& tmp_dir() const { return m_tmp; }
+  // Merges the indexes of CHAIN (from FRESH where it has the layer: a
+  // build's indexes, not yet published; else from disk) and writes the
+  // EROFS images the mode needs that do not exist yet into STAGING (durable).
+  Result<std::vector<StagedImage>> stage_images(std::span<const ChainLink> chain,
+                                                const std::map<Digest, const LayerIndex*>& fresh,
+                                                const std::string& staging);
+  // Renames IMAGES into place, then writes CHAIN's recipe (the commit point).
+  Result<void> publish_image(std::span<const ChainLink> chain,
+                             const std::vector<StagedImage>& images);
+  Result<ImageRecipe> recipe(const Digest& top) const;
+
+ private:
+  Result<const LayerIndex*> load_index(const ChainLink& link,
+                                       const std::map<Digest, const LayerIndex*>& fresh,
+                                       std::optional<LayerIndex>& loaded);
+  Result<void> collect_images(const std::set<Digest>& keep, std::set<Digest>& live_layers);
+  Result<void> collect_layers(const std::set<Digest>& live_layers,
+                              std::set<erofs::VerityDigest>& live_objects);
+
+  Mode m_mode;
+  std::string m_dir;  // ROOT/composefs
+  std::string m_tmp;
+  std::string m_mounts;
+  ObjectStore m_objects;
+};
+
+}  // namespace cairn::composefs

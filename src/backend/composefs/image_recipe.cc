@@ -1,0 +1,63 @@
+#include "backend/composefs/image_recipe.h"
+
+namespace cairn::composefs {
+namespace {
+
+constexpr std::string_view k_magic = "cairn-composefs-chain 1";
+
+Result<ChainLink> parse_layer(std::string_view line) {
+  auto bad = [] { return fail(Errc::corrupt_store, "image recipe: bad layer line"); };
+  if (!line.starts_with("layer ")) return bad();
+  line.remove_prefix(6);
+  size_t space = line.find(' ');
+  if (space == std::string_view::npos) return bad();
+  auto diff_id = Digest::parse(line.substr(0, space));
+  auto chain_id = Digest::parse(line.substr(space + 1));
+  if (!diff_id || !chain_id) return bad();
+  return ChainLink{*diff_id, *chain_id};
+}
+
+}  // namespace
+
+Result<Mode> parse_mode(std::string_view name) {
+  if (name == "flat") return Mode::flat;
+  if (name == "per-layer") return Mode::per_layer;
+  if (name == "hybrid") return fail(Errc::usage, "composefs mode hybrid is not implemented yet");
+  return fail(Errc::usage, "unknown composefs mode \"" + std::string(name) +
+                               "\" (known: flat, per-layer)");
+}
+
+std::string_view mode_name(Mode mode) { return mode == Mode::flat ? "flat" : "per-layer"; }
+
+std::string serialize_recipe(const ImageRecipe& recipe) {
+  std::string out = std::string(k_magic) + "\nmode " + std::string(mode_name(recipe.mode)) + "\n";
+  for (const ChainLink& link : recipe.chain) {
+    out += "layer " + link.diff_id.str() + " " + link.chain_id.str() + "\n";
+  }
+  return out;
+}
+
+Result<ImageRecipe> parse_recipe(std::string_view text) {
+  ImageRecipe recipe;
+  size_t pos = 0;
+  for (size_t number = 0; pos < text.size(); ++number) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) return fail(Errc::corrupt_store, "image recipe: truncated");
+    std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (number == 0) {
+      if (line != k_magic) return fail(Errc::corrupt_store, "image recipe: bad header");
+    } else if (number == 1) {
+      auto mode = line.starts_with("mode ") ? parse_mode(line.substr(5)) : parse_mode("");
+      if (!mode) return fail(Errc::corrupt_store, "image recipe: bad mode line");
+      recipe.mode = *mode;
+    } else {
+      ASSIGN_OR_RETURN(ChainLink link, parse_layer(line));
+      recipe.chain.push_back(link);
+    }
+  }
+  if (recipe.chain.empty()) return fail(Errc::corrupt_store, "image recipe: no layers");
+  return recipe;
+}
+
+}  // namespace cairn::composefs

@@ -1,0 +1,102 @@
+// Per-layer images: the overlayfs layer between two merged trees. The upper
+// tree is a clone of the lower one with a layer applied, so a node that kept
+// its id is the same inode: unchanged unless it is a directory updated in
+// place (metadata compared) or something below it changed. Everything else
+// under a name is new and goes into the layer whole.
+#include <sys/stat.h>
+
+#include "backend/composefs/merge.h"
+
+namespace cairn::composefs {
+
+struct Merger::DiffNode {
+  const Node* node = nullptr;  // nullptr: a whiteout
+  bool opaque = false;
+  std::map<std::string, DiffNode> children;
+};
+
+namespace {
+
+bool same_metadata(const erofs::Inode& a, const erofs::Inode& b) {
+  return a.mode == b.mode && a.uid == b.uid && a.gid == b.gid && a.mtime_sec == b.mtime_sec &&
+         a.mtime_nsec == b.mtime_nsec && a.xattrs == b.xattrs;
+}
+
+}  // namespace
+
+std::optional<Merger::DiffNode> Merger::diff(const Node* lower, const Node& upper) {
+  DiffNode out{&upper, false, {}};
+  bool changed = lower == nullptr || !same_metadata(lower->inode, upper.inode);
+  for (const auto& [name, child] : upper.children) {
+    const Node* below = nullptr;
+    if (lower) {
+      if (auto it = lower->children.find(name); it != lower->children.end()) below = it->second.get();
+    }
+    if (below && below->id == child->id) {
+      if (!child->is_dir()) continue;
+      if (auto sub = diff(below, *child)) out.children.emplace(name, std::move(*sub));
+      continue;
+    }
+    DiffNode whole = child->is_dir() ? *diff(nullptr, *child) : DiffNode{child.get(), false, {}};
+    whole.opaque = child->is_dir() && below && below->is_dir();
+    out.children.emplace(name, std::move(whole));
+  }
+  if (lower) {
+    for (const auto& [name, child] : lower->children) {
+      if (!upper.children.contains(name)) out.children.emplace(name, DiffNode{});
+    }
+  }
+  if (!changed && out.children.empty()) return std::nullopt;
+  return out;
+}
+
+Result<erofs::Tree> Merger::build_layer_tree(const Merger& lower) const {
+  DiffNode root = diff(lower.m_root.get(), *m_root).value_or(DiffNode{m_root.get(), false, {}});
+  std::map<const Node*, std::uint32_t> links;
+  std::vector<const DiffNode*> dirs{&root};
+  while (!dirs.empty()) {
+    const DiffNode* dir = dirs.back();
+    dirs.pop_back();
+    for (const auto& [name, child] : dir->children) {
+      if (child.node && child.node->is_dir()) {
+        dirs.push_back(&child);
+      } else if (child.node) {
+        ++links[child.node];
+      }
+    }
+  }
+  erofs::Tree tree(m_root->inode);
+  std::map<const Node*, std::string> first_paths;
+  TRY(add_diff(tree, root, "", first_paths, links));
+  return tree;
+}
+
+Result<void> Merger::add_diff(erofs::Tree& tree, const DiffNode& dir, const std::string& path,
+                              std::map<const Node*, std::string>& first_paths,
+                              const std::map<const Node*, std::uint32_t>& links) {
+  for (const auto& [name, child] : dir.children) {
+    std::string child_path = path + "/" + name;
+    if (!child.node) {
+      erofs::Inode whiteout;
+      whiteout.mode = S_IFCHR;
+      TRY(tree.add(child_path, whiteout));
+      continue;
+    }
+    if (auto first = first_paths.find(child.node); first != first_paths.end()) {
+      TRY(tree.add_hardlink(child_path, first->second));
+      continue;
+    }
+    erofs::Inode inode = child.node->inode;
+    if (child.node->is_dir()) {
+      if (child.opaque) inode.xattrs["user.overlay.opaque"] = "y";
+    } else {
+      inode.nlink = links.at(child.node);
+      first_paths.emplace(child.node, child_path);
+    }
+    TRY(tree.add(child_path, std::move(inode)));
+    if (child.node->is_dir()) TRY(add_diff(tree, child, child_path, first_paths, links));
+  }
+  return {};
+}
+
+}  // namespace cairn::composefs

@@ -1,0 +1,198 @@
+// The composefs backend through the ChainBuild protocol: which layers a
+// build asks for (any subset: layers are independent), what finish()
+// publishes, and what collect() removes.
+#include "backend/composefs/composefs_backend.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "oci/chain_id.h"
+#include "support/entry_fixtures.h"
+#include "util/sys.h"
+#include "util/temp_dir.h"
+
+namespace cairn::composefs {
+namespace {
+
+using cairn::testing::Layer;
+using cairn::testing::file;
+
+std::string big(char c) { return std::string(1000, c); }
+
+// Layers by name; each holds one shared object and one object of its own.
+Layer layer_named(const std::string& name) {
+  return {file("shared", big('s')), file(name, big(name[0])), file(name + ".small", name)};
+}
+
+class ComposefsBackendTest : public ::testing::Test {
+ protected:
+  virtual Mode backend_mode() const { return Mode::flat; }
+
+  void SetUp() override {
+    auto dir = TempDir::create("/var/tmp", "cairn-cfs-backend-");
+    ASSERT_TRUE(dir);
+    m_dir.emplace(std::move(*dir));
+    auto backend = ComposefsBackend::open(m_dir->path(), backend_mode());
+    ASSERT_TRUE(backend) << backend.error().message();
+    m_backend = std::move(*backend);
+  }
+
+  static std::vector<ChainLink> chain_of(const std::vector<std::string>& names) {
+    std::vector<Digest> diff_ids;
+    for (const std::string& n : names) diff_ids.push_back(Digest::of("layer " + n));
+    std::vector<Digest> chains = chain_ids(diff_ids);
+    std::vector<ChainLink> links;
+    for (size_t i = 0; i < names.size(); ++i) links.push_back({diff_ids[i], chains[i]});
+    return links;
+  }
+
+  // Runs the import protocol; returns which layers were needed.
+  std::vector<size_t> build(const std::vector<std::string>& names, bool finish = true) {
+    auto chain = chain_of(names);
+    auto b = m_backend->begin_build(chain);
+    EXPECT_TRUE(b) << b.error().message();
+    std::vector<size_t> needed;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!(*b)->needs_layer(i)) continue;
+      needed.push_back(i);
+      auto sink = (*b)->begin_layer(i);
+      EXPECT_TRUE(sink);
+      EXPECT_TRUE(cairn::testing::apply_layer(**sink, layer_named(names[i])));
+      EXPECT_TRUE((*b)->commit_layer(i));
+    }
+    if (finish) {
+      auto done = (*b)->finish();
+      EXPECT_TRUE(done) << done.error().message();
+    }
+    return needed;
+  }
+
+  bool has_image(const std::vector<std::string>& names) {
+    auto present = m_backend->has_image(chain_of(names).back().chain_id);
+    return present && *present;
+  }
+  bool indexed(const std::string& name) {
+    return *sys::exists(m_backend->index_path(Digest::of("layer " + name)));
+  }
+  size_t object_count() { return m_backend->objects().list()->size(); }
+
+  std::optional<TempDir> m_dir;
+  std::unique_ptr<ComposefsBackend> m_backend;
+};
+
+TEST_F(ComposefsBackendTest, IngestsOnlyLayersWithoutAnIndex) {
+  EXPECT_EQ(build({"a", "b"}), (std::vector<size_t>{0, 1}));
+  EXPECT_TRUE(has_image({"a", "b"}));
+  EXPECT_EQ(object_count(), 3u);  // shared, a, b
+  EXPECT_EQ(build({"a", "c"}), (std::vector<size_t>{1}));
+  EXPECT_EQ(build({"c", "a"}), (std::vector<size_t>{}));
+  EXPECT_TRUE(has_image({"c", "a"}));
+  EXPECT_EQ(build({"d", "b", "d"}), (std::vector<size_t>{0}));
+  EXPECT_EQ(object_count(), 5u);
+}
+
+TEST_F(ComposefsBackendTest, NothingIsPublishedWithoutFinish) {
+  build({"a", "b"}, false);
+  EXPECT_FALSE(indexed("a"));
+  EXPECT_FALSE(has_image({"a", "b"}));
+  EXPECT_EQ(build({"a", "b"}), (std::vector<size_t>{0, 1}));
+}
+
+TEST_F(ComposefsBackendTest, CollectKeepsWhatKeptImagesReference) {
+  build({"a", "b"});
+  build({"a", "c"});
+  build({"c", "a"});
+  ASSERT_TRUE(m_backend->collect({chain_of({"a", "c"}).back().chain_id}));
+  EXPECT_TRUE(has_image({"a", "c"}));
+  EXPECT_FALSE(has_image({"a", "b"}));
+  EXPECT_FALSE(has_image({"c", "a"}));
+  EXPECT_TRUE(indexed("a"));
+  EXPECT_TRUE(indexed("c"));
+  EXPECT_FALSE(indexed("b"));
+  EXPECT_EQ(object_count(), 3u);  // shared, a, c
+  ASSERT_TRUE(m_backend->collect({}));
+  EXPECT_FALSE(indexed("a"));
+  EXPECT_EQ(object_count(), 0u);
+}
+
+TEST_F(ComposefsBackendTest, MountedImagesSurviveCollectUntilUnmounted) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (erofs and overlay mounts)";
+  build({"a", "b"});
+  const Digest top = chain_of({"a", "b"}).back().chain_id;
+  auto path = m_backend->mount_image(top, "");
+  ASSERT_TRUE(path) << path.error().message();
+  EXPECT_EQ(*path, *m_backend->default_mount_point(top));
+  EXPECT_EQ(*sys::read_file(*path + "/b"), big('b'));
+  ASSERT_TRUE(m_backend->collect({}));
+  EXPECT_TRUE(has_image({"a", "b"}));
+  EXPECT_EQ(*sys::read_file(*path + "/shared"), big('s'));
+  ASSERT_TRUE(m_backend->unmount(*path));
+  EXPECT_FALSE(*sys::exists(*path));
+  ASSERT_TRUE(m_backend->collect({}));
+  EXPECT_FALSE(has_image({"a", "b"}));
+  EXPECT_EQ(object_count(), 0u);
+}
+
+TEST_F(ComposefsBackendTest, MergeErrorsFailTheBuild) {
+  auto chain = chain_of({"evil"});
+  auto b = m_backend->begin_build(chain);
+  ASSERT_TRUE(b);
+  auto sink = (*b)->begin_layer(0);
+  ASSERT_TRUE(sink);
+  ASSERT_TRUE(cairn::testing::apply_layer(
+      **sink, {cairn::testing::symlink("l", "/etc"), file("big", big('b')), file("l/passwd", "x")}));
+  ASSERT_TRUE((*b)->commit_layer(0));
+  auto done = (*b)->finish();
+  ASSERT_FALSE(done);
+  EXPECT_TRUE(done.error().is(Errc::unsafe_path)) << done.error().message();
+  EXPECT_FALSE(has_image({"evil"}));
+  EXPECT_FALSE(indexed("evil"));
+  EXPECT_EQ(object_count(), 0u);
+}
+
+class PerLayerBackendTest : public ComposefsBackendTest {
+ protected:
+  Mode backend_mode() const override { return Mode::per_layer; }
+  bool layer_image(const std::vector<std::string>& names) {
+    return *sys::exists(m_backend->layer_image_path(chain_of(names).back().chain_id));
+  }
+};
+
+TEST_F(PerLayerBackendTest, OneImagePerChainPositionSharedAndCollected) {
+  build({"a", "b"});
+  build({"a", "c"});
+  EXPECT_TRUE(layer_image({"a"}));
+  EXPECT_TRUE(layer_image({"a", "b"}));
+  EXPECT_TRUE(layer_image({"a", "c"}));
+  EXPECT_FALSE(*sys::exists(m_backend->image_path(chain_of({"a", "b"}).back().chain_id)));
+  auto recipe = m_backend->recipe(chain_of({"a", "b"}).back().chain_id);
+  ASSERT_TRUE(recipe);
+  EXPECT_EQ(recipe->mode, Mode::per_layer);
+  ASSERT_TRUE(m_backend->collect({chain_of({"a", "c"}).back().chain_id}));
+  EXPECT_TRUE(layer_image({"a"}));
+  EXPECT_FALSE(layer_image({"a", "b"}));
+  EXPECT_TRUE(layer_image({"a", "c"}));
+  EXPECT_FALSE(indexed("b"));
+  ASSERT_TRUE(m_backend->collect({}));
+  EXPECT_FALSE(layer_image({"a"}));
+  EXPECT_EQ(object_count(), 0u);
+}
+
+TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
+  ImageRecipe recipe{Mode::per_layer, {{Digest::of("d1"), Digest::of("c1")}}};
+  std::string text = serialize_recipe(recipe);
+  auto parsed = parse_recipe(text);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->mode, Mode::per_layer);
+  EXPECT_EQ(parsed->chain[0].chain_id, Digest::of("c1"));
+  for (const std::string& bad : {std::string(""), text.substr(0, text.size() - 1),
+                                 std::string("cairn-composefs-chain 1\nmode flat\n"),
+                                 std::string("cairn-composefs-chain 1\nmode hybrid\nlayer x y\n")}) {
+    EXPECT_FALSE(parse_recipe(bad)) << bad;
+  }
+  EXPECT_FALSE(parse_mode("hybrid"));
+  EXPECT_TRUE(parse_mode("per-layer"));
+}
+
+}  // namespace
+}  // namespace cairn::composefs

@@ -1,0 +1,17 @@
+#!/bin/bash
+# The integration suite of run.sh on the composefs backend: every synthetic image is imported with
+# --backend composefs, mounted for real (EROFS + overlayfs) and listed against umoci's unpack;
+# export goes through a private mount; every image written passes fsck.erofs; umount, rmi and gc
+# leave the store empty. Needs root and a kernel with erofs and overlay; skips (exit 0, with a
+# reason) without them.
+#
+# usage: composefs.sh CAIRN_BINARY       (same environment as run.sh)
+set -euo pipefail
+HERE=$(dirname "$(readlink -f "$0")")
+
+has_fs() { grep -qw "$1" /proc/filesystems || { modprobe "$1" 2>/dev/null && grep -qw "$1" /proc/filesystems; }; }
+if [ "$(id -u)" != 0 ]; then echo "# SKIP composefs.sh: needs root (mounts)"; exit 0; fi
+for fs in erofs overlay; do
+  if ! has_fs "$fs"; then echo "# SKIP composefs.sh: the kernel lacks $fs"; exit 0; fi
+done
+CAIRN_IT_BACKEND=composefs exec bash "$HERE/run.sh" "$@"
