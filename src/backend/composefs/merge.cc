@@ -187,6 +187,7 @@ Result<void> Merger::apply_entry(const IndexEntry& e) {
   auto [dir, name_view] = split_layer_path(e.path);
   std::string name(name_view);
   ASSIGN_OR_RETURN(auto parent, resolve(dir, Escape::refuse, Missing::create));
+  CHECK(parent.has_value());  // Missing::create always yields a directory
   auto& children = parent->dir->children;
   if (e.op == IndexOp::hardlink) {
     TRY(apply_hardlink(*parent->dir, name, e));

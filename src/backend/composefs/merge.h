@@ -68,7 +68,7 @@ class Merger {
   enum class Escape { refuse, confine };
   enum class Missing { create, absent };
   struct Resolved {
-    Node* dir;
+    Node* dir = nullptr;
     std::string real;  // canonical symlink-free path of dir
   };
 

@@ -17,6 +17,9 @@ struct Merger::DiffNode {
 
 namespace {
 
+const std::string k_opaque_xattr = "user.overlay.opaque";
+const std::string k_opaque_value = "y";
+
 bool same_metadata(const erofs::Inode& a, const erofs::Inode& b) {
   return a.mode == b.mode && a.uid == b.uid && a.gid == b.gid && a.mtime_sec == b.mtime_sec &&
          a.mtime_nsec == b.mtime_nsec && a.xattrs == b.xattrs;
@@ -88,7 +91,9 @@ Result<void> Merger::add_diff(erofs::Tree& tree, const DiffNode& dir, const std:
     }
     erofs::Inode inode = child.node->inode;
     if (child.node->is_dir()) {
-      if (child.opaque) inode.xattrs["user.overlay.opaque"] = "y";
+      // insert_or_assign of std::strings: g++ 12 -O2 warns (-Wrestrict,
+      // a false positive) on assigning a literal through operator[].
+      if (child.opaque) inode.xattrs.insert_or_assign(k_opaque_xattr, k_opaque_value);
     } else {
       inode.nlink = links.at(child.node);
       first_paths.emplace(child.node, child_path);
