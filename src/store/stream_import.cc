@@ -114,7 +114,12 @@ Result<void> StreamPass::walk(Reader& stream) {
   SaveStreamWalker walker(stream, m_source.uri);
   for (;;) {
     ASSIGN_OR_RETURN(std::optional<StreamMember> member, walker.next());
-    if (!member) return {};
+    if (!member) {
+      // Zero blocks and padding follow the end marker; the producer must not
+      // die of a closed pipe while writing them.
+      TRY(drain(stream));
+      return {};
+    }
     m_index.members[member->name] = {member->kind, member->link};
     if (member->kind == tar_header::Kind::regular) {
       TRY(on_regular(member->name, member->size, walker.data()));
