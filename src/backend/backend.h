@@ -12,6 +12,19 @@
 // layers are independent (composefs) may need any subset. Destroying a ChainBuild before finish()
 // returns removes everything it staged. Nothing a build stages is visible to
 // readers before finish(); after finish() it is durable.
+//
+// Streaming protocol (store/stream_import, for `docker save`-like streams
+// whose layers arrive before the manifest and config that name them):
+// begin_stream_build() with nothing known; then for each layer, in apply
+// order (base first): begin_layer() returns the sink the next layer is fed
+// into, and once ingest has computed its diff_id, commit_layer(link) names it
+// (link.chain_id must continue the chain committed so far); finally
+// finish(chain) with the complete chain, which must equal the committed
+// links. It returns how many of those layers the backend already held
+// (their staged copies are dropped). The same visibility and discard rules
+// as for ChainBuild apply. The default implementation returns
+// Errc::unsupported, and the importer then spools every layer to ROOT/tmp and
+// takes the begin_build() path instead.
 #pragma once
 
 #include <memory>
@@ -41,12 +54,24 @@ class ChainBuild {
   virtual Result<void> finish() = 0;
 };
 
+class StreamBuild {
+ public:
+  virtual ~StreamBuild() = default;
+  virtual Result<LayerSink*> begin_layer() = 0;
+  virtual Result<void> commit_layer(const ChainLink& link) = 0;
+  virtual Result<size_t> finish(std::span<const ChainLink> chain) = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
 
   virtual Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) = 0;
+  // See "Streaming protocol" above; optional.
+  virtual Result<std::unique_ptr<StreamBuild>> begin_stream_build() {
+    return fail(Errc::unsupported, std::string(name()) + " backend: no streaming builds");
+  }
 
   // True if the chain ending in `top` is materialized as an image rootfs.
   virtual Result<bool> has_image(const Digest& top) = 0;

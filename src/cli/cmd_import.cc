@@ -6,8 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "source/daemon_source.h"
 #include "source/source.h"
 #include "store/import.h"
+#include "store/stream_import.h"
 
 namespace cairn::cli {
 namespace {
@@ -21,6 +23,7 @@ struct ImportArgs {
   std::vector<std::string> authfiles;
   std::vector<std::string> netrc_files;
   unsigned parallel = 4;
+  DaemonOptions daemon;
 };
 
 SourceOptions source_options_of(const ImportArgs& args) {
@@ -51,13 +54,22 @@ ImportObserver terminal_progress() {
   return observer;
 }
 
-Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
-  ASSIGN_OR_RETURN(ImagePlan plan, plan_image(args.source, source_options_of(args)));
-  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
+// Daemon sources stream (store/stream_import.h); the others are planned first.
+Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& global) {
   ImportOptions options;
   if (!args.name.empty()) options.name = args.name;
-  ASSIGN_OR_RETURN(ImportResult result,
-                   import_image(*store, plan, options, terminal_progress()));
+  if (is_daemon_uri(args.source)) {
+    ASSIGN_OR_RETURN(StreamSource source, daemon_stream_source(args.source, args.daemon));
+    ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
+    return import_stream(*store, source, options, terminal_progress());
+  }
+  ASSIGN_OR_RETURN(ImagePlan plan, plan_image(args.source, source_options_of(args)));
+  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
+  return import_image(*store, plan, options, terminal_progress());
+}
+
+Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(ImportResult result, import_source(args, global));
   if (global.json) {
     nlohmann::json out = {{"id", result.image_id.str()},
                           {"layers_ingested", result.layers_ingested},
@@ -76,7 +88,7 @@ Action define_import(CLI::App& command, const GlobalOptions& global) {
   auto args = std::make_shared<ImportArgs>();
   command.add_option("source", args->source,
                      "docker://[HOST/]REPO[:TAG|@DIGEST], oci:DIR[:TAG], oci-archive:FILE[:TAG], "
-                     "docker-archive:FILE[:REPO:TAG]")
+                     "docker-archive:FILE[:REPO:TAG], dockerd://IMAGE, podman://IMAGE")
       ->required();
   command.add_flag("--insecure", args->insecure,
                    "Allow plain HTTP and unverified TLS for every registry");
@@ -87,6 +99,10 @@ Action define_import(CLI::App& command, const GlobalOptions& global) {
   command.add_option("--netrc", args->netrc_files,
                      "Credentials in netrc form, like enroot's .credentials (repeatable)");
   command.add_option("--parallel", args->parallel, "Layer downloads in flight at once");
+  command.add_option("--podman-root", args->daemon.podman_root,
+                     "podman://: storage root (podman --root)");
+  command.add_option("--podman-runroot", args->daemon.podman_runroot,
+                     "podman://: state directory (podman --runroot)");
   command.add_option("--name", args->name, "Name for the image (default: the source's tag)");
   command.add_option("--platform", args->platform, "os/arch[/variant] to pick from an index");
   return [args, &global] { return run_import(*args, global); };

@@ -1,5 +1,6 @@
 #include "layer/ingest.h"
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,23 @@ class SizeLimitReader final : public Reader {
   Reader& m_inner;
   std::optional<std::uint64_t> m_limit;
   std::uint64_t m_bytes = 0;
+};
+
+// Passes bytes through, keeping the first few for detect_compression.
+class HeadRecorder final : public Reader {
+ public:
+  explicit HeadRecorder(Reader& inner) : m_inner(inner) {}
+  Result<size_t> read(std::span<std::byte> buf) override {
+    ASSIGN_OR_RETURN(size_t n, m_inner.read(buf));
+    for (size_t i = 0; i < n && m_size < m_head.size(); ++i) m_head[m_size++] = buf[i];
+    return n;
+  }
+  std::span<const std::byte> head() const { return std::span(m_head).first(m_size); }
+
+ private:
+  Reader& m_inner;
+  std::array<std::byte, k_compression_magic_size> m_head{};
+  size_t m_size = 0;
 };
 
 Result<std::unique_ptr<Reader>> open_decompressor(Reader& blob, Compression compression) {
@@ -158,6 +176,21 @@ Result<IngestStats> ingest(const LayerDescriptor& layer, LayerSink& sink) {
 }
 
 }  // namespace
+
+Result<IngestDigests> ingest_unverified(Reader& blob_stream, LayerSink& sink) {
+  HeadRecorder head(blob_stream);
+  HashingReader blob(head);
+  ASSIGN_OR_RETURN(std::unique_ptr<Reader> decompressed, make_detecting_decompressor(blob));
+  HashingReader tar(*decompressed);
+  IngestStats stats;
+  ASSIGN_OR_RETURN(stats.entries, read_tar_into(tar, sink));
+  TRY(sink.finish());
+  TRY(drain(tar));
+  TRY(drain(blob));
+  stats.blob_bytes = blob.bytes();
+  stats.tar_bytes = tar.bytes();
+  return IngestDigests{stats, blob.digest(), tar.digest(), detect_compression(head.head())};
+}
 
 Result<IngestStats> ingest_layer(const LayerDescriptor& layer, LayerSink& sink) {
   auto stats = ingest(layer, sink);

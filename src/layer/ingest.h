@@ -43,4 +43,19 @@ struct IngestStats {
 //    before). The sink's owner must discard what it staged on any error.
 Result<IngestStats> ingest_layer(const LayerDescriptor& layer, LayerSink& sink);
 
+// What ingest computed for a layer whose digests are not known beforehand.
+struct IngestDigests {
+  IngestStats stats;
+  Digest blob_digest;
+  Digest diff_id;
+  Compression compression = Compression::none;
+};
+
+// The same pipeline over an already open blob stream with nothing to check
+// against (a `docker save` stream names its layers only after them): the
+// compression is detected from the first bytes, the stream is read to its
+// end and both digests are returned for the caller to verify. Errors as for
+// ingest_layer(), without the digest checks.
+Result<IngestDigests> ingest_unverified(Reader& blob, LayerSink& sink);
+
 }  // namespace cairn

@@ -1,14 +1,6 @@
-// Tar header scanning.
-//
-// A tar archive is a sequence of 512-byte headers, each followed by its
-// data padded to a multiple of 512, ended by zero blocks. Extension headers
-// describe the *next* header: pax 'x' carries "LEN key=value\n" records
-// (path, linkpath and size override the ustar fields), GNU 'L' / 'K' carry
-// the long name / link target as their data. We read only headers and the
-// small extension payloads, and record where each member's data lives.
-// Numbers are octal text, or GNU base-256 when the first byte has the high
-// bit set. Header-only types (links, directories, devices, fifos) carry no
-// data whatever their size field says.
+// Tar header scanning over a seekable file: only headers and the small
+// extension payloads are read (format notes: source/tar_header.h); each
+// member's data offset is recorded.
 #include "source/tar_index.h"
 
 #include <fcntl.h>
@@ -17,115 +9,23 @@
 #include <cstring>
 #include <optional>
 
+#include "source/tar_header.h"
 #include "util/sys.h"
 
 namespace cairn {
 namespace {
 
-constexpr std::uint64_t k_block = 512;
-constexpr std::uint64_t k_max_extension = 1 << 20;
+using namespace tar_header;
 
-using Block = std::array<unsigned char, k_block>;
-
-std::string field_string(const Block& b, size_t off, size_t len) {
-  const char* p = reinterpret_cast<const char*>(b.data()) + off;
-  return std::string(p, strnlen(p, len));
-}
-
-std::optional<std::uint64_t> parse_number(const Block& b, size_t off, size_t len) {
-  std::uint64_t v = 0;
-  if (b[off] & 0x80) {
-    if (b[off] == 0xff) return std::nullopt;  // negative
-    v = b[off] & 0x7f;
-    for (size_t i = 1; i < len; ++i) {
-      if (v >> 56) return std::nullopt;
-      v = (v << 8) | b[off + i];
-    }
-    return v;
+TarIndex::MemberType member_type(Kind kind) {
+  switch (kind) {
+    case Kind::regular: return TarIndex::MemberType::regular;
+    case Kind::directory: return TarIndex::MemberType::directory;
+    case Kind::symlink: return TarIndex::MemberType::symlink;
+    case Kind::hardlink: return TarIndex::MemberType::hardlink;
+    case Kind::other: break;
   }
-  size_t i = 0;
-  while (i < len && (b[off + i] == ' ' || b[off + i] == 0)) ++i;
-  for (; i < len && b[off + i] >= '0' && b[off + i] <= '7'; ++i) {
-    if (v >> 60) return std::nullopt;
-    v = v * 8 + (b[off + i] - '0');
-  }
-  for (; i < len; ++i) {
-    if (b[off + i] != ' ' && b[off + i] != 0) return std::nullopt;
-  }
-  return v;
-}
-
-bool checksum_ok(const Block& b) {
-  auto stored = parse_number(b, 148, 8);
-  if (!stored) return false;
-  std::uint64_t unsigned_sum = 0;
-  std::int64_t signed_sum = 0;
-  for (size_t i = 0; i < k_block; ++i) {
-    unsigned char c = (i >= 148 && i < 156) ? ' ' : b[i];
-    unsigned_sum += c;
-    signed_sum += static_cast<signed char>(c);
-  }
-  return *stored == unsigned_sum || static_cast<std::int64_t>(*stored) == signed_sum;
-}
-
-bool all_zero(const Block& b) {
-  for (unsigned char c : b) {
-    if (c != 0) return false;
-  }
-  return true;
-}
-
-bool header_only(char type) {
-  return type == '1' || type == '2' || type == '3' || type == '4' || type == '5' || type == '6';
-}
-
-TarIndex::MemberType member_type(char type) {
-  switch (type) {
-    case '0': case '\0': case '7': return TarIndex::MemberType::regular;
-    case '1': return TarIndex::MemberType::hardlink;
-    case '2': return TarIndex::MemberType::symlink;
-    case '5': return TarIndex::MemberType::directory;
-    default: return TarIndex::MemberType::other;
-  }
-}
-
-// Overrides collected from extension headers for the next member.
-struct Pending {
-  std::optional<std::string> path;
-  std::optional<std::string> link;
-  std::optional<std::uint64_t> size;
-};
-
-// Applies the records of a pax extended header to `pending`.
-Result<void> apply_pax(std::string_view data, Pending& pending, const std::string& what) {
-  while (!data.empty()) {
-    size_t space = data.find(' ');
-    std::uint64_t len = 0;
-    bool ok = space != std::string_view::npos && space > 0;
-    for (size_t i = 0; ok && i < space; ++i) {
-      ok = data[i] >= '0' && data[i] <= '9' && len < k_max_extension;
-      len = len * 10 + static_cast<std::uint64_t>(data[i] - '0');
-    }
-    ok = ok && len > space + 1 && len <= data.size() && data[len - 1] == '\n';
-    if (!ok) return fail(Errc::bad_input, what + ": malformed pax header");
-    std::string_view record = data.substr(space + 1, len - space - 2);
-    data.remove_prefix(len);
-    size_t eq = record.find('=');
-    if (eq == std::string_view::npos) return fail(Errc::bad_input, what + ": malformed pax record");
-    std::string_view key = record.substr(0, eq), value = record.substr(eq + 1);
-    if (key == "path") pending.path = std::string(value);
-    if (key == "linkpath") pending.link = std::string(value);
-    if (key == "size") {
-      if (value.empty() || value.size() > 20) return fail(Errc::bad_input, what + ": bad pax size");
-      std::uint64_t v = 0;
-      for (char c : value) {
-        if (c < '0' || c > '9') return fail(Errc::bad_input, what + ": bad pax size");
-        v = v * 10 + static_cast<std::uint64_t>(c - '0');
-      }
-      pending.size = v;
-    }
-  }
-  return {};
+  return TarIndex::MemberType::other;
 }
 
 class Scanner {
@@ -169,8 +69,8 @@ Result<std::optional<TarIndex::Member>> Scanner::next() {
     if (!checksum_ok(b)) return fail(Errc::bad_input, where + ": bad header checksum");
     auto size = parse_number(b, 124, 12);
     if (!size) return fail(Errc::bad_input, where + ": bad size field");
-    char type = static_cast<char>(b[156]);
-    bool extension = type == 'x' || type == 'g' || type == 'L' || type == 'K';
+    char type = type_flag(b);
+    bool extension = is_extension(type);
     if (m_pending.size && !extension) size = m_pending.size;
     std::uint64_t data_size = header_only(type) ? 0 : *size;
     std::uint64_t data_offset = m_pos + k_block;
@@ -182,10 +82,7 @@ Result<std::optional<TarIndex::Member>> Scanner::next() {
     if (type == 'g') continue;
     if (extension) {
       ASSIGN_OR_RETURN(std::string data, read_extension(data_offset, data_size));
-      if (type == 'x') TRY(apply_pax(data, m_pending, where));
-      std::string text(data.c_str());  // GNU long names are NUL-terminated
-      if (type == 'L') m_pending.path = std::move(text);
-      if (type == 'K') m_pending.link = std::move(text);
+      TRY(apply_extension(type, data, m_pending, where));
       continue;
     }
     return finish_member(b, data_offset, data_size);
@@ -195,16 +92,10 @@ Result<std::optional<TarIndex::Member>> Scanner::next() {
 Result<std::optional<TarIndex::Member>> Scanner::finish_member(const Block& b,
                                                                std::uint64_t offset,
                                                                std::uint64_t size) {
-  char type = static_cast<char>(b[156]);
-  std::string name = field_string(b, 0, 100);
-  if (std::memcmp(b.data() + 257, "ustar\0", 6) == 0) {
-    std::string prefix = field_string(b, 345, 155);
-    if (!prefix.empty()) name = prefix + "/" + name;
-  }
   TarIndex::Member m;
-  m.name = m_pending.path.value_or(name);
-  m.link = m_pending.link.value_or(field_string(b, 157, 100));
-  m.type = member_type(type);
+  m.name = member_name(b, m_pending);
+  m.link = member_link(b, m_pending);
+  m.type = member_type(kind_of(type_flag(b)));
   m.offset = offset;
   m.size = size;
   m_pending = Pending{};

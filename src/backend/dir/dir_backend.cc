@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "layer/dir_apply.h"
+#include "oci/chain_id.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
 
@@ -55,6 +56,61 @@ class DirChainBuild final : public ChainBuild {
   std::unique_ptr<DirApplier> m_applier;
 };
 
+// A streaming build: layers are applied into ROOT/tmp as they come; the
+// tree's name (its top chain) is known only at finish(). If a tree of that
+// name exists by then, the staged one is dropped.
+class DirStreamBuild final : public StreamBuild {
+ public:
+  DirStreamBuild(DirBackend& backend, TempDir staging)
+      : m_backend(backend), m_staging(std::move(staging)) {}
+
+  Result<LayerSink*> begin_layer() override {
+    m_applier.reset();
+    ASSIGN_OR_RETURN(m_applier, DirApplier::open(rootfs()));
+    return m_applier.get();
+  }
+
+  Result<void> commit_layer(const ChainLink& link) override {
+    m_applier.reset();
+    Digest expected = m_chain.empty() ? link.diff_id : chain_id(m_chain.back().chain_id, link.diff_id);
+    if (link.chain_id != expected) {
+      return fail(Errc::bad_input, "layer " + std::to_string(m_chain.size() + 1) + ": chain " +
+                                       link.chain_id.str() + " does not continue the chain");
+    }
+    m_chain.push_back(link);
+    return {};
+  }
+
+  Result<size_t> finish(std::span<const ChainLink> chain) override {
+    bool same = chain.size() == m_chain.size() && !chain.empty();
+    for (size_t i = 0; same && i < chain.size(); ++i) {
+      same = chain[i].diff_id == m_chain[i].diff_id && chain[i].chain_id == m_chain[i].chain_id;
+    }
+    if (!same) return fail(Errc::bad_input, "streamed layers differ from the image's chain");
+    const Digest& top = chain.back().chain_id;
+    ASSIGN_OR_RETURN(bool present, m_backend.has_image(top));
+    if (present) return chain.size();
+    std::string target = m_backend.image_path(top);
+    TRY(sys::syncfs_path(m_staging.path()));
+    TRY(sys::rename(rootfs(), target));
+    TRY(sys::fsync_path(sys::dirname(target)));
+    return 0;
+  }
+
+  Result<void> prepare() {
+    if (::mkdir(rootfs().c_str(), 0755) != 0) return fail_errno(errno, "mkdir " + rootfs());
+    return {};
+  }
+
+ private:
+  std::string rootfs() const { return m_staging.path() + "/rootfs"; }
+
+  DirBackend& m_backend;
+  TempDir m_staging;
+  std::vector<ChainLink> m_chain;
+  std::unique_ptr<DirApplier> m_applier;
+};
+
 bool is_hex64(std::string_view name) {
   if (name.size() != 64) return false;
   for (char c : name) {
@@ -98,6 +154,13 @@ Result<std::unique_ptr<ChainBuild>> DirBackend::begin_build(std::span<const Chai
   auto build = std::make_unique<DirChainBuild>(std::move(staging), image_dir(top),
                                                present ? chain.size() : 0);
   if (!present) TRY(build->prepare());
+  return build;
+}
+
+Result<std::unique_ptr<StreamBuild>> DirBackend::begin_stream_build() {
+  ASSIGN_OR_RETURN(TempDir staging, TempDir::create(tmp_dir(), "dir-stream-"));
+  auto build = std::make_unique<DirStreamBuild>(*this, std::move(staging));
+  TRY(build->prepare());
   return build;
 }
 

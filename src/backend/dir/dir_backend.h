@@ -8,6 +8,8 @@
 // renamed into place. A second image with the same top chain (the same image
 // from another source) reuses the tree without reading a layer; images that
 // merely share a base are built separately (no copy-on-write to share with).
+// Streaming builds apply each layer as it arrives and name the tree only at
+// finish(), when the chain is known.
 // See doc/backends.md.
 #pragma once
 
@@ -26,10 +28,14 @@ class DirBackend final : public Backend {
 
   std::string_view name() const override { return "dir"; }
   Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) override;
+  Result<std::unique_ptr<StreamBuild>> begin_stream_build() override;
   Result<bool> has_image(const Digest& top) override;
   Result<std::string> rootfs_path(const Digest& top) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;
+
+ // Where the tree of `top` lives (or would).
+  std::string image_path(const Digest& top) const { return image_dir(top); }
 
  private:
   std::string image_dir(const Digest& top) const;

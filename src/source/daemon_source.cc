@@ -1,0 +1,141 @@
+#include "source/daemon_source.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "util/sys.h"
+
+extern char** environ;
+
+namespace cairn {
+namespace {
+
+constexpr size_t k_max_stderr = 4096;
+
+// The `save` child process; its stdout is the stream.
+class SaveProcess final : public ImageStream {
+ public:
+  SaveProcess(std::string uri, pid_t pid, UniqueFd out, UniqueFd err)
+      : m_uri(std::move(uri)), m_pid(pid), m_reader(std::move(out), m_uri), m_err(std::move(err)) {}
+  ~SaveProcess() override {
+    if (m_pid > 0) {
+      ::kill(m_pid, SIGKILL);
+      reap();
+    }
+  }
+
+  Reader& reader() override { return m_reader; }
+
+  Result<void> close(StreamEnd end) override {
+    m_reader = FdReader(UniqueFd(), m_uri);  // closes the pipe: a writer still at work gets EPIPE
+    ASSIGN_OR_RETURN(int status, reap());
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+    if (end == StreamEnd::early && WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE) return {};
+    std::string what = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                         : "signal " + std::to_string(WTERMSIG(status));
+    std::string err = stderr_text();
+    std::string context = m_uri + ": save failed (" + what + "): " + err;
+    if (says_not_found(err)) return fail(Errc::not_found, context);
+    return fail_errno(EIO, context);
+  }
+
+ private:
+  Result<int> reap() {
+    int status = 0;
+    while (::waitpid(m_pid, &status, 0) < 0) {
+      if (errno != EINTR) return fail_errno(errno, "waitpid");
+    }
+    m_pid = -1;
+    return status;
+  }
+
+  std::string stderr_text() {
+    std::string text(k_max_stderr, '\0');
+    auto n = sys::pread_full(m_err.get(), std::as_writable_bytes(std::span(text)), 0, "stderr");
+    text.resize(n ? *n : 0);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    for (char& c : text) c = c == '\n' ? ' ' : c;
+    return text.empty() ? "(no message)" : text;
+  }
+
+  static bool says_not_found(const std::string& err) {
+    for (const char* marker : {"No such image", "reference does not exist", "image not known",
+                               "does not exist", "not found"}) {
+      if (err.find(marker) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  std::string m_uri;
+  pid_t m_pid;
+  FdReader m_reader;
+  UniqueFd m_err;
+};
+
+Result<std::unique_ptr<ImageStream>> spawn(const std::string& uri,
+                                           const std::vector<std::string>& argv) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2");
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  UniqueFd err(::memfd_create("cairn-save-stderr", MFD_CLOEXEC));
+  if (!err) return fail_errno(errno, "memfd_create");
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+  ::posix_spawn_file_actions_adddup2(&actions, err.get(), STDERR_FILENO);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (rc == ENOENT) {
+    return fail(Errc::not_found, uri + ": " + argv[0] + " is not installed (not in PATH)");
+  }
+  if (rc != 0) return fail_errno(rc, uri + ": spawn " + argv[0]);
+  write_end.reset();
+  return std::make_unique<SaveProcess>(uri, pid, std::move(read_end), std::move(err));
+}
+
+}  // namespace
+
+bool is_daemon_uri(std::string_view uri) {
+  return uri.starts_with("dockerd://") || uri.starts_with("podman://");
+}
+
+Result<std::vector<std::string>> daemon_save_command(std::string_view uri,
+                                                     const DaemonOptions& options) {
+  size_t sep = uri.find("://");
+  std::string_view scheme = uri.substr(0, sep);
+  std::string image(sep == std::string_view::npos ? "" : uri.substr(sep + 3));
+  if (!is_daemon_uri(uri) || image.empty() || image.starts_with('-')) {
+    return fail(Errc::usage, "malformed daemon image reference \"" + std::string(uri) + "\"");
+  }
+  if (scheme == "dockerd") return std::vector<std::string>{"docker", "save", image};
+  std::vector<std::string> argv{"podman"};
+  if (!options.podman_root.empty()) argv.insert(argv.end(), {"--root", options.podman_root});
+  if (!options.podman_runroot.empty()) {
+    argv.insert(argv.end(), {"--runroot", options.podman_runroot});
+  }
+  argv.insert(argv.end(), {"save", image});
+  return argv;
+}
+
+StreamSource command_stream_source(std::string uri, std::vector<std::string> argv) {
+  StreamSource source{uri, nullptr};
+  source.open = [uri = std::move(uri), argv = std::move(argv)] { return spawn(uri, argv); };
+  return source;
+}
+
+Result<StreamSource> daemon_stream_source(std::string_view uri, const DaemonOptions& options) {
+  ASSIGN_OR_RETURN(std::vector<std::string> argv, daemon_save_command(uri, options));
+  return command_stream_source(std::string(uri), std::move(argv));
+}
+
+}  // namespace cairn

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Daemon sources against the real engines: a private dockerd (data under a temp dir, unix socket
+# only, no iptables, no bridge) and podman with private storage (vfs). Images made by
+# tests/fixtures/make-daemon-images.py are loaded into both, imported via dockerd:// and
+# podman://, and compared with the same image imported from its docker-archive and oci sources.
+#
+# usage: daemons.sh CAIRN_BINARY     (root). Skips (exit 0, with a reason) only when the docker,
+# dockerd or podman binaries are missing. Every daemon started here is stopped by PID on exit.
+set -euo pipefail
+
+CAIRN=$(readlink -f "${1:-${CAIRN:-}}")
+for tool in docker dockerd podman; do
+  if ! command -v "$tool" >/dev/null; then echo "# SKIP: $tool is not installed"; exit 0; fi
+done
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-daemons.XXXXXX")
+ROOT=$WORK/store
+DOCKERD_PID=
+cleanup() {
+  if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
+    kill "$DOCKERD_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$DOCKERD_PID" 2>/dev/null || true
+  fi
+  umount "$WORK"/docker/data/* 2>/dev/null || true
+  [ -n "${KEEP:-}" ] || rm -rf "$WORK" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# a short socket path: unix socket names are limited to 108 bytes
+SOCK=$WORK/d.sock
+export DOCKER_HOST=unix://$SOCK
+mkdir -p "$WORK/docker"
+dockerd --data-root "$WORK/docker/data" --exec-root "$WORK/docker/exec" --pidfile "$WORK/docker/pid" \
+  -H "unix://$SOCK" --iptables=false --bridge=none --ip-forward=false >"$WORK/dockerd.log" 2>&1 &
+DOCKERD_PID=$!
+for _ in $(seq 100); do docker version >/dev/null 2>&1 && break; sleep 0.2; done
+if ! docker version >/dev/null 2>&1; then
+  not_ok "private dockerd started"; diag "$WORK/dockerd.log" 30; summary; exit 1
+fi
+ok "private dockerd started (pid $DOCKERD_PID)"
+P_ARGS=(--podman-root "$WORK/podman/root" --podman-runroot "$WORK/podman/run")
+podman() { command podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" --storage-driver vfs "$@"; }
+# podman:// runs `podman --root --runroot`: the driver comes from CONTAINERS_STORAGE_CONF
+cat >"$WORK/storage.conf" <<CONF
+[storage]
+driver = "vfs"
+graphroot = "$WORK/podman/root"
+runroot = "$WORK/podman/run"
+CONF
+export CONTAINERS_STORAGE_CONF=$WORK/storage.conf
+
+IMG=$WORK/images
+"$PY" "$REPO_DIR/tests/fixtures/make-daemon-images.py" "$IMG"
+"$PY" "$REPO_DIR/tests/fixtures/make-images.py" "$WORK/fixtures" >/dev/null
+for archive in "$IMG/layered.docker-legacy.tar" "$WORK/fixtures/archives/base.docker-legacy.tar"; do
+  expect "docker load $(basename "$archive")" docker load -q -i "$archive"
+  expect "podman load $(basename "$archive")" podman load -q -i "$archive"
+done
+
+# same_tree DESC IMAGE_NAME REF_LISTING: the rootfs of IMAGE_NAME lists like REF_LISTING
+same_tree() {
+  c_mount "$2"
+  if [ "$RC" != 0 ]; then not_ok "$1 (mount rc=$RC)"; diag "$WORK/err"; return; fi
+  listing "$MNT" "$WORK/got.listing"
+  same_listing "$1" "$3" "$WORK/got.listing"
+}
+
+for image in layered base; do
+  case $image in
+    layered) archive=$IMG/layered.docker-legacy.tar; oci=oci:$IMG/layered:layered ;;
+    base) archive=$WORK/fixtures/archives/base.docker-legacy.tar; oci=oci:$WORK/fixtures/oci:base ;;
+  esac
+  rm -rf "$ROOT"
+  first=1
+  for src in "dockerd://cairn-test/$image" "podman://cairn-test/$image" "docker-archive:$archive" "$oci"; do
+    c_import "$src" "${P_ARGS[@]}" --name "$image-$(src_label "$src" | cut -d: -f1)"
+    if [ "$RC" != 0 ]; then not_ok "import $(src_label "$src") (rc=$RC)"; diag "$WORK/err"; continue; fi
+    if [ "$first" = 1 ]; then
+      expect "import $(src_label "$src") ingests its layers ($INGESTED)" test "$INGESTED" -gt 0
+      c_mount "$image-dockerd"; listing "$MNT" "$WORK/ref.listing"
+      first=0
+    else
+      expect "import $(src_label "$src") adds no layer (ingested $INGESTED)" test "$INGESTED" = 0
+      same_tree "$image: $(src_label "$src") tree equals dockerd://" "$image-$(src_label "$src" | cut -d: -f1)" "$WORK/ref.listing"
+    fi
+  done
+  # and in the other order: the file source first, then the daemons into a fresh store
+  rm -rf "$ROOT"
+  c_import "docker-archive:$archive"; listing_ok=$RC
+  c_mount "$(tail -n1 "$WORK/out" >/dev/null; echo "$IMG_ID")"; listing "$MNT" "$WORK/file.listing"
+  for src in "podman://cairn-test/$image" "dockerd://cairn-test/$image"; do
+    rm -rf "$ROOT"
+    c_import "$src" "${P_ARGS[@]}"
+    if [ "$RC" != 0 ] || [ "$listing_ok" != 0 ]; then not_ok "fresh import $src (rc=$RC)"; diag "$WORK/err"; continue; fi
+    same_tree "$image: fresh $(src_label "$src") tree equals docker-archive" "$IMG_ID" "$WORK/file.listing"
+  done
+done
+
+# errors: a missing image (exit 3), a missing daemon (exit 1), nothing left behind
+rm -rf "$ROOT"; c_import "docker-archive:$IMG/layered.docker-legacy.tar"; store_snapshot "$WORK/before"
+c_import dockerd://cairn-test/no-such-image
+expect "dockerd:// missing image: exit 3" test "$RC" = 3
+expect "dockerd:// missing image: daemon's message" grep -q "No such image" "$WORK/err"
+c_import podman://cairn-test/no-such-image "${P_ARGS[@]}"
+expect "podman:// missing image: exit 3" test "$RC" = 3
+expect "podman:// missing image: podman's message" grep -q "image not known" "$WORK/err"
+DOCKER_HOST=unix://$WORK/nobody.sock c_import dockerd://cairn-test/layered
+expect "dockerd:// no daemon: exit 1" test "$RC" = 1
+expect "dockerd:// no daemon: docker's message" grep -q "Cannot connect to the Docker daemon" "$WORK/err"
+store_snapshot "$WORK/after"
+same_listing "failed imports leave the store unchanged" "$WORK/before" "$WORK/after"
+
+summary
