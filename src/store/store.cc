@@ -1,6 +1,8 @@
 #include "store/store.h"
 
+#include "backend/btrfs/btrfs_backend.h"
 #include "backend/dir/dir_backend.h"
+#include "backend/zfs/zfs_backend.h"
 #include "util/sys.h"
 
 namespace cairn {
@@ -32,7 +34,15 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std
     ASSIGN_OR_RETURN(auto backend, DirBackend::open(root));
     return std::unique_ptr<Backend>(std::move(backend));
   }
-  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir)");
+  if (name == "btrfs") {
+    ASSIGN_OR_RETURN(auto backend, BtrfsBackend::open(root));
+    return std::unique_ptr<Backend>(std::move(backend));
+  }
+  if (name == "zfs") {
+    ASSIGN_OR_RETURN(auto backend, ZfsBackend::open(root));
+    return std::unique_ptr<Backend>(std::move(backend));
+  }
+  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir, btrfs, zfs)");
 }
 
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access) {
