@@ -29,7 +29,8 @@ std::vector<Digest> unneeded_layers(const std::map<Digest, std::optional<Digest>
     }
     doomed.emplace_back(depth, layer);
   }
-  std::sort(doomed.begin(), doomed.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::stable_sort(doomed.begin(), doomed.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<Digest> order;
   for (auto& [depth, layer] : doomed) order.push_back(std::move(layer));
   return order;

@@ -94,7 +94,12 @@ Result<SubvolInfo> info(int subvol_fd) {
   SubvolInfo result;
   std::memcpy(result.uuid.data(), args.uuid, result.uuid.size());
   std::memcpy(result.parent_uuid.data(), args.parent_uuid, result.parent_uuid.size());
-  result.read_only = (args.flags & BTRFS_SUBVOL_RDONLY) != 0;
+  // args.flags holds the root item's flags, not BTRFS_SUBVOL_*: ask again.
+  std::uint64_t flags = 0;
+  if (::ioctl(subvol_fd, BTRFS_IOC_SUBVOL_GETFLAGS, &flags) < 0) {
+    return fail_errno(errno, "BTRFS_IOC_SUBVOL_GETFLAGS");
+  }
+  result.read_only = (flags & BTRFS_SUBVOL_RDONLY) != 0;
   return result;
 }
 
