@@ -10,6 +10,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev googletest libgtest-dev ca-certificates
   # tests and benchmarks: reference unpacker, a real registry, tar tools
   umoci docker-registry apache2-utils skopeo python3 tar gzip zstd attr docker.io podman
+  # copy-on-write backends: btrfs tools, ZFS in user space (zfs-fuse)
+  btrfs-progs zfs-fuse
 )
 
 missing=()

@@ -99,6 +99,34 @@ class Backend {
   virtual Result<void> collect(const std::set<Digest>& keep) = 0;
   // Removes half-built state left by a crash. Called with the store lock held.
   virtual Result<void> recover() = 0;
+
+  // Containers (added by the btrfs/zfs chain backends): a container is a
+  // writable copy-on-write copy of an image's rootfs, named NAME (validated
+  // by the store: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64 characters). The
+  // store keeps the container table and passes every container's image top
+  // chain to collect() in `keep`. Backends without copy-on-write (dir) keep
+  // these defaults and fail with Errc::unsupported.
+  //
+  // Creates container NAME from the image whose top chain is TOP; returns its
+  // path. Errc::already_exists if NAME exists in the backend.
+  virtual Result<std::string> create_container(const Digest& top, const std::string& name) {
+    (void)top;
+    return no_containers(name);
+  }
+  // Destroys container NAME with everything written into it; a missing one is fine.
+  virtual Result<void> remove_container(const std::string& name) {
+    return no_containers(name);
+  }
+  // The writable root directory of container NAME.
+  virtual Result<std::string> container_path(const std::string& name) {
+    return no_containers(name);
+  }
+
+ private:
+  std::unexpected<Error> no_containers(const std::string& container) const {
+    return fail(Errc::unsupported, "container " + container + ": the " + std::string(name()) +
+                                       " backend has no containers");
+  }
 };
 
 }  // namespace cairn

@@ -41,6 +41,9 @@ Action define_umount(CLI::App&, const GlobalOptions&);
 Action define_export(CLI::App&, const GlobalOptions&);
 Action define_gc(CLI::App&, const GlobalOptions&);
 Action define_mkcomposefs(CLI::App&, const GlobalOptions&);
+Action define_create(CLI::App&, const GlobalOptions&);
+Action define_rm(CLI::App&, const GlobalOptions&);
+Action define_ps(CLI::App&, const GlobalOptions&);
 
 // Opens the store the global options name, with defaults resolved.
 Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global, Access access);

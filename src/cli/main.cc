@@ -14,11 +14,14 @@ constexpr CommandSpec k_commands[] = {
     {"images", "List images", define_images},
     {"inspect", "Show an image's metadata and layers as JSON", define_inspect},
     {"rmi", "Remove an image name, or the image", define_rmi},
-    {"mount", "Print (and for some backends mount) an image's root filesystem", define_mount},
+    {"mount", "Print (and for some backends mount) a container's or an image's root filesystem", define_mount},
     {"umount", "Unmount what `mount` mounted (by image or directory)", define_umount},
     {"export", "Write an image's root filesystem as a tar archive", define_export},
     {"gc", "Remove data that no image references", define_gc},
     {"mkcomposefs", "Write a composefs image from a dump file", define_mkcomposefs},
+    {"create", "Create a writable container from an image (btrfs, zfs)", define_create},
+    {"rm", "Remove a container", define_rm},
+    {"ps", "List containers", define_ps},
 };
 
 int run(int argc, char** argv) {
@@ -27,7 +30,7 @@ int run(int argc, char** argv) {
   app.fallthrough();
   GlobalOptions global;
   app.add_option("--root", global.root, "Store root directory (CAIRN_ROOT)");
-  app.add_option("--backend", global.backend, "Backend: dir, composefs (CAIRN_BACKEND)");
+  app.add_option("--backend", global.backend, "Backend: dir, composefs, btrfs, zfs (CAIRN_BACKEND)");
   app.add_option("--mode", global.mode,
                  "composefs: build new images flat or per-layer (CAIRN_COMPOSEFS_MODE)");
   app.add_flag("--json", global.json, "Machine-readable output");

@@ -5,7 +5,9 @@
 namespace cairn {
 namespace {
 
-constexpr int k_schema_version = 1;
+// Version 2 added the containers table; a version 1 store is upgraded in
+// place (the table is created, nothing else changes).
+constexpr int k_schema_version = 2;
 
 constexpr std::string_view k_schema = R"sql(
 CREATE TABLE IF NOT EXISTS settings(
@@ -34,6 +36,10 @@ CREATE TABLE IF NOT EXISTS names(
 CREATE TABLE IF NOT EXISTS layers(
   diff_id TEXT PRIMARY KEY,
   tar_size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS containers(
+  name TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL REFERENCES images(id),
+  created INTEGER NOT NULL);
 )sql";
 
 Result<Digest> column_digest(const sqlite::Statement& row, int column) {
@@ -66,7 +72,9 @@ Result<Metadata> Metadata::open(const std::string& path) {
 Result<void> Metadata::migrate() {
   TRY(m_db.exec(k_schema));
   ASSIGN_OR_RETURN(auto version, setting("schema_version"));
-  if (!version) return set_setting("schema_version", std::to_string(k_schema_version));
+  if (!version || *version == "1") {
+    return set_setting("schema_version", std::to_string(k_schema_version));
+  }
   if (*version != std::to_string(k_schema_version)) {
     return fail(Errc::unsupported, "store schema version " + *version + " (this cairn knows " +
                                        std::to_string(k_schema_version) + ")");
@@ -249,6 +257,44 @@ Result<std::optional<Digest>> Metadata::remove_name(const std::string& name) {
 Result<void> Metadata::remove_image(const Digest& id) {
   ASSIGN_OR_RETURN(auto stmt, m_db.prepare("DELETE FROM images WHERE id = ?"));
   return stmt.bind(1, id.str()).run();
+}
+
+Result<void> Metadata::add_container(const ContainerRecord& container) {
+  ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::begin(m_db));
+  ASSIGN_OR_RETURN(auto existing, find_container(container.name));
+  if (existing) return fail(Errc::already_exists, "container \"" + container.name + "\"");
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT INTO containers VALUES(?, ?, ?)"));
+  stmt.bind(1, container.name).bind(2, container.image_id.str());
+  stmt.bind(3, container.created ? container.created : static_cast<std::int64_t>(std::time(nullptr)));
+  TRY(stmt.run());
+  return txn.commit();
+}
+
+Result<std::optional<ContainerRecord>> Metadata::find_container(const std::string& name) {
+  ASSIGN_OR_RETURN(auto stmt,
+                   m_db.prepare("SELECT image_id, created FROM containers WHERE name = ?"));
+  stmt.bind(1, name);
+  ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<ContainerRecord>();
+  ASSIGN_OR_RETURN(Digest image, column_digest(stmt, 0));
+  return std::optional<ContainerRecord>(ContainerRecord{name, std::move(image), stmt.integer(1)});
+}
+
+Result<std::vector<ContainerRecord>> Metadata::list_containers() {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare(
+      "SELECT name, image_id, created FROM containers ORDER BY created, name"));
+  std::vector<ContainerRecord> containers;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return containers;
+    ASSIGN_OR_RETURN(Digest image, column_digest(stmt, 1));
+    containers.push_back(ContainerRecord{stmt.text(0), std::move(image), stmt.integer(2)});
+  }
+}
+
+Result<void> Metadata::remove_container(const std::string& name) {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("DELETE FROM containers WHERE name = ?"));
+  return stmt.bind(1, name).run();
 }
 
 }  // namespace cairn

@@ -39,6 +39,13 @@ struct ImageRecord {
   std::vector<LayerRecord> layers;  // base first
 };
 
+// A container: a writable copy of an image's rootfs kept by the backend.
+struct ContainerRecord {
+  std::string name;
+  Digest image_id;
+  std::int64_t created = 0;  // unix seconds
+};
+
 class Metadata {
  public:
   // Opens ROOT/cairn.db, creating or upgrading the schema.
@@ -63,6 +70,13 @@ class Metadata {
   // Removes a name; returns the image it named.
   Result<std::optional<Digest>> remove_name(const std::string& name);
   Result<void> remove_image(const Digest& id);
+
+  // Containers (schema version 2). add_container fails with
+  // Errc::already_exists if NAME is taken.
+  Result<void> add_container(const ContainerRecord& container);
+  Result<std::optional<ContainerRecord>> find_container(const std::string& name);
+  Result<std::vector<ContainerRecord>> list_containers();
+  Result<void> remove_container(const std::string& name);
 
  private:
   explicit Metadata(sqlite::Db db) : m_db(std::move(db)) {}

@@ -1,7 +1,9 @@
 #include "store/store.h"
 
 #include "backend/composefs/composefs_backend.h"
+#include "backend/btrfs/btrfs_backend.h"
 #include "backend/dir/dir_backend.h"
+#include "backend/zfs/zfs_backend.h"
 #include "util/sys.h"
 
 namespace cairn {
@@ -49,7 +51,15 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std
     ASSIGN_OR_RETURN(auto backend, composefs::ComposefsBackend::open(root, mode));
     return std::unique_ptr<Backend>(std::move(backend));
   }
-  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir, composefs)");
+  if (name == "btrfs") {
+    ASSIGN_OR_RETURN(auto backend, BtrfsBackend::open(root));
+    return std::unique_ptr<Backend>(std::move(backend));
+  }
+  if (name == "zfs") {
+    ASSIGN_OR_RETURN(auto backend, ZfsBackend::open(root));
+    return std::unique_ptr<Backend>(std::move(backend));
+  }
+  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir, composefs, btrfs, zfs)");
 }
 
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access,

@@ -45,7 +45,19 @@ class Store {
   Backend& backend() { return *m_backend; }
 
   // Removes from the backend everything no image needs, and clears ROOT/tmp.
+  // A container's image is an image, so containers keep their chains alive.
   Result<void> collect_garbage();
+
+  // Containers (store_containers.cc). NAME must match
+  // [A-Za-z0-9][A-Za-z0-9_.-]* and be at most 64 characters (Errc::usage);
+  // Errc::already_exists if taken. The row is written before the backend
+  // creates the container, so a crash leaves at worst a row whose container
+  // is missing, which remove_container() clears. Returns the path.
+  Result<std::string> create_container(const ImageRecord& image, const std::string& name);
+  // Errc::not_found if no such container.
+  Result<void> remove_container(const std::string& name);
+  // Errc::busy if a container uses IMAGE (read the error for which one).
+  Result<void> check_image_unused(const ImageRecord& image);
 
   Store(std::string root, std::optional<StoreLock> lock, Metadata metadata,
         std::unique_ptr<Backend> backend)

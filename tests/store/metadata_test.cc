@@ -86,5 +86,53 @@ TEST_F(MetadataTest, SettingsPersist) {
   EXPECT_EQ(**value, "dir");
 }
 
+TEST_F(MetadataTest, ContainersAreStoredListedAndRemoved) {
+  ImageRecord a = image("a");
+  ASSERT_TRUE(m_metadata->put_image(a, std::nullopt));
+  ASSERT_TRUE(m_metadata->add_container(ContainerRecord{"c1", a.id, 5}));
+  ASSERT_TRUE(m_metadata->add_container(ContainerRecord{"c2", a.id, 6}));
+  auto taken = m_metadata->add_container(ContainerRecord{"c1", a.id, 7});
+  ASSERT_FALSE(taken);
+  EXPECT_TRUE(taken.error().is(Errc::already_exists));
+  auto found = m_metadata->find_container("c1");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->image_id, a.id);
+  EXPECT_EQ((*found)->created, 5);
+  auto all = m_metadata->list_containers();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "c1");
+  EXPECT_FALSE(m_metadata->remove_image(a.id)) << "a container keeps its image row";
+  ASSERT_TRUE(m_metadata->remove_container("c1"));
+  ASSERT_TRUE(m_metadata->remove_container("c2"));
+  EXPECT_FALSE(m_metadata->find_container("c1")->has_value());
+  EXPECT_TRUE(m_metadata->remove_image(a.id));
+}
+
+TEST_F(MetadataTest, ContainerOfUnknownImageIsRefused) {
+  EXPECT_FALSE(m_metadata->add_container(ContainerRecord{"c", Digest::of("nope"), 1}));
+}
+
+TEST_F(MetadataTest, SchemaVersion1IsUpgradedInPlace) {
+  ImageRecord a = image("a");
+  ASSERT_TRUE(m_metadata->put_image(a, std::string("keep")));
+  ASSERT_TRUE(m_metadata->set_setting("schema_version", "1"));
+  ASSERT_TRUE(m_metadata->set_setting("backend", "dir"));
+  m_metadata.reset();
+  auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  EXPECT_EQ(**reopened->setting("schema_version"), "2");
+  EXPECT_TRUE(reopened->resolve_image("keep"));
+  EXPECT_TRUE(reopened->add_container(ContainerRecord{"c", a.id, 1}));
+}
+
+TEST_F(MetadataTest, NewerSchemaIsRefused) {
+  ASSERT_TRUE(m_metadata->set_setting("schema_version", "3"));
+  m_metadata.reset();
+  auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
+  ASSERT_FALSE(reopened);
+  EXPECT_TRUE(reopened.error().is(Errc::unsupported));
+}
+
 }  // namespace
 }  // namespace cairn

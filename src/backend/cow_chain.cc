@@ -1,0 +1,98 @@
+#include "backend/cow_chain.h"
+
+#include <algorithm>
+
+namespace cairn {
+
+std::vector<Digest> unneeded_layers(const std::map<Digest, std::optional<Digest>>& layers,
+                                    const std::set<Digest>& keep) {
+  auto parent_of = [&](const Digest& d) -> const std::optional<Digest>* {
+    auto it = layers.find(d);
+    return it == layers.end() ? nullptr : &it->second;
+  };
+  std::set<Digest> needed;
+  for (const Digest& top : keep) {
+    const Digest* at = &top;
+    while (parent_of(*at) != nullptr && needed.insert(*at).second) {
+      const std::optional<Digest>* parent = parent_of(*at);
+      if (!*parent) break;
+      at = &**parent;
+    }
+  }
+  std::vector<std::pair<size_t, Digest>> doomed;  // (depth, layer)
+  for (const auto& [layer, parent] : layers) {
+    if (needed.contains(layer)) continue;
+    size_t depth = 0;
+    for (const std::optional<Digest>* p = &parent; *p && depth <= layers.size(); ++depth) {
+      p = parent_of(**p);
+      if (p == nullptr) break;
+    }
+    doomed.emplace_back(depth, layer);
+  }
+  std::stable_sort(doomed.begin(), doomed.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<Digest> order;
+  for (auto& [depth, layer] : doomed) order.push_back(std::move(layer));
+  return order;
+}
+
+Result<std::unique_ptr<CowChainBuild>> CowChainBuild::begin(CowLayers& layers,
+                                                             std::span<const ChainLink> chain) {
+  if (chain.empty()) return fail(Errc::bad_input, "image has no layers");
+  size_t present = 0;
+  while (present < chain.size()) {
+    ASSIGN_OR_RETURN(bool has, layers.has_layer(chain[present].chain_id));
+    if (!has) break;
+    ++present;
+  }
+  auto build = std::make_unique<CowChainBuild>(
+      layers, std::vector<ChainLink>(chain.begin(), chain.end()), present);
+  build->m_next = present;
+  return build;
+}
+
+CowChainBuild::~CowChainBuild() { drop_staged(); }
+
+void CowChainBuild::drop_staged() {
+  m_applier.reset();
+  if (m_staged) m_layers.discard(*m_staged);
+  m_staged.reset();
+}
+
+Result<LayerSink*> CowChainBuild::begin_layer(size_t index) {
+  if (index != m_next || index >= m_chain.size() || m_staged) {
+    return fail(Errc::usage, "layer " + std::to_string(index) + " begun out of order");
+  }
+  const Digest* parent = index == 0 ? nullptr : &m_chain[index - 1].chain_id;
+  ASSIGN_OR_RETURN(StagedLayer staged, m_layers.stage(m_chain[index], parent));
+  m_staged = std::move(staged);
+  auto applier = DirApplier::open(m_staged->path);
+  if (!applier) {
+    drop_staged();
+    return fail(std::move(applier).error());
+  }
+  m_applier = std::move(*applier);
+  return m_applier.get();
+}
+
+Result<void> CowChainBuild::commit_layer(size_t index) {
+  if (index != m_next || !m_staged) {
+    return fail(Errc::usage, "layer " + std::to_string(index) + " committed out of order");
+  }
+  m_applier.reset();
+  auto published = m_layers.publish(m_chain[index], *m_staged);
+  if (!published) {
+    drop_staged();
+    return published;
+  }
+  m_staged.reset();
+  ++m_next;
+  return {};
+}
+
+Result<void> CowChainBuild::finish() {
+  if (m_next != m_chain.size()) return fail(Errc::usage, "chain build finished early");
+  return {};
+}
+
+}  // namespace cairn

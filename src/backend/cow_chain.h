@@ -1,0 +1,87 @@
+// Per-layer copy-on-write chains, shared by the btrfs and zfs backends.
+//
+// Every layer is its own filesystem object (a btrfs subvolume, a ZFS
+// dataset) named by its ChainID: a writable snapshot of the parent layer's
+// object (an empty one for the base layer) into which the layer's entries are
+// applied with DirApplier, then sealed read-only. The same diff on two parents
+// is two objects (two ChainIDs), a diff repeated inside one image is fine, and
+// images that share a base share its objects and their blocks. An image is
+// just its top layer's object.
+//
+// A layer is staged under a temporary name and published under its ChainID
+// only in commit_layer(), after ingest verified both digests; so a published
+// ChainID is always complete, and whatever a killed build staged carries a
+// temporary name that the backend's recover() removes. first_needed() is the
+// length of the longest prefix of the chain that is already published.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "layer/dir_apply.h"
+
+namespace cairn {
+
+// A layer being built: the backend's handle for it and the directory the
+// layer is applied into.
+struct StagedLayer {
+  std::string handle;
+  std::string path;
+};
+
+// What a copy-on-write backend provides to CowChainBuild.
+class CowLayers {
+ public:
+  virtual ~CowLayers() = default;
+  // True if the layer CHAIN_ID is published.
+  virtual Result<bool> has_layer(const Digest& chain_id) = 0;
+  // Creates a writable staging object for LINK: a snapshot of PARENT's
+  // published layer, or an empty object when PARENT is null.
+  virtual Result<StagedLayer> stage(const ChainLink& link, const Digest* parent) = 0;
+  // Seals the staged layer read-only and publishes it under its ChainID.
+  virtual Result<void> publish(const ChainLink& link, const StagedLayer& staged) = 0;
+  // Removes a staged layer that will not be published. Best effort: what it
+  // leaves behind is removed by the backend's recover().
+  virtual void discard(const StagedLayer& staged) = 0;
+};
+
+// For collect(): LAYERS maps each published ChainID to its parent's (none for
+// a base layer or an unknown parent). Returns the layers that no chain in
+// KEEP needs (a kept chain needs itself and all its ancestors), children
+// before their parents, the order in which they can be destroyed.
+std::vector<Digest> unneeded_layers(const std::map<Digest, std::optional<Digest>>& layers,
+                                    const std::set<Digest>& keep);
+
+class CowChainBuild final : public ChainBuild {
+ public:
+  static Result<std::unique_ptr<CowChainBuild>> begin(CowLayers& layers,
+                                                      std::span<const ChainLink> chain);
+  CowChainBuild(CowLayers& layers, std::vector<ChainLink> chain, size_t first_needed)
+      : m_layers(layers), m_chain(std::move(chain)), m_first_needed(first_needed) {}
+  ~CowChainBuild() override;
+  CowChainBuild(const CowChainBuild&) = delete;
+  CowChainBuild& operator=(const CowChainBuild&) = delete;
+
+  size_t first_needed() const override { return m_first_needed; }
+  Result<LayerSink*> begin_layer(size_t index) override;
+  Result<void> commit_layer(size_t index) override;
+  Result<void> finish() override;
+
+ private:
+  void drop_staged();
+
+  CowLayers& m_layers;
+  std::vector<ChainLink> m_chain;
+  size_t m_first_needed;
+  size_t m_next = 0;  // the layer begin_layer() expects next
+  std::optional<StagedLayer> m_staged;
+  std::unique_ptr<DirApplier> m_applier;
+};
+
+}  // namespace cairn

@@ -1,0 +1,83 @@
+// Containers: `cairn create IMAGE NAME` makes a writable copy-on-write copy
+// of the image's rootfs (btrfs and zfs backends), `cairn rm NAME` destroys
+// it, `cairn ps` lists them; `cairn mount NAME` prints a container's path.
+#include <cstdio>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+
+namespace cairn::cli {
+namespace {
+
+std::string utc_time(std::int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<void> run_create(const std::string& ref, const std::string& name,
+                        const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
+  ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
+  ASSIGN_OR_RETURN(std::string path, store->create_container(image, name));
+  if (global.json) {
+    nlohmann::json out = {{"name", name}, {"image", image.id.str()}, {"path", path}};
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("%s\n", path.c_str());
+  }
+  return {};
+}
+
+Result<void> run_rm(const std::string& name, const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
+  TRY(store->remove_container(name));
+  std::printf("removed: %s\n", name.c_str());
+  return {};
+}
+
+Result<void> run_ps(const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
+  ASSIGN_OR_RETURN(auto containers, store->metadata().list_containers());
+  if (global.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const ContainerRecord& c : containers) {
+      out.push_back({{"name", c.name}, {"image", c.image_id.str()}, {"created", c.created}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return {};
+  }
+  std::printf("%-30s %-12s  %s\n", "NAME", "IMAGE ID", "CREATED");
+  for (const ContainerRecord& c : containers) {
+    std::printf("%-30s %-12s  %s\n", c.name.c_str(), std::string(c.image_id.short_hex()).c_str(),
+                utc_time(c.created).c_str());
+  }
+  return {};
+}
+
+}  // namespace
+
+Action define_create(CLI::App& command, const GlobalOptions& global) {
+  auto ref = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
+  command.add_option("image", *ref, "Image name or id")->required();
+  command.add_option("name", *name, "Container name")->required();
+  return [ref, name, &global] { return run_create(*ref, *name, global); };
+}
+
+Action define_rm(CLI::App& command, const GlobalOptions& global) {
+  auto name = std::make_shared<std::string>();
+  command.add_option("name", *name, "Container name")->required();
+  return [name, &global] { return run_rm(*name, global); };
+}
+
+Action define_ps(CLI::App&, const GlobalOptions& global) {
+  return [&global] { return run_ps(global); };
+}
+
+}  // namespace cairn::cli
