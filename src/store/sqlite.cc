@@ -1,16 +1,35 @@
 #include "store/sqlite.h"
 
+#include <cerrno>
 #include <utility>
 
 namespace cairn::sqlite {
 namespace {
+
+// The error code that says what went wrong: a full disk is ENOSPC, not a
+// corrupt store.
+std::error_code code_of(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL: return {ENOSPC, std::generic_category()};
+    case SQLITE_IOERR: return {EIO, std::generic_category()};
+    case SQLITE_NOMEM: return {ENOMEM, std::generic_category()};
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH: return {EACCES, std::generic_category()};
+    case SQLITE_CANTOPEN: return {ENOENT, std::generic_category()};
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return make_error_code(Errc::busy);
+    default: return make_error_code(Errc::corrupt_store);
+  }
+}
 
 std::unexpected<Error> sqlite_error(sqlite3* db, std::string_view what) {
   std::string context = "sqlite: ";
   context += what;
   context += ": ";
   context += db ? sqlite3_errmsg(db) : "out of memory";
-  return fail(Errc::corrupt_store, std::move(context));
+  return std::unexpected(Error(code_of(db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM),
+                               std::move(context)));
 }
 
 }  // namespace
@@ -44,10 +63,10 @@ Db::~Db() {
 Result<void> Db::exec(std::string_view sql) {
   std::string text(sql);
   char* message = nullptr;
-  if (sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, &message); rc != SQLITE_OK) {
     std::string detail = message ? message : "unknown error";
     sqlite3_free(message);
-    return fail(Errc::corrupt_store, "sqlite: " + detail);
+    return std::unexpected(Error(code_of(rc), "sqlite: " + detail));
   }
   return {};
 }
