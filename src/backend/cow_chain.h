@@ -13,6 +13,12 @@
 // ChainID is always complete, and whatever a killed build staged carries a
 // temporary name that the backend's recover() removes. first_needed() is the
 // length of the longest prefix of the chain that is already published.
+//
+// CowStreamBuild does the same for save streams (dockerd://, podman://),
+// whose layers are applied as they arrive, before their diff_ids are known:
+// each layer is staged on top of the previous one under a temporary name and
+// gets its ChainID (name and properties) only when it is committed. This is
+// enroot's Plan H without its temporary copy of the archive.
 #pragma once
 
 #include <map>
@@ -33,6 +39,7 @@ namespace cairn {
 struct StagedLayer {
   std::string handle;
   std::string path;
+  std::optional<Digest> parent;  // the published layer it was snapshotted from
 };
 
 // What a copy-on-write backend provides to CowChainBuild.
@@ -41,10 +48,13 @@ class CowLayers {
   virtual ~CowLayers() = default;
   // True if the layer CHAIN_ID is published.
   virtual Result<bool> has_layer(const Digest& chain_id) = 0;
-  // Creates a writable staging object for LINK: a snapshot of PARENT's
-  // published layer, or an empty object when PARENT is null.
-  virtual Result<StagedLayer> stage(const ChainLink& link, const Digest* parent) = 0;
-  // Seals the staged layer read-only and publishes it under its ChainID.
+  // Creates a writable staging object, named after TAG (a ChainID's hex, or
+  // any other word) and a temporary suffix: a snapshot of PARENT's published
+  // layer, or an empty object when PARENT is null.
+  virtual Result<StagedLayer> stage(const std::string& tag, const Digest* parent) = 0;
+  // Seals the staged layer read-only and publishes it as LINK (its ChainID
+  // names it; LINK's diff_id and the staged parent are recorded where the
+  // backend keeps such things).
   virtual Result<void> publish(const ChainLink& link, const StagedLayer& staged) = 0;
   // Removes a staged layer that will not be published. Best effort: what it
   // leaves behind is removed by the backend's recover().
@@ -80,6 +90,29 @@ class CowChainBuild final : public ChainBuild {
   std::vector<ChainLink> m_chain;
   size_t m_first_needed;
   size_t m_next = 0;  // the layer begin_layer() expects next
+  std::optional<StagedLayer> m_staged;
+  std::unique_ptr<DirApplier> m_applier;
+};
+
+class CowStreamBuild final : public StreamBuild {
+ public:
+  explicit CowStreamBuild(CowLayers& layers) : m_layers(layers) {}
+  ~CowStreamBuild() override;
+  CowStreamBuild(const CowStreamBuild&) = delete;
+  CowStreamBuild& operator=(const CowStreamBuild&) = delete;
+
+  Result<LayerSink*> begin_layer() override;
+  // A layer already published under LINK's ChainID (another image has it)
+  // is kept, and what was just staged is dropped.
+  Result<void> commit_layer(const ChainLink& link) override;
+  Result<size_t> finish(std::span<const ChainLink> chain) override;
+
+ private:
+  void drop_staged();
+
+  CowLayers& m_layers;
+  std::vector<ChainLink> m_committed;
+  size_t m_already_held = 0;
   std::optional<StagedLayer> m_staged;
   std::unique_ptr<DirApplier> m_applier;
 };

@@ -62,11 +62,12 @@ class FakeLayers final : public CowLayers {
  public:
   explicit FakeLayers(std::string dir) : m_dir(std::move(dir)) {}
   Result<bool> has_layer(const Digest& chain_id) override { return published.contains(chain_id); }
-  Result<StagedLayer> stage(const ChainLink& link, const Digest* parent) override {
+  Result<StagedLayer> stage(const std::string& tag, const Digest* parent) override {
     staged_parents.push_back(parent ? std::optional<Digest>(*parent) : std::nullopt);
-    std::string path = m_dir + "/" + std::string(link.chain_id.short_hex()) + ".tmp";
+    std::string path = m_dir + "/" + tag.substr(0, 12) + ".tmp";
     if (::mkdir(path.c_str(), 0755) != 0) return fail_errno(errno, "mkdir " + path);
-    return StagedLayer{.handle = path, .path = path};
+    return StagedLayer{.handle = path, .path = path,
+                       .parent = parent ? std::optional(*parent) : std::nullopt};
   }
   Result<void> publish(const ChainLink& link, const StagedLayer& staged) override {
     if (fail_publish) return fail(Errc::corrupt_store, "publish refused");
@@ -167,6 +168,41 @@ TEST_F(CowChainBuildTest, CompleteChainNeedsNothing) {
   ASSERT_TRUE(build);
   EXPECT_EQ((*build)->first_needed(), 2u);
   EXPECT_TRUE((*build)->finish());
+}
+
+// Save streams: layers are staged before their ChainIDs are known.
+TEST_F(CowChainBuildTest, StreamBuildStagesOnTheLastCommittedLayer) {
+  auto links = chain(3);
+  m_layers->published.insert(links[1].chain_id);  // another image has it
+  CowStreamBuild build(*m_layers);
+  for (const ChainLink& link : links) {
+    auto sink = build.begin_layer();
+    ASSERT_TRUE(sink) << sink.error().message();
+    ASSERT_TRUE((*sink)->finish());
+    ASSERT_TRUE(build.commit_layer(link));
+  }
+  auto held = build.finish(links);
+  ASSERT_TRUE(held) << held.error().message();
+  EXPECT_EQ(*held, 1u);
+  EXPECT_EQ(m_layers->published.size(), 3u);
+  std::vector<std::optional<Digest>> parents = {std::nullopt, links[0].chain_id,
+                                                links[1].chain_id};
+  EXPECT_EQ(m_layers->staged_parents, parents);
+  EXPECT_EQ(m_layers->discarded.size(), 1u);  // the copy of the layer already held
+}
+
+TEST_F(CowChainBuildTest, StreamBuildRefusesAnotherChainAndDiscardsOnAbandon) {
+  auto links = chain(2);
+  {
+    CowStreamBuild build(*m_layers);
+    ASSERT_TRUE(build.begin_layer());
+    ASSERT_TRUE(build.commit_layer(links[0]));
+    EXPECT_FALSE(build.finish(links));  // one layer applied, two claimed
+    ASSERT_TRUE(build.begin_layer());
+    EXPECT_FALSE(build.begin_layer());  // the last one is not committed yet
+  }
+  EXPECT_EQ(m_layers->published.size(), 1u);
+  EXPECT_EQ(m_layers->discarded.size(), 1u);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #
 # usage: daemons.sh CAIRN_BINARY     (root). Skips (exit 0, with a reason) only when the docker,
 # dockerd or podman binaries are missing. Every daemon started here is stopped by PID on exit.
+# CAIRN_IT_BACKEND=btrfs runs the same checks on a loop-mounted btrfs (the save stream is applied
+# straight into the layer chain); default: dir.
 set -euo pipefail
 
 CAIRN=$(readlink -f "${1:-${CAIRN:-}}")
@@ -15,9 +17,15 @@ done
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-daemons.XXXXXX")
-ROOT=$WORK/store
+STORES=$WORK
+STORE_COUNT=0
+# fresh_store: points ROOT at a new, empty store (stores of chain backends hold read-only
+# subvolumes that `rm -rf` cannot delete; they go with their filesystem at exit)
+fresh_store() { STORE_COUNT=$((STORE_COUNT + 1)); ROOT=$STORES/store$STORE_COUNT; }
 DOCKERD_PID=
+BTRFS_MNT=
 cleanup() {
+  if [ -n "$BTRFS_MNT" ]; then umount "$BTRFS_MNT" 2>/dev/null || true; fi
   if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
     kill "$DOCKERD_PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
@@ -27,6 +35,14 @@ cleanup() {
   [ -n "${KEEP:-}" ] || rm -rf "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
+
+if [ "$BACKEND" = btrfs ]; then
+  truncate -s 1G "$WORK/btrfs.img" && mkfs.btrfs -q "$WORK/btrfs.img" && mkdir "$WORK/btrfs" &&
+    mount -o loop "$WORK/btrfs.img" "$WORK/btrfs" || { echo "cannot make a btrfs store"; exit 1; }
+  BTRFS_MNT=$WORK/btrfs
+  STORES=$BTRFS_MNT
+fi
+fresh_store
 
 # a short socket path: unix socket names are limited to 108 bytes
 SOCK=$WORK/d.sock
@@ -72,7 +88,7 @@ for image in layered base; do
     layered) archive=$IMG/layered.docker-legacy.tar; oci=oci:$IMG/layered:layered ;;
     base) archive=$WORK/fixtures/archives/base.docker-legacy.tar; oci=oci:$WORK/fixtures/oci:base ;;
   esac
-  rm -rf "$ROOT"
+  fresh_store
   first=1
   for src in "dockerd://cairn-test/$image" "podman://cairn-test/$image" "docker-archive:$archive" "$oci"; do
     c_import "$src" "${P_ARGS[@]}" --name "$image-$(src_label "$src" | cut -d: -f1)"
@@ -87,11 +103,11 @@ for image in layered base; do
     fi
   done
   # and in the other order: the file source first, then the daemons into a fresh store
-  rm -rf "$ROOT"
+  fresh_store
   c_import "docker-archive:$archive"; listing_ok=$RC
   c_mount "$(tail -n1 "$WORK/out" >/dev/null; echo "$IMG_ID")"; listing "$MNT" "$WORK/file.listing"
   for src in "podman://cairn-test/$image" "dockerd://cairn-test/$image"; do
-    rm -rf "$ROOT"
+    fresh_store
     c_import "$src" "${P_ARGS[@]}"
     if [ "$RC" != 0 ] || [ "$listing_ok" != 0 ]; then not_ok "fresh import $src (rc=$RC)"; diag "$WORK/err"; continue; fi
     same_tree "$image: fresh $(src_label "$src") tree equals docker-archive" "$IMG_ID" "$WORK/file.listing"
@@ -99,7 +115,7 @@ for image in layered base; do
 done
 
 # errors: a missing image (exit 3), a missing daemon (exit 1), nothing left behind
-rm -rf "$ROOT"; c_import "docker-archive:$IMG/layered.docker-legacy.tar"; store_snapshot "$WORK/before"
+fresh_store; c_import "docker-archive:$IMG/layered.docker-legacy.tar"; store_snapshot "$WORK/before"
 c_import dockerd://cairn-test/no-such-image
 expect "dockerd:// missing image: exit 3" test "$RC" = 3
 expect "dockerd:// missing image: daemon's message" grep -q "No such image" "$WORK/err"

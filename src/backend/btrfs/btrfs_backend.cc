@@ -50,12 +50,12 @@ Result<bool> exists_at(int dir_fd, const std::string& name) {
   return fail_errno(errno, "stat " + name);
 }
 
-std::string staging_name(const Digest& chain_id) {
+std::string staging_name(const std::string& tag) {
   std::random_device random;
   std::uniform_int_distribution<unsigned> digit(0, 15);
   std::string suffix;
   for (int i = 0; i < 8; ++i) suffix += "0123456789abcdef"[digit(random)];
-  return std::string(k_staging_prefix) + std::string(chain_id.hex()) + "." +
+  return std::string(k_staging_prefix) + tag + "." +
          std::to_string(::getpid()) + "." + suffix;
 }
 
@@ -79,6 +79,11 @@ Result<std::unique_ptr<BtrfsBackend>> BtrfsBackend::open(const std::string& stor
                                         std::move(containers));
 }
 
+Result<std::unique_ptr<StreamBuild>> BtrfsBackend::begin_stream_build() {
+  CowLayers& layers = *this;
+  return std::unique_ptr<StreamBuild>(std::make_unique<CowStreamBuild>(layers));
+}
+
 Result<std::unique_ptr<ChainBuild>> BtrfsBackend::begin_build(std::span<const ChainLink> chain) {
   ASSIGN_OR_RETURN(auto build, CowChainBuild::begin(*this, chain));
   return std::unique_ptr<ChainBuild>(std::move(build));
@@ -97,15 +102,16 @@ Result<std::string> BtrfsBackend::rootfs_path(const Digest& top) {
   return path;
 }
 
-Result<StagedLayer> BtrfsBackend::stage(const ChainLink& link, const Digest* parent) {
-  std::string name = staging_name(link.chain_id);
+Result<StagedLayer> BtrfsBackend::stage(const std::string& tag, const Digest* parent) {
+  std::string name = staging_name(tag);
   if (parent == nullptr) {
     TRY(btrfs::create_subvolume(m_layers.get(), name));
   } else {
     ASSIGN_OR_RETURN(UniqueFd source, btrfs::open_dir(m_layers.get(), std::string(parent->hex())));
     TRY(btrfs::snapshot(source.get(), m_layers.get(), name, btrfs::SnapshotMode::writable));
   }
-  return StagedLayer{.handle = name, .path = layers_dir() + "/" + name};
+  return StagedLayer{.handle = name, .path = layers_dir() + "/" + name,
+                     .parent = parent ? std::optional(*parent) : std::nullopt};
 }
 
 Result<void> BtrfsBackend::publish(const ChainLink& link, const StagedLayer& staged) {

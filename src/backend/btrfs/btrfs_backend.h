@@ -34,6 +34,7 @@ class BtrfsBackend final : public Backend, private CowLayers {
 
   std::string_view name() const override { return "btrfs"; }
   Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) override;
+  Result<std::unique_ptr<StreamBuild>> begin_stream_build() override;
   Result<bool> has_image(const Digest& top) override;
   Result<std::string> rootfs_path(const Digest& top) override;
   Result<void> collect(const std::set<Digest>& keep) override;
@@ -45,7 +46,7 @@ class BtrfsBackend final : public Backend, private CowLayers {
 
  private:
   Result<bool> has_layer(const Digest& chain_id) override;
-  Result<StagedLayer> stage(const ChainLink& link, const Digest* parent) override;
+  Result<StagedLayer> stage(const std::string& tag, const Digest* parent) override;
   Result<void> publish(const ChainLink& link, const StagedLayer& staged) override;
   void discard(const StagedLayer& staged) override;
 

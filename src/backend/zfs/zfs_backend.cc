@@ -119,6 +119,11 @@ Result<std::string> ZfsBackend::mounted_path(const std::string& dataset) {
   return rows[1][0];
 }
 
+Result<std::unique_ptr<StreamBuild>> ZfsBackend::begin_stream_build() {
+  CowLayers& layers = *this;
+  return std::unique_ptr<StreamBuild>(std::make_unique<CowStreamBuild>(layers));
+}
+
 Result<std::unique_ptr<ChainBuild>> ZfsBackend::begin_build(std::span<const ChainLink> chain) {
   ASSIGN_OR_RETURN(auto build, CowChainBuild::begin(*this, chain));
   return std::unique_ptr<ChainBuild>(std::move(build));
@@ -138,20 +143,17 @@ Result<std::string> ZfsBackend::rootfs_path(const Digest& top) {
   return mounted_path(layer_dataset(top));
 }
 
-Result<StagedLayer> ZfsBackend::stage(const ChainLink& link, const Digest* parent) {
-  std::string name = layer_dataset(link.chain_id) + std::string(k_staging_infix) +
+Result<StagedLayer> ZfsBackend::stage(const std::string& tag, const Digest* parent) {
+  std::string name = m_dataset + "/layers/" + tag + std::string(k_staging_infix) +
                      std::to_string(::getpid());
-  std::vector<std::string> args = {parent ? "clone" : "create",
-                                   "-o", "cairn:chainid=" + link.chain_id.str(),
-                                   "-o", "cairn:diffid=" + link.diff_id.str()};
-  if (parent) {
-    args.insert(args.end(), {"-o", "cairn:parent=" + parent->str(), layer_dataset(*parent) + "@done"});
-  }
+  std::vector<std::string> args = {parent ? "clone" : "create"};
+  if (parent) args.push_back(layer_dataset(*parent) + "@done");
   args.push_back(name);
   ASSIGN_OR_RETURN(bool leftover, dataset_exists(name));
   if (leftover) TRY(zfs_do({"destroy", "-r", "-f", name}));
   TRY(zfs(args));
-  StagedLayer staged{.handle = name, .path = ""};
+  StagedLayer staged{.handle = name, .path = "",
+                     .parent = parent ? std::optional(*parent) : std::nullopt};
   auto path = mounted_path(name);
   if (!path) {
     discard(staged);
@@ -161,8 +163,13 @@ Result<StagedLayer> ZfsBackend::stage(const ChainLink& link, const Digest* paren
   return staged;
 }
 
+// The cairn:* user properties make the pool self-describing (re-adoption,
+// gc's parent links); they are set here, once the layer's identity is known.
 Result<void> ZfsBackend::publish(const ChainLink& link, const StagedLayer& staged) {
   std::string target = layer_dataset(link.chain_id);
+  TRY(zfs_do({"set", "cairn:chainid=" + link.chain_id.str(), staged.handle}));
+  TRY(zfs_do({"set", "cairn:diffid=" + link.diff_id.str(), staged.handle}));
+  if (staged.parent) TRY(zfs_do({"set", "cairn:parent=" + staged.parent->str(), staged.handle}));
   TRY(zfs_do({"snapshot", staged.handle + "@done"}));
   TRY(zfs_do({"set", "readonly=on", staged.handle}));
   TRY(zfs_do({"umount", staged.handle}));

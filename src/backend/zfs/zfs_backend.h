@@ -40,6 +40,7 @@ class ZfsBackend final : public Backend, private CowLayers {
 
   std::string_view name() const override { return "zfs"; }
   Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) override;
+  Result<std::unique_ptr<StreamBuild>> begin_stream_build() override;
   Result<bool> has_image(const Digest& top) override;
   Result<std::string> rootfs_path(const Digest& top) override;
   Result<void> collect(const std::set<Digest>& keep) override;
@@ -53,7 +54,7 @@ class ZfsBackend final : public Backend, private CowLayers {
 
  private:
   Result<bool> has_layer(const Digest& chain_id) override;
-  Result<StagedLayer> stage(const ChainLink& link, const Digest* parent) override;
+  Result<StagedLayer> stage(const std::string& tag, const Digest* parent) override;
   Result<void> publish(const ChainLink& link, const StagedLayer& staged) override;
   void discard(const StagedLayer& staged) override;
 
