@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "backend/btrfs/btrfs_subvol.h"
-#include "backend/zfs/command.h"
+#include "util/command.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
 

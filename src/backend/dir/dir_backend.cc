@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "layer/dir_apply.h"
+#include "util/command.h"
 #include "oci/chain_id.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
@@ -142,6 +143,7 @@ Result<std::unique_ptr<DirBackend>> DirBackend::open(const std::string& store_ro
 
 std::string DirBackend::images_dir() const { return m_root + "/dir/images"; }
 std::string DirBackend::tmp_dir() const { return m_root + "/tmp"; }
+std::string DirBackend::containers_dir() const { return m_root + "/dir/containers"; }
 std::string DirBackend::image_dir(const Digest& top) const {
   return images_dir() + "/" + std::string(top.hex());
 }
@@ -189,5 +191,35 @@ Result<void> DirBackend::collect(const std::set<Digest>& keep) {
 }
 
 Result<void> DirBackend::recover() { return {}; }
+
+Result<std::string> DirBackend::create_container(const Digest& top, const std::string& name) {
+  ASSIGN_OR_RETURN(std::string image, rootfs_path(top));
+  std::string target = containers_dir() + "/" + name;
+  ASSIGN_OR_RETURN(bool taken, sys::exists(target));
+  if (taken) return fail(Errc::already_exists, "container directory " + target);
+  TRY(sys::make_dirs(containers_dir(), 0700));
+  ASSIGN_OR_RETURN(TempDir staging, TempDir::create(tmp_dir(), "dir-container-"));
+  std::string copy = staging.path() + "/rootfs";
+  TRY(run_checked({"cp", "-a", "--reflink=auto", "--", image, copy}));
+  TRY(sys::syncfs_path(staging.path()));
+  TRY(sys::rename(copy, target));
+  return target;
+}
+
+Result<void> DirBackend::remove_container(const std::string& name) {
+  std::string path = containers_dir() + "/" + name;
+  ASSIGN_OR_RETURN(bool present, sys::exists(path));
+  if (!present) return {};
+  ASSIGN_OR_RETURN(TempDir trash, TempDir::create(tmp_dir(), "dir-remove-"));
+  TRY(sys::rename(path, trash.path() + "/tree"));
+  return sys::remove_tree(trash.path());
+}
+
+Result<std::string> DirBackend::container_path(const std::string& name) {
+  std::string path = containers_dir() + "/" + name;
+  ASSIGN_OR_RETURN(bool present, sys::exists(path));
+  if (!present) return fail(Errc::not_found, "container directory " + path);
+  return path;
+}
 
 }  // namespace cairn

@@ -34,6 +34,14 @@ class DirBackend final : public Backend {
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;
 
+  // A container is a full copy of the image tree at ROOT/dir/containers/NAME
+  // (`cp -a --reflink=auto`: shared extents where the filesystem can, e.g.
+  // btrfs or XFS; a plain copy elsewhere, so creating one costs time in
+  // proportion to the image size — the chain and composefs backends do not).
+  Result<std::string> create_container(const Digest& top, const std::string& name) override;
+  Result<void> remove_container(const std::string& name) override;
+  Result<std::string> container_path(const std::string& name) override;
+
  // Where the tree of `top` lives (or would).
   std::string image_path(const Digest& top) const { return image_dir(top); }
 
@@ -41,6 +49,7 @@ class DirBackend final : public Backend {
   std::string image_dir(const Digest& top) const;
   std::string images_dir() const;
   std::string tmp_dir() const;
+  std::string containers_dir() const;
 
   std::string m_root;
 };

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "backend/zfs/command.h"
+#include "util/command.h"
 
 namespace cairn {
 namespace {

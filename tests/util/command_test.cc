@@ -1,4 +1,4 @@
-#include "backend/zfs/command.h"
+#include "util/command.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "backend/zfs/command.h"
+#include "util/command.h"
 
 #include <fcntl.h>
 #include <poll.h>

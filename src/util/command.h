@@ -1,4 +1,5 @@
-// Runs an external command (the zfs backend drives `zfs`): fork and exec,
+// Runs an external command (the zfs backend drives `zfs`, the dir backend
+// copies trees with `cp`): fork and exec,
 // no shell, stdin from /dev/null, stdout and stderr captured.
 #pragma once
 
