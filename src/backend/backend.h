@@ -121,6 +121,19 @@ class Backend {
   virtual Result<std::string> container_path(const std::string& name) {
     return no_containers(name);
   }
+  // Makes container NAME's writable root available at TARGET (empty: its
+  // default place) and returns the path; mounting it again where it is
+  // mounted just returns the path. The default (btrfs, zfs: the tree is
+  // always there) returns container_path(name) and refuses a TARGET.
+  virtual Result<std::string> mount_container(const std::string& name, const std::string& target) {
+    if (!target.empty()) return fail(Errc::unsupported, "backend cannot mount at " + target);
+    return container_path(name);
+  }
+  // Where mount_container puts container NAME when given no target; what
+  // unmount() is given to undo that.
+  virtual Result<std::string> container_mount_point(const std::string& name) {
+    return container_path(name);
+  }
 
  private:
   std::unexpected<Error> no_containers(const std::string& container) const {
