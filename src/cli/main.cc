@@ -17,6 +17,7 @@ constexpr CommandSpec k_commands[] = {
     {"mount", "Print (and for some backends mount) a container's or an image's root filesystem", define_mount},
     {"umount", "Unmount what `mount` mounted (by container, image or directory)", define_umount},
     {"export", "Write an image's root filesystem as a tar archive", define_export},
+    {"df", "Show disk usage per image and in total", define_df},
     {"gc", "Remove data that no image references", define_gc},
     {"mkcomposefs", "Write a composefs image from a dump file", define_mkcomposefs},
     {"create", "Create a writable container from an image (btrfs, zfs, composefs)", define_create},

@@ -7,7 +7,7 @@
 #    and a damaged EROFS image are all reported, exit 4); sign / verify --key round trip, wrong
 #    key and tampered signature fail (exit 4)
 #  * dedup: one content in two layers, two images and two sources (oci + docker-archive) is one
-#    object
+#    object; df counts it once in the total and in each image
 #
 # usage: composefs-features.sh CAIRN_BINARY   (root; skips without erofs/overlay)
 set -euo pipefail
@@ -163,6 +163,13 @@ PYEOF
   local n=0 f
   for f in $(find "$ROOT/composefs/objects" -type f); do cmp -s "$f" "$WORK/dedup/content" && n=$((n + 1)); done
   expect "dedup: the shared content is one object (found $n)" [ "$n" = 1 ]
+  c_run --json df
+  local df_objects size
+  df_objects=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"]["object_bytes"])' "$WORK/out")
+  size=$(stat -c %s "$WORK/dedup/content")
+  expect "df: total object_bytes is the one object's size ($df_objects = $size)" [ "$RC" = 0 -a "$df_objects" = "$size" ]
+  df_objects=$("$PY" -c 'import json,sys; print(sorted(i["object_bytes"] for i in json.load(open(sys.argv[1]))["images"]))' "$WORK/out")
+  expect "df: each image counts the shared object ($df_objects)" [ "$df_objects" = "[$size, $size]" ]
 }
 
 containers flat

@@ -77,6 +77,11 @@ class ComposefsBackend final : public Backend {
   // wherever it is mounted).
   Result<std::string> mount_container(const std::string& name, const std::string& target) override;
   Result<std::string> container_mount_point(const std::string& name) override;
+  // Disk usage (composefs_usage.cc): object_bytes, erofs_bytes, index_bytes
+  // (and for the total container_bytes: the containers' upper trees).
+  Result<std::vector<UsageItem>> image_usage(const Digest& top) override;
+  Result<std::vector<UsageItem>> total_usage() override;
+
   // Names of the containers present, and the top chain of one's image.
   Result<std::vector<std::string>> container_names() const;
   Result<Digest> container_image(const std::string& name) const;
