@@ -27,11 +27,13 @@
 // takes the begin_build() path instead.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "layer/layer_sink.h"
 #include "oci/digest.h"
@@ -60,6 +62,13 @@ class StreamBuild {
   virtual Result<LayerSink*> begin_layer() = 0;
   virtual Result<void> commit_layer(const ChainLink& link) = 0;
   virtual Result<size_t> finish(std::span<const ChainLink> chain) = 0;
+};
+
+// One named byte count of `cairn df` (doc/cli.md lists the names each
+// backend reports).
+struct UsageItem {
+  std::string name;
+  std::uint64_t bytes = 0;
 };
 
 class Backend {
@@ -121,6 +130,27 @@ class Backend {
   virtual Result<std::string> container_path(const std::string& name) {
     return no_containers(name);
   }
+  // Makes container NAME's writable root available at TARGET (empty: its
+  // default place) and returns the path; mounting it again where it is
+  // mounted just returns the path. The default (btrfs, zfs: the tree is
+  // always there) returns container_path(name) and refuses a TARGET.
+  virtual Result<std::string> mount_container(const std::string& name, const std::string& target) {
+    if (!target.empty()) return fail(Errc::unsupported, "backend cannot mount at " + target);
+    return container_path(name);
+  }
+  // Where mount_container puts container NAME when given no target; what
+  // unmount() is given to undo that.
+  virtual Result<std::string> container_mount_point(const std::string& name) {
+    return container_path(name);
+  }
+
+ // Disk usage (backend_usage.cc). image_usage: what the image whose top
+  // chain is TOP takes; data shared with other images counts in each. The
+  // default: "tree_bytes", the apparent size of rootfs_path(top) (regular
+  // files once per inode, plus symlink targets). total_usage: the backend's
+  // whole data; the default reports nothing (the caller sums images).
+  virtual Result<std::vector<UsageItem>> image_usage(const Digest& top);
+  virtual Result<std::vector<UsageItem>> total_usage() { return std::vector<UsageItem>{}; }
 
  private:
   std::unexpected<Error> no_containers(const std::string& container) const {

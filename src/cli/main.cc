@@ -15,13 +15,17 @@ constexpr CommandSpec k_commands[] = {
     {"inspect", "Show an image's metadata and layers as JSON", define_inspect},
     {"rmi", "Remove an image name, or the image", define_rmi},
     {"mount", "Print (and for some backends mount) a container's or an image's root filesystem", define_mount},
-    {"umount", "Unmount what `mount` mounted (by image or directory)", define_umount},
+    {"umount", "Unmount what `mount` mounted (by container, image or directory)", define_umount},
     {"export", "Write an image's root filesystem as a tar archive", define_export},
+    {"df", "Show disk usage per image and in total", define_df},
     {"gc", "Remove data that no image references", define_gc},
     {"mkcomposefs", "Write a composefs image from a dump file", define_mkcomposefs},
-    {"create", "Create a writable container from an image (btrfs, zfs)", define_create},
+    {"create", "Create a writable container from an image (btrfs, zfs, composefs)", define_create},
     {"rm", "Remove a container", define_rm},
     {"ps", "List containers", define_ps},
+    {"digest", "Print a composefs image's digest", define_digest},
+    {"verify", "Re-hash composefs images and objects; check a signature (--key)", define_verify},
+    {"sign", "Sign a composefs image's digest with an Ed25519 key", define_sign},
 };
 
 int run(int argc, char** argv) {

@@ -96,12 +96,13 @@ ComposefsBackend::ComposefsBackend(std::string store_root, Mode mode)
       m_dir(store_root + "/composefs"),
       m_tmp(store_root + "/tmp"),
       m_mounts(store_root + "/mounts"),
+      m_containers(m_dir + "/containers"),
       m_objects(m_dir + "/objects") {}
 
 Result<std::unique_ptr<ComposefsBackend>> ComposefsBackend::open(const std::string& store_root,
                                                                  Mode mode) {
   auto backend = std::make_unique<ComposefsBackend>(store_root, mode);
-  for (const char* sub : {"/objects", "/layers", "/images"}) {
+  for (const char* sub : {"/objects", "/layers", "/images", "/containers", "/signatures"}) {
     TRY(sys::make_dirs(backend->m_dir + sub, 0700));
   }
   TRY(sys::make_dirs(backend->m_tmp, 0700));
@@ -116,6 +117,20 @@ std::string ComposefsBackend::image_path(const Digest& top) const {
 }
 std::string ComposefsBackend::layer_image_path(const Digest& chain_id) const {
   return m_dir + "/images/" + std::string(chain_id.hex()) + ".layer.cfs";
+}
+std::vector<std::string> ComposefsBackend::erofs_names(const ImageRecipe& image) const {
+  if (image.mode == Mode::flat) {
+    return {std::string(image.chain.back().chain_id.hex()) + ".cfs"};
+  }
+  std::vector<std::string> names;
+  for (const ChainLink& link : image.chain) {
+    names.push_back(std::string(link.chain_id.hex()) + ".layer.cfs");
+  }
+  return names;
+}
+std::string ComposefsBackend::images_dir() const { return m_dir + "/images"; }
+std::string ComposefsBackend::signature_path(const Digest& top) const {
+  return m_dir + "/signatures/" + std::string(top.hex()) + ".sig";
 }
 std::string ComposefsBackend::chain_path(const Digest& top) const {
   return m_dir + "/images/" + std::string(top.hex()) + ".chain";
@@ -177,7 +192,12 @@ Result<std::vector<StagedImage>> ComposefsBackend::stage_images(
 Result<void> ComposefsBackend::publish_image(std::span<const ChainLink> chain,
                                              const std::vector<StagedImage>& images) {
   for (const StagedImage& image : images) TRY(sys::rename(image.staged, image.target));
-  ImageRecipe recipe{m_mode, std::vector<ChainLink>(chain.begin(), chain.end())};
+  ImageRecipe recipe{m_mode, std::vector<ChainLink>(chain.begin(), chain.end()), {}};
+  for (const std::string& name : erofs_names(recipe)) {
+    ASSIGN_OR_RETURN(erofs::VerityDigest digest,
+                     erofs::fsverity_digest_file(m_dir + "/images/" + name));
+    recipe.files.push_back({name, digest});
+  }
   return sys::write_file_atomic(chain_path(chain.back().chain_id), serialize_recipe(recipe));
 }
 

@@ -6,7 +6,9 @@
 //   ROOT/composefs/images/<chain>.layer.cfs  one layer's EROFS (per-layer)
 //   ROOT/composefs/images/<top>.chain     how the image was built
 //                                         (image_recipe.h; written last)
+//   ROOT/composefs/containers/<name>/     a container: upper/, work/, image
 //   ROOT/mounts/<top>/                    default mount point
+//   ROOT/mounts/containers/<name>/        default mount point of a container
 //
 // Layers are independent: a layer whose index exists is never read again,
 // whatever image or position it appears in. An image is built in finish()
@@ -29,6 +31,7 @@
 #include "backend/backend.h"
 #include "backend/composefs/image_recipe.h"
 #include "backend/composefs/layer_index.h"
+#include "backend/composefs/mount.h"
 #include "backend/composefs/object_store.h"
 #include "erofs/tree.h"
 
@@ -39,6 +42,9 @@ struct StagedImage {
   std::string staged;
   std::string target;
 };
+
+// The names in directory PATH, without "." and "..".
+Result<std::vector<std::string>> directory_names(const std::string& path);
 
 class ComposefsBackend final : public Backend {
  public:
@@ -59,11 +65,36 @@ class ComposefsBackend final : public Backend {
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override { return {}; }
 
+  // Containers (composefs_containers.cc): an overlay upper and work
+  // directory over the image's read-only stack, created empty (no copying);
+  // the writable root exists only while mount_container() has it mounted.
+  // container_path() is the container's directory (upper/, work/, image).
+  Result<std::string> create_container(const Digest& top, const std::string& name) override;
+  // Unmounts the container wherever it is mounted, then deletes it.
+  Result<void> remove_container(const std::string& name) override;
+  Result<std::string> container_path(const std::string& name) override;
+  // Errc::busy if mounted elsewhere than TARGET (an empty TARGET accepts
+  // wherever it is mounted).
+  Result<std::string> mount_container(const std::string& name, const std::string& target) override;
+  Result<std::string> container_mount_point(const std::string& name) override;
+  // Disk usage (composefs_usage.cc): object_bytes, erofs_bytes, index_bytes
+  // (and for the total container_bytes: the containers' upper trees).
+  Result<std::vector<UsageItem>> image_usage(const Digest& top) override;
+  Result<std::vector<UsageItem>> total_usage() override;
+
+  // Names of the containers present, and the top chain of one's image.
+  Result<std::vector<std::string>> container_names() const;
+  Result<Digest> container_image(const std::string& name) const;
+
   ObjectStore& objects() { return m_objects; }
   std::string index_path(const Digest& diff_id) const;
   std::string image_path(const Digest& top) const;
   std::string layer_image_path(const Digest& chain_id) const;
   std::string chain_path(const Digest& top) const;
+  std::string images_dir() const;
+  std::string signature_path(const Digest& top) const;
+  // The EROFS files (names in images_dir()) IMAGE mounts, bottom first.
+  std::vector<std::string> erofs_names(const ImageRecipe& image) const;
   const std::string& tmp_dir() const { return m_tmp; }
   // Merges the indexes of CHAIN (from FRESH where it has the layer: a
   // build's indexes, not yet published; else from disk) and writes the
@@ -80,6 +111,12 @@ class ComposefsBackend final : public Backend {
   Result<const LayerIndex*> load_index(const ChainLink& link,
                                        const std::map<Digest, const LayerIndex*>& fresh,
                                        std::optional<LayerIndex>& loaded);
+  // Mounts the image's read-only layers (detached) for an overlay on top:
+  // topmost first. One EROFS mount (DATA_DIR = the object store) for a flat
+  // or one-layer image, else one overlay per layer (DATA_DIR empty).
+  Result<std::vector<UniqueFd>> mount_lowers(const Digest& top, std::string& data_dir);
+  Result<void> mount_stack(const Digest& top, const std::string& where,
+                           const std::optional<WritableLayer>& writable);
   Result<void> collect_images(const std::set<Digest>& keep, std::set<Digest>& live_layers);
   Result<void> collect_layers(const std::set<Digest>& live_layers,
                               std::set<erofs::VerityDigest>& live_objects);
@@ -88,6 +125,7 @@ class ComposefsBackend final : public Backend {
   std::string m_dir;  // ROOT/composefs
   std::string m_tmp;
   std::string m_mounts;
+  std::string m_containers;  // ROOT/composefs/containers
   ObjectStore m_objects;
 };
 

@@ -5,7 +5,9 @@
 // remaining recipe names; objects no remaining index names. An image or
 // index that cannot be read keeps everything it might reference: gc fails
 // instead of guessing. An image still mounted at its default mount point is
-// kept whole (the mount reads its objects) until a gc after its umount.
+// kept whole (the mount reads its objects) until a gc after its umount; so
+// is the image of every container (the store refuses to remove those
+// anyway).
 #include <dirent.h>
 #include <unistd.h>
 
@@ -18,18 +20,6 @@
 
 namespace cairn::composefs {
 namespace {
-
-Result<std::vector<std::string>> names_in(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return fail_errno(errno, "opendir " + path);
-  while (dirent* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(dir);
-  return names;
-}
 
 // The digest a file NAME of the form <64 hex><SUFFIX> is named by.
 std::optional<Digest> digest_named(std::string_view name, std::string_view suffix) {
@@ -46,7 +36,25 @@ Result<void> remove_file(const std::string& path) {
 
 }  // namespace
 
-Result<void> ComposefsBackend::collect(const std::set<Digest>& keep) {
+Result<std::vector<std::string>> directory_names(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return fail_errno(errno, "opendir " + path);
+  while (dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(dir);
+  return names;
+}
+
+Result<void> ComposefsBackend::collect(const std::set<Digest>& keep_images) {
+  std::set<Digest> keep = keep_images;
+  ASSIGN_OR_RETURN(auto containers, container_names());
+  for (const std::string& name : containers) {
+    ASSIGN_OR_RETURN(Digest top, container_image(name));
+    keep.insert(top);
+  }
   std::set<Digest> live_layers;
   TRY(collect_images(keep, live_layers));
   std::set<erofs::VerityDigest> live_objects;
@@ -61,7 +69,7 @@ Result<void> ComposefsBackend::collect(const std::set<Digest>& keep) {
 Result<void> ComposefsBackend::collect_images(const std::set<Digest>& keep,
                                               std::set<Digest>& live_layers) {
   std::string dir = m_dir + "/images";
-  ASSIGN_OR_RETURN(auto names, names_in(dir));
+  ASSIGN_OR_RETURN(auto names, directory_names(dir));
   std::set<std::string> live_files;
   for (const std::string& name : names) {
     auto top = digest_named(name, ".chain");
@@ -70,15 +78,13 @@ Result<void> ComposefsBackend::collect_images(const std::set<Digest>& keep,
     ASSIGN_OR_RETURN(bool mounted, is_mount_point(mount_point));
     if (!keep.contains(*top) && !mounted) {
       TRY(remove_file(chain_path(*top)));
+      TRY(remove_file(signature_path(*top)));
       continue;
     }
     ASSIGN_OR_RETURN(ImageRecipe image, recipe(*top));
     live_files.insert(chain_path(*top));
-    if (image.mode == Mode::flat) live_files.insert(image_path(*top));
-    for (const ChainLink& link : image.chain) {
-      live_layers.insert(link.diff_id);
-      if (image.mode == Mode::per_layer) live_files.insert(layer_image_path(link.chain_id));
-    }
+    for (const std::string& file : erofs_names(image)) live_files.insert(dir + "/" + file);
+    for (const ChainLink& link : image.chain) live_layers.insert(link.diff_id);
   }
   for (const std::string& name : names) {
     if (name.ends_with(".cfs") && !live_files.contains(dir + "/" + name)) {
@@ -91,7 +97,7 @@ Result<void> ComposefsBackend::collect_images(const std::set<Digest>& keep,
 Result<void> ComposefsBackend::collect_layers(const std::set<Digest>& live_layers,
                                               std::set<erofs::VerityDigest>& live_objects) {
   std::string dir = m_dir + "/layers";
-  ASSIGN_OR_RETURN(auto names, names_in(dir));
+  ASSIGN_OR_RETURN(auto names, directory_names(dir));
   for (const std::string& name : names) {
     auto diff_id = digest_named(name, ".index");
     if (!diff_id) continue;

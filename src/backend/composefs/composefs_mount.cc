@@ -3,7 +3,8 @@
 // per-layer image stacks one such overlay per layer (each detached) under
 // one more overlay, so that every layer's escaped whiteouts and opaque
 // markers are seen by the overlay above it (overlayfs wants two lower
-// layers at least: a one-layer image is mounted like a flat one).
+// layers at least: a one-layer image is mounted like a flat one). A
+// container is the same top overlay, writable over its upper directory.
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,33 +19,50 @@ Result<std::string> ComposefsBackend::default_mount_point(const Digest& top) {
   return m_mounts + "/" + std::string(top.hex());
 }
 
-Result<std::string> ComposefsBackend::mount_image(const Digest& top, const std::string& target) {
-  std::string where = target;
-  if (where.empty()) {
-    ASSIGN_OR_RETURN(where, default_mount_point(top));
-  }
+Result<std::vector<UniqueFd>> ComposefsBackend::mount_lowers(const Digest& top,
+                                                             std::string& data_dir) {
   ASSIGN_OR_RETURN(ImageRecipe image, recipe(top));
-  TRY(sys::make_dirs(where, 0755));
-  ASSIGN_OR_RETURN(bool mounted, is_mount_point(where));
-  if (mounted) return where;
+  std::vector<UniqueFd> lowers;
   if (image.mode == Mode::flat || image.chain.size() == 1) {
     const std::string file = image.mode == Mode::flat
                                  ? image_path(top)
                                  : layer_image_path(image.chain.front().chain_id);
     ASSIGN_OR_RETURN(UniqueFd erofs, mount_erofs(file));
-    TRY(mount_overlay({erofs.get()}, m_objects.dir(), Attach::at_target, where));
-    return where;
+    lowers.push_back(std::move(erofs));
+    data_dir = m_objects.dir();
+    return lowers;
   }
-  std::vector<UniqueFd> layers;
-  std::vector<int> lowers;
   for (auto link = image.chain.rbegin(); link != image.chain.rend(); ++link) {
     ASSIGN_OR_RETURN(UniqueFd erofs, mount_erofs(layer_image_path(link->chain_id)));
     ASSIGN_OR_RETURN(UniqueFd layer,
                      mount_overlay({erofs.get()}, m_objects.dir(), Attach::detached, ""));
-    lowers.push_back(layer.get());
-    layers.push_back(std::move(layer));
+    lowers.push_back(std::move(layer));
   }
-  TRY(mount_overlay(lowers, "", Attach::at_target, where));
+  data_dir.clear();
+  return lowers;
+}
+
+Result<void> ComposefsBackend::mount_stack(const Digest& top, const std::string& where,
+                                           const std::optional<WritableLayer>& writable) {
+  std::string data_dir;
+  ASSIGN_OR_RETURN(std::vector<UniqueFd> lowers, mount_lowers(top, data_dir));
+  std::vector<int> fds;
+  for (const UniqueFd& fd : lowers) fds.push_back(fd.get());
+  TRY(mount_overlay(fds, data_dir, Attach::at_target, where, writable));
+  return {};
+}
+
+Result<std::string> ComposefsBackend::mount_image(const Digest& top, const std::string& target) {
+  std::string where = target;
+  if (where.empty()) {
+    ASSIGN_OR_RETURN(where, default_mount_point(top));
+  }
+  ASSIGN_OR_RETURN(bool present, has_image(top));
+  if (!present) return fail(Errc::not_found, "composefs image " + top.str());
+  TRY(sys::make_dirs(where, 0755));
+  ASSIGN_OR_RETURN(bool mounted, is_mount_point(where));
+  if (mounted) return where;
+  TRY(mount_stack(top, where, std::nullopt));
   return where;
 }
 

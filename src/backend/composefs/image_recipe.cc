@@ -3,7 +3,8 @@
 namespace cairn::composefs {
 namespace {
 
-constexpr std::string_view k_magic = "cairn-composefs-chain 1";
+constexpr std::string_view k_magic_v1 = "cairn-composefs-chain 1";
+constexpr std::string_view k_magic = "cairn-composefs-chain 2";
 
 Result<ChainLink> parse_layer(std::string_view line) {
   auto bad = [] { return fail(Errc::corrupt_store, "image recipe: bad layer line"); };
@@ -15,6 +16,18 @@ Result<ChainLink> parse_layer(std::string_view line) {
   auto chain_id = Digest::parse(line.substr(space + 1));
   if (!diff_id || !chain_id) return bad();
   return ChainLink{*diff_id, *chain_id};
+}
+
+Result<ErofsFile> parse_file(std::string_view line) {
+  auto bad = [] { return fail(Errc::corrupt_store, "image recipe: bad erofs line"); };
+  line.remove_prefix(6);
+  size_t space = line.find(' ');
+  if (space == std::string_view::npos || space == 0) return bad();
+  std::string_view name = line.substr(0, space);
+  if (name.find('/') != std::string_view::npos || name.starts_with(".")) return bad();
+  auto digest = erofs::parse_verity_hex(line.substr(space + 1));
+  if (!digest) return bad();
+  return ErofsFile{std::string(name), *digest};
 }
 
 }  // namespace
@@ -34,11 +47,15 @@ std::string serialize_recipe(const ImageRecipe& recipe) {
   for (const ChainLink& link : recipe.chain) {
     out += "layer " + link.diff_id.str() + " " + link.chain_id.str() + "\n";
   }
+  for (const ErofsFile& file : recipe.files) {
+    out += "erofs " + file.name + " " + erofs::verity_hex(file.digest) + "\n";
+  }
   return out;
 }
 
 Result<ImageRecipe> parse_recipe(std::string_view text) {
   ImageRecipe recipe;
+  bool version2 = false;
   size_t pos = 0;
   for (size_t number = 0; pos < text.size(); ++number) {
     size_t nl = text.find('\n', pos);
@@ -46,12 +63,19 @@ Result<ImageRecipe> parse_recipe(std::string_view text) {
     std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
     if (number == 0) {
-      if (line != k_magic) return fail(Errc::corrupt_store, "image recipe: bad header");
+      if (line != k_magic && line != k_magic_v1) {
+        return fail(Errc::corrupt_store, "image recipe: bad header");
+      }
+      version2 = line == k_magic;
     } else if (number == 1) {
       auto mode = line.starts_with("mode ") ? parse_mode(line.substr(5)) : parse_mode("");
       if (!mode) return fail(Errc::corrupt_store, "image recipe: bad mode line");
       recipe.mode = *mode;
+    } else if (version2 && line.starts_with("erofs ")) {
+      ASSIGN_OR_RETURN(ErofsFile file, parse_file(line));
+      recipe.files.push_back(std::move(file));
     } else {
+      if (!recipe.files.empty()) return fail(Errc::corrupt_store, "image recipe: layer after erofs");
       ASSIGN_OR_RETURN(ChainLink link, parse_layer(line));
       recipe.chain.push_back(link);
     }

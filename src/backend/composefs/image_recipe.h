@@ -1,10 +1,14 @@
 // How a composefs image was built, kept next to it as
 // ROOT/composefs/images/<top>.chain (doc/composefs-backend.md):
 //
-//   cairn-composefs-chain 1
+//   cairn-composefs-chain 2
 //   mode flat|per-layer
 //   layer sha256:<diff_id> sha256:<chain_id>     (bottom layer first)
+//   erofs <file name> <fs-verity digest, hex>    (each EROFS file it mounts,
+//                                                 bottom first)
 //
+// Version 1 (no erofs lines) is still read: its files have no recorded
+// digest.
 // The file is written last when an image is published, so its presence
 // means the image is complete; gc reads it to know what the image uses.
 #pragma once
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "erofs/fsverity.h"
 #include "util/error.h"
 
 namespace cairn::composefs {
@@ -27,9 +32,17 @@ enum class Mode { flat, per_layer };
 Result<Mode> parse_mode(std::string_view name);
 std::string_view mode_name(Mode mode);
 
+// An EROFS file an image mounts (a name in ROOT/composefs/images) and its
+// fs-verity digest when the image was published.
+struct ErofsFile {
+  std::string name;
+  erofs::VerityDigest digest;
+};
+
 struct ImageRecipe {
   Mode mode = Mode::flat;
   std::vector<ChainLink> chain;
+  std::vector<ErofsFile> files;  // empty in version 1 recipes
 };
 
 std::string serialize_recipe(const ImageRecipe& recipe);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "util/sys.h"
@@ -46,8 +47,9 @@ Result<UniqueFd> open_context(const char* fs_type) {
   return UniqueFd(fd);
 }
 
-Result<UniqueFd> create_mount(int fs_fd, const std::string& what) {
-  int fd = ::fsmount(fs_fd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+Result<UniqueFd> create_mount(int fs_fd, const std::string& what,
+                              unsigned attributes = MOUNT_ATTR_RDONLY) {
+  int fd = ::fsmount(fs_fd, FSMOUNT_CLOEXEC, attributes);
   if (fd < 0) return fail_errno(errno, "fsmount " + what);
   return UniqueFd(fd);
 }
@@ -79,6 +81,39 @@ Result<UniqueFd> attach_loop(const std::string& image, std::string& device) {
   return fail_errno(EBUSY, "no free loop device for " + image);
 }
 
+std::vector<std::string_view> split_on(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    size_t at = text.find(separator);
+    parts.push_back(text.substr(0, at));
+    if (at == std::string_view::npos) return parts;
+    text.remove_prefix(at + 1);
+  }
+}
+
+std::vector<std::string_view> split_fields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  for (std::string_view part : split_on(line, ' ')) {
+    if (!part.empty()) fields.push_back(part);
+  }
+  return fields;
+}
+
+// mountinfo writes space, tab, newline and backslash in paths as \ooo.
+std::string unescape_mountinfo(std::string_view field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && field.size() - i >= 4) {
+      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                               (field[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<UniqueFd> mount_erofs(const std::string& image) {
@@ -93,7 +128,8 @@ Result<UniqueFd> mount_erofs(const std::string& image) {
 }
 
 Result<UniqueFd> mount_overlay(const std::vector<int>& lowers, const std::string& data_dir,
-                               Attach attach, const std::string& target) {
+                               Attach attach, const std::string& target,
+                               const std::optional<WritableLayer>& writable) {
   ASSIGN_OR_RETURN(UniqueFd fs, open_context("overlay"));
   const std::string what = "overlay " + (target.empty() ? std::string("(detached)") : target);
   TRY(configure(fs.get(), FSCONFIG_SET_STRING, "source", "composefs", what));
@@ -108,8 +144,13 @@ Result<UniqueFd> mount_overlay(const std::vector<int>& lowers, const std::string
   } else {
     TRY(configure(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, what));
   }
+  if (writable) {
+    TRY(configure(fs.get(), FSCONFIG_SET_STRING, "upperdir", writable->upper.c_str(), what));
+    TRY(configure(fs.get(), FSCONFIG_SET_STRING, "workdir", writable->work.c_str(), what));
+  }
   TRY(configure(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, what));
-  ASSIGN_OR_RETURN(UniqueFd mount, create_mount(fs.get(), what));
+  ASSIGN_OR_RETURN(UniqueFd mount,
+                   create_mount(fs.get(), what, writable ? 0 : MOUNT_ATTR_RDONLY));
   if (attach == Attach::detached) return mount;
   if (::move_mount(mount.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     return fail_errno(errno, "move_mount " + target);
@@ -130,6 +171,26 @@ Result<bool> is_mount_point(const std::string& path) {
   }
   return (st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 &&
          (st.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
+Result<std::vector<std::string>> overlays_with_upper(const std::string& upper) {
+  ASSIGN_OR_RETURN(std::string text, sys::read_file("/proc/self/mountinfo"));
+  std::vector<std::string> found;
+  const std::string option = "upperdir=" + upper;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string_view line(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    std::vector<std::string_view> fields = split_fields(line);
+    size_t dash = std::find(fields.begin(), fields.end(), "-") - fields.begin();
+    if (fields.size() < 5 || dash + 3 >= fields.size() || fields[dash + 1] != "overlay") continue;
+    for (std::string_view opt : split_on(fields[dash + 3], ',')) {
+      if (opt == option) found.push_back(unescape_mountinfo(fields[4]));
+    }
+  }
+  return found;
 }
 
 }  // namespace cairn::composefs

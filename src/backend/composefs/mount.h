@@ -14,6 +14,7 @@
 // CAP_SYS_ADMIN.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ Result<UniqueFd> mount_erofs(const std::string& image);
 
 enum class Attach { detached, at_target };
 
+// A container's writable layer: overlay upperdir and workdir (same filesystem).
+struct WritableLayer {
+  std::string upper;
+  std::string work;
+};
+
 // An overlay of LOWERS (mount fds, topmost first) over the data-only layer
 // DATA_DIR (metacopy files redirect into it), read-only. With an empty
 // DATA_DIR it is a stack of per-layer overlays instead: mounted with
@@ -34,9 +41,14 @@ enum class Attach { detached, at_target };
 // composefs writer puts next to its escaped trusted ones (and per-layer
 // opaque directories, merge.h) steer it and are hidden from its listing. Attach::at_target
 // moves it to TARGET and returns an empty fd; Attach::detached returns the
-// mount fd (TARGET unused).
+// mount fd (TARGET unused). With WRITABLE the overlay is read-write over that
+// upper layer (a container), else read-only.
 Result<UniqueFd> mount_overlay(const std::vector<int>& lowers, const std::string& data_dir,
-                               Attach attach, const std::string& target);
+                               Attach attach, const std::string& target,
+                               const std::optional<WritableLayer>& writable = std::nullopt);
+
+// The mount points of overlays whose upperdir is UPPER (from /proc/self/mountinfo).
+Result<std::vector<std::string>> overlays_with_upper(const std::string& upper);
 
 // umount2(TARGET, 0).
 Result<void> unmount_path(const std::string& target);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -101,6 +102,32 @@ Result<std::unique_ptr<ZfsBackend>> ZfsBackend::open(const std::string& store_ro
   }
   return std::make_unique<ZfsBackend>(Token{}, std::move(dataset));
 }
+
+namespace {
+
+Result<std::vector<UsageItem>> dataset_usage(const std::string& dataset) {
+  ASSIGN_OR_RETURN(std::string out,
+                   zfs({"list", "-H", "-p", "-o", "used,referenced,logicalused", dataset}));
+  std::vector<UsageItem> items{{"used_bytes", 0}, {"referenced_bytes", 0}, {"logical_bytes", 0}};
+  size_t pos = 0;
+  for (UsageItem& item : items) {
+    while (pos < out.size() && (out[pos] == '\t' || out[pos] == ' ')) ++pos;
+    size_t end = pos;
+    while (end < out.size() && out[end] >= '0' && out[end] <= '9') ++end;
+    if (end == pos) return fail(Errc::bad_input, "zfs list " + dataset + ": unexpected output");
+    std::from_chars(out.data() + pos, out.data() + end, item.bytes);
+    pos = end;
+  }
+  return items;
+}
+
+}  // namespace
+
+Result<std::vector<UsageItem>> ZfsBackend::image_usage(const Digest& top) {
+  return dataset_usage(layer_dataset(top));
+}
+
+Result<std::vector<UsageItem>> ZfsBackend::total_usage() { return dataset_usage(m_dataset); }
 
 std::string ZfsBackend::layer_dataset(const Digest& chain_id) const {
   return m_dataset + "/layers/" + std::string(chain_id.hex());

@@ -179,15 +179,30 @@ TEST_F(PerLayerBackendTest, OneImagePerChainPositionSharedAndCollected) {
 }
 
 TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
-  ImageRecipe recipe{Mode::per_layer, {{Digest::of("d1"), Digest::of("c1")}}};
+  const erofs::VerityDigest file_digest = erofs::fsverity_digest(std::string_view("image"));
+  ImageRecipe recipe{Mode::per_layer,
+                     {{Digest::of("d1"), Digest::of("c1")}},
+                     {{std::string(Digest::of("c1").hex()) + ".layer.cfs", file_digest}}};
   std::string text = serialize_recipe(recipe);
   auto parsed = parse_recipe(text);
   ASSERT_TRUE(parsed) << parsed.error().message();
   EXPECT_EQ(parsed->mode, Mode::per_layer);
   EXPECT_EQ(parsed->chain[0].chain_id, Digest::of("c1"));
+  ASSERT_EQ(parsed->files.size(), 1u);
+  EXPECT_EQ(parsed->files[0].name, recipe.files[0].name);
+  EXPECT_EQ(parsed->files[0].digest, file_digest);
+  auto v1 = parse_recipe("cairn-composefs-chain 1\nmode flat\nlayer " + Digest::of("d").str() +
+                         " " + Digest::of("c").str() + "\n");
+  ASSERT_TRUE(v1) << v1.error().message();
+  EXPECT_TRUE(v1->files.empty());
   for (const std::string& bad : {std::string(""), text.substr(0, text.size() - 1),
                                  std::string("cairn-composefs-chain 1\nmode flat\n"),
-                                 std::string("cairn-composefs-chain 1\nmode hybrid\nlayer x y\n")}) {
+                                 std::string("cairn-composefs-chain 1\nmode hybrid\nlayer x y\n"),
+                                 text + "layer " + Digest::of("d").str() + " " +
+                                     Digest::of("c").str() + "\n",
+                                 std::string("cairn-composefs-chain 2\nmode flat\nlayer ") +
+                                     Digest::of("d").str() + " " + Digest::of("c").str() +
+                                     "\nerofs ../x " + erofs::verity_hex(file_digest) + "\n"}) {
     EXPECT_FALSE(parse_recipe(bad)) << bad;
   }
   EXPECT_FALSE(parse_mode("hybrid"));

@@ -1,0 +1,121 @@
+// Integrity commands of the composefs backend (doc/composefs-backend.md,
+// "Integrity"): `cairn digest IMAGE` prints the image digest; `cairn verify
+// [IMAGE] [--key PUB.pem]` re-hashes EROFS images and objects and reports
+// every problem (exit 4 if any), and with --key checks the image's
+// signature; `cairn sign IMAGE --key KEY.pem` writes that signature.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/composefs/integrity.h"
+#include "backend/composefs/signature.h"
+#include "cli/command.h"
+#include "util/sys.h"
+
+namespace cairn::cli {
+namespace {
+
+Result<composefs::ComposefsBackend*> composefs_of(Store& store, std::string_view command) {
+  auto* backend = dynamic_cast<composefs::ComposefsBackend*>(&store.backend());
+  if (backend == nullptr) {
+    return fail(Errc::unsupported, std::string(command) + ": only the composefs backend has " +
+                                       "image digests (this store uses " +
+                                       std::string(store.backend().name()) + ")");
+  }
+  return backend;
+}
+
+Result<void> run_digest(const std::string& ref, const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
+  ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "digest"));
+  ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
+  ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(*backend, image.top_chain));
+  std::printf("%s\n", digest.c_str());
+  return {};
+}
+
+Result<void> run_sign(const std::string& ref, const std::string& key, const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
+  ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "sign"));
+  ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
+  ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(*backend, image.top_chain));
+  ASSIGN_OR_RETURN(std::string text, composefs::sign_digest(key, digest));
+  TRY(sys::write_file_atomic(backend->signature_path(image.top_chain), text));
+  std::printf("%s\n", backend->signature_path(image.top_chain).c_str());
+  return {};
+}
+
+Result<void> check_signature(composefs::ComposefsBackend& backend, const ImageRecord& image,
+                             const std::string& key) {
+  ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(backend, image.top_chain));
+  const std::string path = backend.signature_path(image.top_chain);
+  auto text = sys::read_file(path, 4096);
+  if (!text) return fail(Errc::digest_mismatch, "image " + image.id.str() + " is not signed");
+  auto checked = composefs::verify_signature(key, digest, *text);
+  if (!checked) return fail(std::move(checked).error().wrap(path));
+  return {};
+}
+
+void print_report(const composefs::VerifyReport& report, bool json) {
+  if (json) {
+    nlohmann::json out = {{"images", report.images},
+                          {"erofs_images", report.erofs_files},
+                          {"objects", report.objects},
+                          {"problems", report.problems}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  for (const std::string& problem : report.problems) std::printf("%s\n", problem.c_str());
+  std::printf("checked %zu images, %zu EROFS images, %zu objects: %zu problems\n", report.images,
+              report.erofs_files, report.objects, report.problems.size());
+}
+
+Result<void> run_verify(const std::string& ref, const std::string& key,
+                        const GlobalOptions& global) {
+  if (!key.empty() && ref.empty()) return fail(Errc::usage, "verify --key needs an IMAGE");
+  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
+  ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "verify"));
+  std::optional<ImageRecord> image;
+  if (!ref.empty()) {
+    ASSIGN_OR_RETURN(image, store->metadata().resolve_image(ref));
+  }
+  std::optional<Digest> top;
+  if (image) top = image->top_chain;
+  ASSIGN_OR_RETURN(composefs::VerifyReport report, composefs::verify(*backend, top));
+  print_report(report, global.json);
+  if (!report.problems.empty()) {
+    return fail(Errc::digest_mismatch,
+                "verify: " + std::to_string(report.problems.size()) + " problems");
+  }
+  if (!key.empty()) {
+    TRY(check_signature(*backend, *image, key));
+    if (!global.json) std::printf("signature: good\n");
+  }
+  return {};
+}
+
+}  // namespace
+
+Action define_digest(CLI::App& command, const GlobalOptions& global) {
+  auto ref = std::make_shared<std::string>();
+  command.add_option("image", *ref, "Image name or id")->required();
+  return [ref, &global] { return run_digest(*ref, global); };
+}
+
+Action define_sign(CLI::App& command, const GlobalOptions& global) {
+  auto ref = std::make_shared<std::string>();
+  auto key = std::make_shared<std::string>();
+  command.add_option("image", *ref, "Image name or id")->required();
+  command.add_option("--key", *key, "Ed25519 private key (PEM)")->required();
+  return [ref, key, &global] { return run_sign(*ref, *key, global); };
+}
+
+Action define_verify(CLI::App& command, const GlobalOptions& global) {
+  auto ref = std::make_shared<std::string>();
+  auto key = std::make_shared<std::string>();
+  command.add_option("image", *ref, "Image name or id (default: the whole store)");
+  command.add_option("--key", *key, "Ed25519 public key (PEM): also check the image's signature");
+  return [ref, key, &global] { return run_verify(*ref, *key, global); };
+}
+
+}  // namespace cairn::cli
