@@ -13,7 +13,7 @@
 # btrfs: a loop-mounted btrfs on a sparse file made by this script; zfs: a zfs-fuse pool on a file
 # (zfs-fuse started only if not running, and then stopped by PID). Each image is imported untimed,
 # then one warm-up create/mount/rm, then REPS times: sync, time `create cN`, time `mount cN`,
-# `rm cN` (untimed). Targets: independent of image size; < 20 ms composefs, < 100 ms btrfs.
+# `rm cN` (untimed); `cairn ps` (median of 5) is the floor of any cairn command on that store. Targets: independent of image size; < 20 ms composefs, < 100 ms btrfs.
 set -euo pipefail
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
@@ -31,13 +31,13 @@ measure() { # measure BACKEND ROOT: one table row per image
   local backend=$1 root=$2 tag k rc t0 t1 t2 ct mt tt err=$WORK/err
   for tag in $IMAGES; do
     "$CAIRN" --root "$root" --backend "$backend" import "oci:$LAYOUT:$tag" >/dev/null 2>"$err" ||
-      { ROWS+=("| $backend | $tag | import failed: $(tail -1 "$err") | | | |"); continue; }
+      { ROWS+=("| $backend | $tag | import failed: $(tail -1 "$err") | | | | |"); continue; }
     rc=0
     "$CAIRN" --root "$root" create "$tag" warm >/dev/null 2>"$err" || rc=$?
     if [ "$rc" = 4 ] || grep -qi unsupported "$err"; then
-      ROWS+=("| $backend | $tag | n/a (create unsupported) | | | |"); continue
+      ROWS+=("| $backend | $tag | n/a (create unsupported) | | | | |"); continue
     elif [ "$rc" != 0 ]; then
-      ROWS+=("| $backend | $tag | create failed: $(tail -1 "$err") | | | |"); continue
+      ROWS+=("| $backend | $tag | create failed: $(tail -1 "$err") | | | | |"); continue
     fi
     "$CAIRN" --root "$root" mount warm >/dev/null
     "$CAIRN" --root "$root" rm warm >/dev/null
@@ -54,7 +54,11 @@ measure() { # measure BACKEND ROOT: one table row per image
       ct+=("$(calc "($t1 - $t0) * 1000")") mt+=("$(calc "($t2 - $t1) * 1000")")
       tt+=("$(calc "($t2 - $t0) * 1000")")
     done
-    ROWS+=("| $backend | $tag | $(stat median "${ct[@]}") | $(stat median "${mt[@]}") | $(stat median "${tt[@]}") | $(stat min "${tt[@]}") |")
+    pt=()
+    for ((k = 0; k < 5; k++)); do
+      t0=$EPOCHREALTIME; "$CAIRN" --root "$root" ps >/dev/null; pt+=("$(calc "($EPOCHREALTIME - $t0) * 1000")")
+    done
+    ROWS+=("| $backend | $tag | $(stat median "${ct[@]}") | $(stat median "${mt[@]}") | $(stat median "${tt[@]}") | $(stat min "${tt[@]}") | $(stat median "${pt[@]}") |")
     TOTAL[$backend/$tag]=$(stat median "${tt[@]}")
   done
 }
@@ -63,8 +67,8 @@ declare -A TOTAL
 for backend in $BACKENDS; do
   case $backend in
     composefs) measure composefs "$WORK/cfs" ;;
-    btrfs) if setup_btrfs "$FS_SIZE"; then measure btrfs "$BTRFS_MNT/store"; else ROWS+=("| btrfs | | n/a (no btrfs) | | | |"); fi ;;
-    zfs) if setup_zfs "$FS_SIZE"; then measure zfs "$ZFS_ROOT"; else ROWS+=("| zfs | | n/a (no zfs-fuse) | | | |"); fi ;;
+    btrfs) if setup_btrfs "$FS_SIZE"; then measure btrfs "$BTRFS_MNT/store"; else ROWS+=("| btrfs | | n/a (no btrfs) | | | | |"); fi ;;
+    zfs) if setup_zfs "$FS_SIZE"; then measure zfs "$ZFS_ROOT"; else ROWS+=("| zfs | | n/a (no zfs-fuse) | | | | |"); fi ;;
     *) echo "unknown backend $backend" >&2; exit 2 ;;
   esac
 done
@@ -73,8 +77,8 @@ echo "# cairn create + mount (container) latency; layout $LAYOUT; median of $REP
   "sync before each create; btrfs: loop-mounted sparse file; zfs: zfs-fuse pool on a sparse file"
 echo "# cairn $CAIRN; $(machine_line)"
 echo
-echo "| backend | image | create ms | mount ms | create+mount ms (median) | create+mount ms (best) |"
-echo "|---|---|---:|---:|---:|---:|"
+echo "| backend | image | create ms | mount ms | create+mount ms (median) | create+mount ms (best) | \`cairn ps\` ms (floor) |"
+echo "|---|---|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
 set -- $IMAGES
