@@ -9,11 +9,15 @@
 #              (default "app-python app-numpy app-web app-build")
 #   EXTRA      imported after the set, timed only (default "tricky")
 #   BACKENDS   default "dir btrfs zfs"
+#   DROP       1 (default): before each import, sync + drop_caches, then re-read the layout's blobs;
+#              0: only sync. On this VM a full page cache made imports up to 3.5x slower (system time of
+#              fresh guest memory), so without it later backends pay for earlier ones
 #   FS_SIZE    sparse file size under the loop btrfs and the zfs-fuse pool (default 8G)
 #   BENCH_TMP  scratch directory (default $CAIRN_E2E/tmp); the dir store lives there
 #
 # Import times are single runs (each import depends on what the store already holds), with the layout's
-# blobs read once beforehand so all backends read them from the page cache; `sync` before each import.
+# blobs in the page cache for every import; `sync` (and by default drop_caches + re-read of the blobs) before
+# each import.
 # Disk use after the set: btrfs `df` used delta and `btrfs filesystem du -s` (exclusive + set shared)
 # of ROOT/btrfs/layers; zfs `zfs get -Hp used` delta of the store dataset (zfs-fuse); dir `du -s`.
 # Flattened size = `du -s --apparent-size` of each image's dir-backend tree, summed.
@@ -26,9 +30,14 @@ APPS=${APPS:-app-python app-numpy app-web app-build}
 EXTRA=${EXTRA:-tricky}
 BACKENDS=${BACKENDS:-dir btrfs zfs}
 FS_SIZE=${FS_SIZE:-8G}
+DROP=${DROP:-1}
 [ -f "$LAYOUT/index.json" ] || { echo "no OCI layout at $LAYOUT" >&2; exit 2; }
 bench_init chains
-cat "$LAYOUT"/blobs/sha256/* >/dev/null   # warm page cache for every backend alike
+prepare() { # the same page cache state before every timed import
+  sync
+  [ "$DROP" = 1 ] && echo 3 >/proc/sys/vm/drop_caches
+  cat "$LAYOUT"/blobs/sha256/* >/dev/null
+}
 
 declare -A T USED NOTE
 FLAT=0
@@ -42,7 +51,7 @@ run_set() { # run_set BACKEND ROOT
     zfs) before=$(zfs_used) ;;
   esac
   for tag in $APPS $EXTRA; do
-    sync
+    prepare
     t0=$EPOCHREALTIME rc=0
     "$CAIRN" --root "$root" --backend "$backend" import "oci:$LAYOUT:$tag" >/dev/null 2>"$err" || rc=$?
     if [ "$rc" = 0 ]; then
@@ -80,8 +89,8 @@ for backend in $BACKENDS; do
   esac
 done
 
-echo "# import one after the other into one store per backend (single run each; blobs in page cache;" \
-  "sync before each import); btrfs on a loop-mounted sparse file, zfs = zfs-fuse pool on a sparse file"
+echo "# import one after the other into one store per backend (single run each; before each import: sync," \
+  "$([ "$DROP" = 1 ] && echo "drop_caches, ")blobs read into the page cache); btrfs on a loop-mounted sparse file, zfs = zfs-fuse pool on a sparse file"
 echo "# cairn $CAIRN; layout $LAYOUT; $(machine_line)"
 echo
 hdr="| image |" sep="|---|"
