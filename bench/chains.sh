@@ -40,7 +40,7 @@ prepare() { # the same page cache state before every timed import
 }
 
 declare -A T USED NOTE
-FLAT=0
+FLAT=0 DISTINCT=n/a
 df_used() { sync; df -B1 --output=used "$1" | tail -1 | tr -d ' '; }
 zfs_used() { sync; zfs get -Hp -o value used "$ZPOOL/store"; }
 
@@ -70,6 +70,15 @@ run_set() { # run_set BACKEND ROOT
           FLAT=$((FLAT + $(du -s -B1 --apparent-size "$t" | cut -f1)))
         done
         USED[dir]=$(du -s -B1 "$root/dir/images" | cut -f1)
+        DISTINCT=$(for t in $APPS; do "$CAIRN" --root "$root" inspect "$t"; done | "$PY" -c '
+import json, sys
+layers = {}
+text, dec, pos = sys.stdin.read(), json.JSONDecoder(), 0
+while pos < len(text.rstrip()):
+    while text[pos].isspace(): pos += 1
+    obj, pos = dec.raw_decode(text, pos)
+    layers.update({l["diff_id"]: l["size"] for l in obj["layers"]})
+print(sum(layers.values()))')
         USED[dir-how]="du -s of the trees" ;;
       btrfs)
         USED[btrfs]=$(($(df_used "$BTRFS_MNT") - before))
@@ -107,12 +116,15 @@ for k in "${!NOTE[@]}"; do echo "# $k: ${NOTE[$k]}"; done
 echo
 echo "Disk used by { $APPS } (flattened: the sum of each image's tree, \`du -s --apparent-size\` of the dir backend's trees = $FLAT bytes, $(human "$FLAT")):"
 echo
-echo "| backend | measured as | bytes | | used / flattened |"
-echo "|---|---|---:|---:|---:|"
-[ -n "${USED[dir]:-}" ] && echo "| dir | du -s of the trees | ${USED[dir]} | $(human "${USED[dir]}") | $(ratio "${USED[dir]}" "$FLAT") |"
+echo "Distinct layers of the set (uncompressed tar bytes, each diff_id once: what perfect sharing of whole layers" \
+  "would approach) = $DISTINCT bytes$([ "$DISTINCT" != n/a ] && echo ", $(human "$DISTINCT")")."
+echo
+echo "| backend | measured as | bytes | | used / flattened | used / distinct layers |"
+echo "|---|---|---:|---:|---:|---:|"
+[ -n "${USED[dir]:-}" ] && echo "| dir | du -s of the trees | ${USED[dir]} | $(human "${USED[dir]}") | $(ratio "${USED[dir]}" "$FLAT") | $(ratio "${USED[dir]}" "$DISTINCT") |"
 [ -n "${USED[btrfs]:-}" ] && {
-  echo "| btrfs | df used delta (data + metadata) | ${USED[btrfs]} | $(human "${USED[btrfs]}") | $(ratio "${USED[btrfs]}" "$FLAT") |"
-  echo "| btrfs | btrfs filesystem du -s: exclusive + set shared (data) | ${USED[btrfs-fidu]} | $(human "${USED[btrfs-fidu]}") | $(ratio "${USED[btrfs-fidu]}" "$FLAT") |"
+  echo "| btrfs | df used delta (data + metadata) | ${USED[btrfs]} | $(human "${USED[btrfs]}") | $(ratio "${USED[btrfs]}" "$FLAT") | $(ratio "${USED[btrfs]}" "$DISTINCT") |"
+  echo "| btrfs | btrfs filesystem du -s: exclusive + set shared (data) | ${USED[btrfs-fidu]} | $(human "${USED[btrfs-fidu]}") | $(ratio "${USED[btrfs-fidu]}" "$FLAT") | $(ratio "${USED[btrfs-fidu]}" "$DISTINCT") |"
 }
-[ -n "${USED[zfs]:-}" ] && echo "| zfs | zfs get -Hp used delta | ${USED[zfs]} | $(human "${USED[zfs]}") | $(ratio "${USED[zfs]}" "$FLAT") |"
+[ -n "${USED[zfs]:-}" ] && echo "| zfs | zfs get -Hp used delta | ${USED[zfs]} | $(human "${USED[zfs]}") | $(ratio "${USED[zfs]}" "$FLAT") | $(ratio "${USED[zfs]}" "$DISTINCT") |"
 true

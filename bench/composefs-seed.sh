@@ -10,6 +10,7 @@
 #   MOUNTS       images mounted for the mount latency (default 10, spread over the set; median)
 #   BASE_LAYOUT  OCI layout whose `base` tag is the shared base (default $CAIRN_E2E/images/oci if it
 #                has one; BASE_LAYOUT=synthetic: a generated base of ~3,400 files)
+#   DROP         1 (default): sync + drop_caches + re-read of the blobs before each mode; 0: sync only
 #   BENCH_TMP    scratch directory (default $CAIRN_E2E/tmp)
 #
 # Per mode: EROFS metadata bytes (sum of ROOT/composefs/images/*.cfs), layer index bytes, object bytes,
@@ -67,6 +68,8 @@ APPS_OWN=n/a
 for mode in $MODES; do
   store=$WORK/store-$mode
   sync
+  # same page cache state for every mode (on this VM fresh guest memory makes writes far slower)
+  [ "${DROP:-1}" = 1 ] && echo 3 >/proc/sys/vm/drop_caches && cat "$LAYOUT"/blobs/sha256/* >/dev/null
   times=()
   log=$WORK/import-$mode.log
   for ((i = 0; i < N; i++)); do
@@ -121,7 +124,7 @@ echo "# composefs seed scenario (containers/storage#2018): $N app images, each 1
   "on one shared base; $base_desc"
 echo "# cairn $CAIRN; $(machine_line)"
 echo "# import: the N imports one after the other into one empty store per mode, single run (warm page" \
-  "cache: the base was imported once before, untimed); mount: median of $MOUNTS images, mount then" \
+  "cache: the base was imported once before, untimed; DROP=${DROP:-1}: caches dropped and blobs re-read before each mode); mount: median of $MOUNTS images, mount then" \
   "umount each, after one warm-up; sync before each mode and each mount"
 echo
 echo "| mode | EROFS metadata | index | objects | import total s | first image s | next images s (mean) | mount ms (median) | umount ms (median) |"
