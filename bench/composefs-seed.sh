@@ -18,7 +18,7 @@
 # latency (median over MOUNTS images after one warm-up mount). Targets: flat metadata / base image
 # ~ N; hybrid metadata / (base image + the apps' own parts) <= 1.2, where "base image" is the flat
 # EROFS of the base alone and "the apps' own parts" the per-layer images of the apps' layers (so
-# per-layer mode is that reference plus nothing).
+# per-layer mode is that reference plus nothing; without per-layer in MODES that ratio is n/a).
 set -euo pipefail
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 

@@ -15,7 +15,7 @@ on_exit() { BENCH_CLEANUPS+=("$*"); }
 bench_cleanup() {
   local i m
   set +e
-  for ((i = ${#BENCH_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${BENCH_CLEANUPS[$i]}" >/dev/null 2>&1; done
+  for ((i = ${#BENCH_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${BENCH_CLEANUPS[$i]}" >/dev/null; done
   if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
     # deepest first; whatever a failed run left mounted below the scratch directory
     for m in $(findmnt -rn -o TARGET | grep "^$WORK/" | sort -r); do
@@ -89,7 +89,18 @@ setup_btrfs() {
   mkdir -p "$WORK/btrfs"
   mount -o loop "$WORK/btrfs.img" "$WORK/btrfs"
   BTRFS_MNT=$WORK/btrfs
-  on_exit "umount '$WORK/btrfs'"
+  on_exit "umount '$WORK/btrfs' 2>/dev/null || umount -l '$WORK/btrfs'"
+}
+
+# zpool_teardown POOL: destroy, retried while zfs-fuse still reports the pool busy (it releases files
+# asynchronously); a pool left behind would come back FAULTED in the next zfs-fuse's cache.
+zpool_teardown() {
+  local _
+  for _ in $(seq 20); do
+    zpool destroy -f "$1" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  zpool destroy -f "$1" || echo "warning: could not destroy zfs pool $1 (remove it with: zpool destroy -f $1)" >&2
 }
 
 # setup_zfs SIZE: a zfs-fuse pool on a sparse file with a dataset POOL/store mounted at
@@ -101,13 +112,13 @@ setup_zfs() {
     zfs-fuse -p "$WORK/zfs-fuse.pid"
     for _ in $(seq 50); do [ -s "$WORK/zfs-fuse.pid" ] && break; sleep 0.1; done
     ZFS_PID=$(cat "$WORK/zfs-fuse.pid")
-    on_exit "kill $ZFS_PID; for _ in \$(seq 50); do kill -0 $ZFS_PID 2>/dev/null || break; sleep 0.1; done"
+    on_exit "kill $ZFS_PID 2>/dev/null; for _ in \$(seq 50); do kill -0 $ZFS_PID 2>/dev/null || break; sleep 0.1; done"
     for _ in $(seq 50); do zpool list >/dev/null 2>&1 && break; sleep 0.1; done
   fi
   ZPOOL=cairnbench$$
   truncate -s "$1" "$WORK/zpool.img"
   zpool create -m "$WORK/zfs" "$ZPOOL" "$WORK/zpool.img"
-  on_exit "zpool destroy -f $ZPOOL"
+  on_exit "zpool_teardown $ZPOOL"
   zfs create "$ZPOOL/store"
   ZFS_ROOT=$WORK/zfs/store
 }
