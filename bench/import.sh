@@ -34,10 +34,35 @@ now() { date +%s.%N; }
 elapsed() { "$PY" -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$2"; }
 min() { "$PY" -c 'import sys; print("%.2f" % min(map(float, sys.argv[1:])))' "$@"; }
 
+# Every timed run starts from the same memory state: page cache dropped, then
+# only the image's own blobs read back in (a full page cache makes this VM's
+# allocations several times slower, which would decide the result instead of
+# the tools). DROP=0 skips this.
+blobs_of() { # blobs_of TAG: the blob files of the image's config and layers
+  "$PY" - "$LAYOUT" "$1" <<'PY'
+import json, os, sys
+layout, tag = sys.argv[1], sys.argv[2]
+def blob(d): return os.path.join(layout, "blobs", *d.split(":"))
+index = json.load(open(os.path.join(layout, "index.json")))
+for m in index["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag:
+        manifest = json.load(open(blob(m["digest"])))
+        for d in [manifest["config"]] + manifest["layers"]:
+            print(blob(d["digest"]))
+PY
+}
+settle() { # settle TAG
+  sync
+  if [ "${DROP:-1}" = 1 ]; then
+    echo 3 >/proc/sys/vm/drop_caches
+    blobs_of "$1" | xargs cat >/dev/null
+  fi
+}
+
 run_cairn() { # run_cairn TAG: one import into a fresh store; prints seconds
   local t0 t1
   rm -rf "$WORK/store"
-  sync  # the previous run's deletion must not be charged to this one
+  settle "$1"  # the previous run's deletion must not be charged to this one
   t0=$(now)
   "$CAIRN" --root "$WORK/store" --backend "$BACKEND" import "oci:$LAYOUT:$1" >"$WORK/cairn.log" 2>&1 ||
     { echo "cairn import $1 failed:" >&2; tail -5 "$WORK/cairn.log" >&2; exit 1; }
@@ -49,7 +74,7 @@ run_cairn() { # run_cairn TAG: one import into a fresh store; prints seconds
 run_umoci() { # run_umoci TAG: one unpack into a fresh rootfs; prints seconds
   local t0 t1
   rm -rf "$WORK/rootfs"
-  sync
+  settle "$1"
   t0=$(now)
   umoci raw unpack --image "$LAYOUT:$1" "$WORK/rootfs" >"$WORK/umoci.log" 2>&1 ||
     { echo "umoci raw unpack $1 failed:" >&2; tail -5 "$WORK/umoci.log" >&2; exit 1; }
