@@ -40,6 +40,7 @@ podman() { command podman "${PODMAN_ARGS[@]}" "$@"; }
 IMG=$WORK/images
 "$PY" "$REPO_DIR/tests/fixtures/make-daemon-images.py" "$IMG"
 "$PY" "$REPO_DIR/tests/fixtures/make-images.py" "$WORK/fixtures" >/dev/null
+quiet() { "$@" >"$WORK/quiet.log" 2>&1 || { diag "$WORK/quiet.log"; return 1; }; }
 push() {  # push OCI_REF REGISTRY REPO:TAG
   skopeo copy -q --dest-tls-verify=false "$1" "docker://$2/$3" >"$WORK/push.log" 2>&1
 }
@@ -51,8 +52,8 @@ for image in layered base; do
   expect "push $image to the registry" push "$oci" "$OPEN" "cairn-test/$image:latest"
   expect "push $image to the auth registry" skopeo copy -q --dest-tls-verify=false \
     --dest-creds alice:s3cret "$oci" "docker://$AUTH/cairn-test/$image:latest"
-  expect "docker load $image" docker load -q -i "$archive"
-  expect "podman load $image" podman load -q -i "$archive"
+  expect "docker load $image" quiet docker load -q -i "$archive"
+  expect "podman load $image" quiet podman load -q -i "$archive"
 done
 
 same_tree() {  # same_tree DESC IMAGE REF_LISTING

@@ -54,8 +54,8 @@ TEST(FormatLayerProgress, RunningAndFinished) {
 }
 
 TEST(FormatImportSummary, CountsBytesAndRate) {
-  X
-            "4 layers: 3 ingested, 1 reused; 12.3 MB in 2.0 s  6.2 MB/s");
+  EXPECT_EQ(format_import_summary(3, 1, 12'400'000, 2.0),
+            "4 layers: 3 ingested, 1 reused; 12.4 MB in 2.0 s  6.2 MB/s");
   EXPECT_EQ(format_import_summary(0, 1, 0, 0.01),
             "1 layer: 0 ingested, 1 reused; 0 B in 0.0 s  0 B/s");
 }
