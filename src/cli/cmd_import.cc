@@ -1,11 +1,10 @@
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/import_progress.h"
 #include "source/daemon_source.h"
 #include "source/source.h"
 #include "store/import.h"
@@ -41,35 +40,26 @@ SourceOptions source_options_of(const ImportArgs& args) {
   return options;
 }
 
-ImportObserver terminal_progress() {
-  if (!::isatty(STDERR_FILENO)) return {};
-  ImportObserver observer;
-  observer.layer_started = [](size_t index, size_t count, const Digest& diff_id) {
-    std::fprintf(stderr, "\r\033[Klayer %zu/%zu %s ...", index + 1, count,
-                 std::string(diff_id.short_hex()).c_str());
-  };
-  observer.layer_done = [](size_t, std::uint64_t bytes) {
-    std::fprintf(stderr, " %.1f MB\n", static_cast<double>(bytes) / 1e6);
-  };
-  return observer;
-}
-
 // Daemon sources stream (store/stream_import.h); the others are planned first.
-Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& global) {
+Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& global,
+                                   const ImportObserver& observer) {
   ImportOptions options;
   if (!args.name.empty()) options.name = args.name;
   if (is_daemon_uri(args.source)) {
     ASSIGN_OR_RETURN(StreamSource source, daemon_stream_source(args.source, args.daemon));
     ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
-    return import_stream(*store, source, options, terminal_progress());
+    return import_stream(*store, source, options, observer);
   }
   ASSIGN_OR_RETURN(ImagePlan plan, plan_image(args.source, source_options_of(args)));
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
-  return import_image(*store, plan, options, terminal_progress());
+  return import_image(*store, plan, options, observer);
 }
 
 Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
-  ASSIGN_OR_RETURN(ImportResult result, import_source(args, global));
+  std::optional<ImportProgress> progress = ImportProgress::for_stderr();
+  ImportObserver observer = progress ? progress->observer() : ImportObserver{};
+  ASSIGN_OR_RETURN(ImportResult result, import_source(args, global, observer));
+  if (progress) progress->summary(result);
   if (global.json) {
     nlohmann::json out = {{"id", result.image_id.str()},
                           {"layers_ingested", result.layers_ingested},

@@ -267,12 +267,28 @@ std::chrono::milliseconds RegistryClient::backoff_delay(unsigned attempt) const 
   return std::min<std::chrono::milliseconds>(delay, k_max_backoff);
 }
 
+// A registry that speaks plain HTTP, or HTTPS with a certificate the system
+// does not trust, fails the TLS handshake: say how to allow it.
+std::string RegistryClient::tls_hint(const HttpResult& result) const {
+  if (m_tls != TlsVerify::yes || !m_origin.starts_with("https://")) return "";
+  const std::string& e = result.error;
+  bool tls = e.find("SSL") != std::string::npos || e.find("TLS") != std::string::npos ||
+             e.find("certificate") != std::string::npos;
+  if (!tls) return "";
+  std::string host = m_ref.api_host();
+  return " (TLS handshake with " + host + " failed: a registry on plain HTTP or with an " +
+         "untrusted certificate must be allowed with --insecure-registry " + host +
+         " or --insecure)";
+}
+
 Error RegistryClient::error_for(const HttpResult& result, std::string_view what) const {
   std::string context(what);
   if (result.failure == HttpFailure::too_large) {
     return Error(make_error_code(Errc::bad_input), context + ": response too large");
   }
-  if (result.failure != HttpFailure::none) return Error::from_errno(EIO, context + ": " + result.error);
+  if (result.failure != HttpFailure::none) {
+    return Error::from_errno(EIO, context + ": " + result.error + tls_hint(result));
+  }
   long status = result.response.status;
   if (status == 401 || status == 403) return std::move(auth_error()).wrap(context);
   std::string detail = registry_error_text(result.response.body);

@@ -91,6 +91,7 @@ class RegistryClient {
   // The error for a failed result or a non-2xx response; `what` names the
   // request ("manifest HOST/REPO:TAG").
   Error error_for(const HttpResult& result, std::string_view what) const;
+  std::string tls_hint(const HttpResult& result) const;
 
  private:
   RegistryClient(RegistryReference ref, RegistryOptions options);

@@ -4,6 +4,7 @@
 
 #include "layer/ingest.h"
 #include "oci/chain_id.h"
+#include "util/progress.h"
 
 namespace cairn {
 namespace {
@@ -31,12 +32,27 @@ ImageRecord record_of(const ImagePlan& plan, const std::vector<ChainLink>& chain
   return image;
 }
 
+// The layer with its blob reader wrapped to report bytes to the observer.
+LayerDescriptor with_progress(const LayerDescriptor& layer, size_t index,
+                              const ImportObserver& observer) {
+  if (!observer.layer_progress) return layer;
+  LayerDescriptor watched = layer;
+  watched.open = [&layer, index, &observer]() -> Result<std::unique_ptr<Reader>> {
+    ASSIGN_OR_RETURN(std::unique_ptr<Reader> blob, layer.open());
+    auto report = [index, &observer, total = layer.size](std::uint64_t done) {
+      observer.layer_progress(index, done, total);
+    };
+    return std::make_unique<ProgressReader>(std::move(blob), std::move(report));
+  };
+  return watched;
+}
+
 Result<void> ingest_into(Store& store, ChainBuild& build, const ImagePlan& plan, size_t index,
                          const ImportObserver& observer) {
   const LayerDescriptor& layer = plan.layers[index];
   if (observer.layer_started) observer.layer_started(index, plan.layers.size(), layer.diff_id);
   ASSIGN_OR_RETURN(LayerSink * sink, build.begin_layer(index));
-  auto stats = ingest_layer(layer, *sink);
+  auto stats = ingest_layer(with_progress(layer, index, observer), *sink);
   if (!stats) {
     return fail(std::move(stats).error().wrap("layer " + std::to_string(index + 1) + "/" +
                                               std::to_string(plan.layers.size())));

@@ -23,9 +23,21 @@ struct ImportOptions {
   std::optional<std::string> name;  // defaults to the plan's default_name
 };
 
-// Progress notifications, for a CLI progress display. All optional.
+// Progress notifications, for a CLI progress display. All optional. Layers
+// the store already has get none. A streamed import (store/stream_import.h)
+// does not call layer_started (it learns diff_ids and the layer count only
+// at the end of the stream).
+//
+// layer_progress: the bytes of layer `index` read from its source so far (as
+// transferred: compressed), with the blob size when known. At most ~10
+// calls a second per layer (util/progress.h), the last one with the final
+// count. It runs on the thread that reads the blob, which may be an ingest
+// worker rather than the caller's, but never concurrently with another
+// callback of this observer.
 struct ImportObserver {
   std::function<void(size_t index, size_t count, const Digest& diff_id)> layer_started;
+  std::function<void(size_t index, std::uint64_t bytes_done, std::optional<std::uint64_t> total)>
+      layer_progress;
   std::function<void(size_t index, std::uint64_t tar_bytes)> layer_done;
 };
 

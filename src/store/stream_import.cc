@@ -17,6 +17,7 @@
 #include "oci/media_types.h"
 #include "source/save_layout.h"
 #include "source/save_stream.h"
+#include "util/progress.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
 
@@ -77,8 +78,8 @@ class StreamPass {
  private:
   Result<void> walk(Reader& stream);
   Result<void> on_regular(const std::string& name, std::uint64_t size, Reader& data);
-  Result<void> on_layer(const std::string& name, Reader& data);
-  Result<void> apply(const std::string& name, Reader& data);
+  Result<void> on_layer(const std::string& name, std::uint64_t size, Reader& data);
+  Result<void> apply(const std::string& name, std::uint64_t size, Reader& data);
   Result<void> apply_spooled(const std::string& name);
   Result<void> apply_due_spooled();
   Result<void> spool(const std::string& name, Reader& data);
@@ -130,13 +131,13 @@ Result<void> StreamPass::walk(Reader& stream) {
 // Layers: "*.tar" members, and blobs that are not JSON. Other small members
 // are kept as documents.
 Result<void> StreamPass::on_regular(const std::string& name, std::uint64_t size, Reader& data) {
-  if (name.ends_with(".tar")) return on_layer(name, data);
+  if (name.ends_with(".tar")) return on_layer(name, size, data);
   bool blob = name.starts_with("blobs/");
-  if (size > k_max_json_document) return blob ? on_layer(name, data) : Result<void>{};
+  if (size > k_max_json_document) return blob ? on_layer(name, size, data) : Result<void>{};
   ASSIGN_OR_RETURN(std::string bytes, read_all(data, k_max_json_document));
   if (blob && !looks_like_json(bytes)) {
     MemoryReader memory(bytes);
-    return on_layer(name, memory);
+    return on_layer(name, size, memory);
   }
   m_index.documents[name] = std::move(bytes);
   return {};
@@ -158,19 +159,26 @@ std::string StreamPass::v1_id(const std::string& name) const {
   return parent_hint(name) ? sys::dirname(name) : "";
 }
 
-Result<void> StreamPass::on_layer(const std::string& name, Reader& data) {
+Result<void> StreamPass::on_layer(const std::string& name, std::uint64_t size, Reader& data) {
   std::optional<std::string> parent = parent_hint(name);
   bool in_turn = m_mode == Mode::direct && (!parent || *parent == m_last_v1);
   if (!in_turn) return spool(name, data);
   m_layers.try_emplace(name);
-  TRY(apply(name, data));
+  TRY(apply(name, size, data));
   return apply_due_spooled();
 }
 
-Result<void> StreamPass::apply(const std::string& name, Reader& data) {
+Result<void> StreamPass::apply(const std::string& name, std::uint64_t size, Reader& data) {
   size_t index = m_applied.size();
   ASSIGN_OR_RETURN(LayerSink * sink, m_build->begin_layer());
-  auto digests = ingest_unverified(data, *sink);
+  ProgressReader::Report report;
+  if (m_observer.layer_progress) {
+    report = [this, index, size](std::uint64_t done) {
+      m_observer.layer_progress(index, done, size);
+    };
+  }
+  ProgressReader watched(data, std::move(report));
+  auto digests = ingest_unverified(watched, *sink);
   if (!digests) {
     return fail(std::move(digests).error().wrap(m_source.uri + ": layer " + name));
   }
@@ -189,7 +197,7 @@ Result<void> StreamPass::apply_spooled(const std::string& name) {
   const Spooled& spooled = *m_layers.at(name).spool;
   ASSIGN_OR_RETURN(UniqueFd fd, sys::open(spooled.path, O_RDONLY));
   FdReader reader(std::move(fd), spooled.path);
-  return apply(name, reader);
+  return apply(name, spooled.size, reader);
 }
 
 // Spooled layers whose parent has just been applied are due now.

@@ -131,6 +131,40 @@ TEST_F(ImportTest, ImportsAndReimportsWithoutLayerWork) {
   EXPECT_TRUE(store->metadata().resolve_image("app:again"));
 }
 
+// The observer sees each ingested layer start, its bytes (the last report is
+// the whole blob, with the size the plan declares) and its end, in order.
+TEST_F(ImportTest, ObserverGetsByteProgressPerLayer) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  ImagePlan plan = plan_of({{base_tar()}, {app_tar(), Compression::zstd}}, "app:1");
+  std::vector<std::uint64_t> blob_sizes;
+  for (LayerDescriptor& layer : plan.layers) {
+    auto blob = layer.open();
+    ASSERT_TRUE(blob);
+    blob_sizes.push_back(*drain(**blob));
+    layer.size = blob_sizes.back();
+  }
+  std::vector<std::string> events;
+  ImportObserver observer;
+  observer.layer_started = [&](size_t index, size_t count, const Digest&) {
+    events.push_back("start " + std::to_string(index) + "/" + std::to_string(count));
+  };
+  observer.layer_progress = [&](size_t index, std::uint64_t done,
+                                std::optional<std::uint64_t> total) {
+    std::string prefix = "bytes " + std::to_string(index) + " ";
+    if (events.back().starts_with(prefix)) events.pop_back();  // keep the last report
+    events.push_back(prefix + std::to_string(done) + " of " + std::to_string(total.value_or(0)));
+  };
+  observer.layer_done = [&](size_t index, std::uint64_t) {
+    events.push_back("done " + std::to_string(index));
+  };
+  ASSERT_TRUE(import_image(*store, plan, {}, observer));
+  std::string b0 = std::to_string(blob_sizes[0]), b1 = std::to_string(blob_sizes[1]);
+  EXPECT_EQ(events, (std::vector<std::string>{"start 0/2", "bytes 0 " + b0 + " of " + b0, "done 0",
+                                              "start 1/2", "bytes 1 " + b1 + " of " + b1,
+                                              "done 1"}));
+}
+
 struct BadLayerCase {
   std::string name;
   TestLayer layer;

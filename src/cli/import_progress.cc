@@ -1,0 +1,92 @@
+#include "cli/import_progress.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "util/progress.h"
+
+namespace cairn::cli {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+std::optional<ImportProgress> ImportProgress::for_stderr() {
+  if (!::isatty(STDERR_FILENO)) return std::nullopt;
+  return std::optional<ImportProgress>(std::in_place);
+}
+
+ImportProgress::ImportProgress() : m_start(Clock::now()) {}
+
+ImportProgress::~ImportProgress() {
+  if (m_layer) std::fputc('\n', stderr);
+}
+
+ImportObserver ImportProgress::observer() {
+  ImportObserver observer;
+  observer.layer_started = [this](size_t index, size_t count, const Digest& diff_id) {
+    start(index, count, std::string(diff_id.short_hex()));
+  };
+  observer.layer_progress = [this](size_t index, std::uint64_t done,
+                                   std::optional<std::uint64_t> total) {
+    progress(index, done, total);
+  };
+  observer.layer_done = [this](size_t index, std::uint64_t) { finish(index); };
+  return observer;
+}
+
+void ImportProgress::start(size_t index, size_t count, std::string id) {
+  std::lock_guard lock(m_mutex);
+  if (m_layer) std::fputc('\n', stderr);
+  m_count = count;
+  m_layer = Layer{index, count, std::move(id), Clock::now(), 0, std::nullopt};
+  draw(false);
+}
+
+void ImportProgress::progress(size_t index, std::uint64_t done,
+                              std::optional<std::uint64_t> total) {
+  std::lock_guard lock(m_mutex);
+  if (!m_layer || m_layer->index != index) {
+    if (m_layer) std::fputc('\n', stderr);
+    m_layer = Layer{index, m_count, "", Clock::now(), 0, std::nullopt};
+  }
+  m_layer->done = done;
+  m_layer->total = total;
+  draw(false);
+}
+
+void ImportProgress::finish(size_t index) {
+  std::lock_guard lock(m_mutex);
+  if (!m_layer || m_layer->index != index) return;
+  m_bytes += m_layer->done;
+  draw(true);
+  std::fputc('\n', stderr);
+  m_layer.reset();
+}
+
+void ImportProgress::draw(bool finished) {
+  LayerProgress line{.index = m_layer->index, .count = m_layer->count, .id = m_layer->id,
+                     .done = m_layer->done, .total = m_layer->total,
+                     .seconds = seconds_since(m_layer->start), .finished = finished};
+  std::fprintf(stderr, "\r\033[K%s", format_layer_progress(line).c_str());
+  std::fflush(stderr);
+}
+
+void ImportProgress::summary(const ImportResult& result) {
+  std::lock_guard lock(m_mutex);
+  if (m_layer) std::fputc('\n', stderr);
+  m_layer.reset();
+  std::fprintf(stderr, "%s\n",
+               format_import_summary(result.layers_ingested, result.layers_reused, m_bytes,
+                                     seconds_since(m_start))
+                   .c_str());
+}
+
+}  // namespace cairn::cli
