@@ -205,7 +205,8 @@ TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
                                      "\nerofs ../x " + erofs::verity_hex(file_digest) + "\n"}) {
     EXPECT_FALSE(parse_recipe(bad)) << bad;
   }
-  EXPECT_FALSE(parse_mode("hybrid"));
+  EXPECT_TRUE(parse_mode("hybrid"));
+  EXPECT_FALSE(parse_mode("layered"));
   EXPECT_TRUE(parse_mode("per-layer"));
 }
 
