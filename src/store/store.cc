@@ -70,7 +70,8 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std
   if (name == "composefs") {
     ASSIGN_OR_RETURN(composefs::Mode mode,
                      composefs::parse_mode(composefs_mode.empty() ? "flat" : composefs_mode));
-    ASSIGN_OR_RETURN(auto backend, composefs::ComposefsBackend::open(root, mode, hybrid_min_images));
+    ASSIGN_OR_RETURN(auto backend,
+                     composefs::ComposefsBackend::open(root, mode, hybrid_min_images));
     return std::unique_ptr<Backend>(std::move(backend));
   }
   if (name == "btrfs") {

@@ -210,7 +210,9 @@ class HybridBackendTest : public ComposefsBackendTest {
     // Stacked overlays show these on directories holding whiteouts to
     // privileged readers (doc/composefs-backend.md, per-layer limits).
     for (std::string noise : {" x:trusted.overlay.opaque=x", " x:trusted.overlay.whiteouts="}) {
-      for (size_t at; (at = listing.find(noise)) != std::string::npos;) listing.erase(at, noise.size());
+      for (size_t at; (at = listing.find(noise)) != std::string::npos;) {
+        listing.erase(at, noise.size());
+      }
     }
     return listing;
   }
