@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend/composefs/index_sink.h"
+#include "backend/composefs/merge.h"
 #include "erofs/writer.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"

@@ -33,12 +33,13 @@
 #include "backend/backend.h"
 #include "backend/composefs/image_recipe.h"
 #include "backend/composefs/layer_index.h"
-#include "backend/composefs/merge.h"
 #include "backend/composefs/mount.h"
 #include "backend/composefs/object_store.h"
 #include "erofs/tree.h"
 
 namespace cairn::composefs {
+
+class Merger;
 
 // An image file written to staging, and where it goes once published.
 struct StagedImage {
@@ -145,8 +146,8 @@ class ComposefsBackend final : public Backend {
   Result<void> collect_layers(const std::set<Digest>& live_layers,
                               std::set<erofs::VerityDigest>& live_objects);
 
-  // Stages the image of TREE (or of MERGER: build_tree(), or
-  // build_layer_tree(LOWER)) for TARGET, unless TARGET exists.
+  // Writes MERGER's build_tree() (with LOWER: build_layer_tree(*LOWER)) to
+  // STAGED and adds it to IMAGES for TARGET, unless TARGET exists.
   Result<void> stage_tree(const Merger& merger, const Merger* lower, const std::string& staged,
                           const std::string& target, std::vector<StagedImage>& images) const;
 
