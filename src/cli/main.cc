@@ -36,7 +36,7 @@ int run(int argc, char** argv) {
   app.add_option("--root", global.root, "Store root directory (CAIRN_ROOT)");
   app.add_option("--backend", global.backend, "Backend: dir, composefs, btrfs, zfs (CAIRN_BACKEND)");
   app.add_option("--mode", global.mode,
-                 "composefs: build new images flat or per-layer (CAIRN_COMPOSEFS_MODE)");
+                 "composefs: build new images flat, per-layer or hybrid (CAIRN_COMPOSEFS_MODE)");
   app.add_flag("--json", global.json, "Machine-readable output");
   std::vector<std::pair<CLI::App*, Action>> actions;
   for (const CommandSpec& spec : k_commands) {

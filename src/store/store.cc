@@ -1,5 +1,8 @@
 #include "store/store.h"
 
+#include <charconv>
+#include <cstdlib>
+
 #include "backend/composefs/composefs_backend.h"
 #include "backend/btrfs/btrfs_backend.h"
 #include "backend/dir/dir_backend.h"
@@ -32,6 +35,24 @@ Result<std::string> choose_composefs_mode(Metadata& metadata, const std::string&
   return chosen;
 }
 
+// The composefs.hybrid_min_images setting: CAIRN_COMPOSEFS_HYBRID_MIN for
+// one command, else the recorded one, else the default (recorded).
+Result<size_t> choose_hybrid_min_images(Metadata& metadata) {
+  const char* env = std::getenv("CAIRN_COMPOSEFS_HYBRID_MIN");
+  ASSIGN_OR_RETURN(auto recorded, metadata.setting("composefs.hybrid_min_images"));
+  std::string text = env && *env ? std::string(env)
+                     : recorded  ? *recorded
+                                 : std::to_string(composefs::k_default_hybrid_min_images);
+  size_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 1000000) {
+    return fail(Errc::usage, "composefs hybrid_min_images must be a number >= 1, not \"" + text +
+                                 "\"");
+  }
+  if (!recorded) TRY(metadata.set_setting("composefs.hybrid_min_images", text));
+  return value;
+}
+
 Result<void> clear_directory(const std::string& path) {
   TRY(sys::remove_tree(path));
   return sys::make_dirs(path, 0700);
@@ -40,7 +61,8 @@ Result<void> clear_directory(const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root,
-                                              const std::string& composefs_mode) {
+                                              const std::string& composefs_mode,
+                                              size_t hybrid_min_images) {
   if (name == "dir") {
     ASSIGN_OR_RETURN(auto backend, DirBackend::open(root));
     return std::unique_ptr<Backend>(std::move(backend));
@@ -48,7 +70,8 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std
   if (name == "composefs") {
     ASSIGN_OR_RETURN(composefs::Mode mode,
                      composefs::parse_mode(composefs_mode.empty() ? "flat" : composefs_mode));
-    ASSIGN_OR_RETURN(auto backend, composefs::ComposefsBackend::open(root, mode));
+    ASSIGN_OR_RETURN(auto backend,
+                     composefs::ComposefsBackend::open(root, mode, hybrid_min_images));
     return std::unique_ptr<Backend>(std::move(backend));
   }
   if (name == "btrfs") {
@@ -74,10 +97,12 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access a
   ASSIGN_OR_RETURN(Metadata metadata, Metadata::open(options.root + "/cairn.db"));
   ASSIGN_OR_RETURN(std::string backend_name, choose_backend(metadata, options.backend));
   std::string mode;
+  size_t hybrid_min_images = composefs::k_default_hybrid_min_images;
   if (backend_name == "composefs") {
     ASSIGN_OR_RETURN(mode, choose_composefs_mode(metadata, composefs_mode));
+    ASSIGN_OR_RETURN(hybrid_min_images, choose_hybrid_min_images(metadata));
   }
-  ASSIGN_OR_RETURN(auto backend, make_backend(backend_name, options.root, mode));
+  ASSIGN_OR_RETURN(auto backend, make_backend(backend_name, options.root, mode, hybrid_min_images));
   if (access == Access::read_write) TRY(backend->recover());
   return std::make_unique<Store>(options.root, std::move(lock), std::move(metadata),
                                  std::move(backend));

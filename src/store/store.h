@@ -34,9 +34,11 @@ class Store {
  public:
   // read_write takes the store lock exclusively for the life of the Store.
   // COMPOSEFS_MODE (composefs only): how new images are built ("flat",
-  // "per-layer"); empty: the store's setting "composefs.mode", recorded when
-  // the store is first opened with the composefs backend (from this
-  // argument, else "flat").
+  // "per-layer", "hybrid"); empty: the store's setting "composefs.mode",
+  // recorded when the store is first opened with the composefs backend (from
+  // this argument, else "flat"). The hybrid threshold is the setting
+  // "composefs.hybrid_min_images" (recorded the same way, default 2), or
+  // $CAIRN_COMPOSEFS_HYBRID_MIN for this open.
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options, Access access,
                                              const std::string& composefs_mode = "");
 
@@ -74,9 +76,10 @@ class Store {
 };
 
 // The backends this build knows, by name. COMPOSEFS_MODE: see Store::open
-// (empty: flat).
+// (empty: flat); HYBRID_MIN_IMAGES: ComposefsBackend::open.
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root,
-                                              const std::string& composefs_mode = "");
+                                              const std::string& composefs_mode = "",
+                                              size_t hybrid_min_images = 2);
 inline constexpr const char* k_default_backend = "dir";
 
 }  // namespace cairn

@@ -58,14 +58,14 @@ class ComposefsChainBuild final : public ChainBuild {
   Result<void> finish() override {
     const Digest& top = m_chain.back().chain_id;
     ASSIGN_OR_RETURN(bool present, m_backend.has_image(top));
-    std::vector<StagedImage> images;
+    StagedBuild build;
     if (!present) {
       std::map<Digest, const LayerIndex*> fresh;
       for (const auto& [diff_id, sink] : m_done) fresh.emplace(diff_id, &sink->index());
-      ASSIGN_OR_RETURN(images, m_backend.stage_images(m_chain, fresh, m_staging.path()));
+      ASSIGN_OR_RETURN(build, m_backend.stage_images(m_chain, fresh, m_staging.path()));
     }
     TRY(publish_layers());
-    if (!present) TRY(m_backend.publish_image(m_chain, images));
+    if (!present) TRY(m_backend.publish_image(std::move(build)));
     return {};
   }
 
@@ -91,8 +91,9 @@ class ComposefsChainBuild final : public ChainBuild {
 
 }  // namespace
 
-ComposefsBackend::ComposefsBackend(std::string store_root, Mode mode)
+ComposefsBackend::ComposefsBackend(std::string store_root, Mode mode, size_t hybrid_min_images)
     : m_mode(mode),
+      m_hybrid_min_images(hybrid_min_images),
       m_dir(store_root + "/composefs"),
       m_tmp(store_root + "/tmp"),
       m_mounts(store_root + "/mounts"),
@@ -100,8 +101,10 @@ ComposefsBackend::ComposefsBackend(std::string store_root, Mode mode)
       m_objects(m_dir + "/objects") {}
 
 Result<std::unique_ptr<ComposefsBackend>> ComposefsBackend::open(const std::string& store_root,
-                                                                 Mode mode) {
-  auto backend = std::make_unique<ComposefsBackend>(store_root, mode);
+                                                                 Mode mode,
+                                                                 size_t hybrid_min_images) {
+  if (hybrid_min_images == 0) return fail(Errc::usage, "composefs hybrid_min_images must be >= 1");
+  auto backend = std::make_unique<ComposefsBackend>(store_root, mode, hybrid_min_images);
   for (const char* sub : {"/objects", "/layers", "/images", "/containers", "/signatures"}) {
     TRY(sys::make_dirs(backend->m_dir + sub, 0700));
   }
@@ -118,9 +121,15 @@ std::string ComposefsBackend::image_path(const Digest& top) const {
 std::string ComposefsBackend::layer_image_path(const Digest& chain_id) const {
   return m_dir + "/images/" + std::string(chain_id.hex()) + ".layer.cfs";
 }
+std::string ComposefsBackend::diff_image_path(const Digest& top) const {
+  return m_dir + "/images/" + std::string(top.hex()) + ".diff.cfs";
+}
 std::vector<std::string> ComposefsBackend::erofs_names(const ImageRecipe& image) const {
-  if (image.mode == Mode::flat) {
-    return {std::string(image.chain.back().chain_id.hex()) + ".cfs"};
+  const std::string top(image.chain.back().chain_id.hex());
+  if (image.mode == Mode::flat) return {top + ".cfs"};
+  if (image.mode == Mode::hybrid) {
+    return {std::string(image.chain.at(image.prefix - 1).chain_id.hex()) + ".cfs",
+            top + ".diff.cfs"};
   }
   std::vector<std::string> names;
   for (const ChainLink& link : image.chain) {
@@ -162,43 +171,66 @@ Result<const LayerIndex*> ComposefsBackend::load_index(
   return &loaded.emplace(std::move(*parsed));
 }
 
-Result<std::vector<StagedImage>> ComposefsBackend::stage_images(
+Result<void> ComposefsBackend::stage_tree(const Merger& merger, const Merger* lower,
+                                          const std::string& staged, const std::string& target,
+                                          std::vector<StagedImage>& images) const {
+  ASSIGN_OR_RETURN(bool present, sys::exists(target));
+  if (present) return {};
+  ASSIGN_OR_RETURN(erofs::Tree tree, lower ? merger.build_layer_tree(*lower) : merger.build_tree());
+  images.push_back({staged, target});
+  return write_image_file(tree, staged);
+}
+
+Result<StagedBuild> ComposefsBackend::stage_images(
     std::span<const ChainLink> chain, const std::map<Digest, const LayerIndex*>& fresh,
     const std::string& staging) {
-  std::vector<StagedImage> images;
+  StagedBuild build{{m_mode == Mode::per_layer ? Mode::per_layer : Mode::flat,
+                     std::vector<ChainLink>(chain.begin(), chain.end()), {}, 0},
+                    {}};
+  if (m_mode == Mode::hybrid) {
+    ASSIGN_OR_RETURN(size_t prefix, hybrid_prefix(chain));
+    if (prefix > 0) {
+      build.recipe.mode = Mode::hybrid;
+      build.recipe.prefix = prefix;
+    }
+  }
+  const Mode mode = build.recipe.mode;
   Merger merger;
+  std::optional<Merger> prefix_tree;
   for (size_t i = 0; i < chain.size(); ++i) {
     std::optional<LayerIndex> loaded;
     ASSIGN_OR_RETURN(const LayerIndex* index, load_index(chain[i], fresh, loaded));
-    Merger lower = m_mode == Mode::per_layer ? merger.clone() : Merger();
+    if (mode == Mode::hybrid && i == build.recipe.prefix) {
+      prefix_tree.emplace(merger.clone());
+      TRY(stage_tree(*prefix_tree, nullptr, staging + "/prefix.cfs",
+                     image_path(chain[i - 1].chain_id), build.images));
+    }
+    Merger lower = mode == Mode::per_layer ? merger.clone() : Merger();
     auto applied = merger.apply(*index);
     if (!applied) return fail(std::move(applied).error().wrap("layer " + chain[i].diff_id.str()));
-    if (m_mode != Mode::per_layer) continue;
-    std::string target = layer_image_path(chain[i].chain_id);
-    ASSIGN_OR_RETURN(bool present, sys::exists(target));
-    if (present) continue;
-    ASSIGN_OR_RETURN(erofs::Tree tree, merger.build_layer_tree(lower));
-    images.push_back({staging + "/layer-" + std::to_string(i) + ".cfs", target});
-    TRY(write_image_file(tree, images.back().staged));
+    if (mode != Mode::per_layer) continue;
+    TRY(stage_tree(merger, &lower, staging + "/layer-" + std::to_string(i) + ".cfs",
+                   layer_image_path(chain[i].chain_id), build.images));
   }
-  if (m_mode == Mode::flat) {
-    ASSIGN_OR_RETURN(erofs::Tree tree, merger.build_tree());
-    images.push_back({staging + "/image.cfs", image_path(chain.back().chain_id)});
-    TRY(write_image_file(tree, images.back().staged));
+  const Digest& top = chain.back().chain_id;
+  if (mode == Mode::flat) {
+    TRY(stage_tree(merger, nullptr, staging + "/image.cfs", image_path(top), build.images));
+  } else if (mode == Mode::hybrid) {
+    TRY(stage_tree(merger, &*prefix_tree, staging + "/diff.cfs", diff_image_path(top),
+                   build.images));
   }
-  return images;
+  return build;
 }
 
-Result<void> ComposefsBackend::publish_image(std::span<const ChainLink> chain,
-                                             const std::vector<StagedImage>& images) {
-  for (const StagedImage& image : images) TRY(sys::rename(image.staged, image.target));
-  ImageRecipe recipe{m_mode, std::vector<ChainLink>(chain.begin(), chain.end()), {}};
-  for (const std::string& name : erofs_names(recipe)) {
+Result<void> ComposefsBackend::publish_image(StagedBuild build) {
+  for (const StagedImage& image : build.images) TRY(sys::rename(image.staged, image.target));
+  for (const std::string& name : erofs_names(build.recipe)) {
     ASSIGN_OR_RETURN(erofs::VerityDigest digest,
                      erofs::fsverity_digest_file(m_dir + "/images/" + name));
-    recipe.files.push_back({name, digest});
+    build.recipe.files.push_back({name, digest});
   }
-  return sys::write_file_atomic(chain_path(chain.back().chain_id), serialize_recipe(recipe));
+  return sys::write_file_atomic(chain_path(build.recipe.chain.back().chain_id),
+                                serialize_recipe(build.recipe));
 }
 
 Result<ImageRecipe> ComposefsBackend::recipe(const Digest& top) const {

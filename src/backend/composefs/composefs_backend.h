@@ -4,6 +4,8 @@
 //   ROOT/composefs/layers/<diffid>.index  one immutable index per layer
 //   ROOT/composefs/images/<top>.cfs       the flattened EROFS image (flat)
 //   ROOT/composefs/images/<chain>.layer.cfs  one layer's EROFS (per-layer)
+//   ROOT/composefs/images/<top>.diff.cfs  the layers above a shared flat
+//                                         prefix <chain>.cfs (hybrid)
 //   ROOT/composefs/images/<top>.chain     how the image was built
 //                                         (image_recipe.h; written last)
 //   ROOT/composefs/containers/<name>/     a container: upper/, work/, image
@@ -37,11 +39,24 @@
 
 namespace cairn::composefs {
 
+class Merger;
+
 // An image file written to staging, and where it goes once published.
 struct StagedImage {
   std::string staged;
   std::string target;
 };
+
+// What a build publishes: the recipe (its files not yet digested) and the
+// image files staged for it.
+struct StagedBuild {
+  ImageRecipe recipe;
+  std::vector<StagedImage> images;
+};
+
+// Default of the store setting composefs.hybrid_min_images: a chain prefix
+// gets its own flat image in hybrid mode once this many images start with it.
+constexpr size_t k_default_hybrid_min_images = 2;
 
 // The names in directory PATH, without "." and "..".
 Result<std::vector<std::string>> directory_names(const std::string& path);
@@ -49,10 +64,13 @@ Result<std::vector<std::string>> directory_names(const std::string& path);
 class ComposefsBackend final : public Backend {
  public:
   // Creates the directories above if missing. MODE: how new images are
-  // built (existing ones are mounted as they were built).
-  static Result<std::unique_ptr<ComposefsBackend>> open(const std::string& store_root,
-                                                        Mode mode = Mode::flat);
-  ComposefsBackend(std::string store_root, Mode mode);
+  // built (existing ones are mounted as they were built). HYBRID_MIN_IMAGES
+  // (>= 1, hybrid mode): how many images must share a prefix for it to get
+  // its own image (the new one included).
+  static Result<std::unique_ptr<ComposefsBackend>> open(
+      const std::string& store_root, Mode mode = Mode::flat,
+      size_t hybrid_min_images = k_default_hybrid_min_images);
+  ComposefsBackend(std::string store_root, Mode mode, size_t hybrid_min_images);
 
   std::string_view name() const override { return "composefs"; }
   Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) override;
@@ -90,6 +108,7 @@ class ComposefsBackend final : public Backend {
   std::string index_path(const Digest& diff_id) const;
   std::string image_path(const Digest& top) const;
   std::string layer_image_path(const Digest& chain_id) const;
+  std::string diff_image_path(const Digest& top) const;
   std::string chain_path(const Digest& top) const;
   std::string images_dir() const;
   std::string signature_path(const Digest& top) const;
@@ -99,12 +118,18 @@ class ComposefsBackend final : public Backend {
   // Merges the indexes of CHAIN (from FRESH where it has the layer: a
   // build's indexes, not yet published; else from disk) and writes the
   // EROFS images the mode needs that do not exist yet into STAGING (durable).
-  Result<std::vector<StagedImage>> stage_images(std::span<const ChainLink> chain,
-                                                const std::map<Digest, const LayerIndex*>& fresh,
-                                                const std::string& staging);
-  // Renames IMAGES into place, then writes CHAIN's recipe (the commit point).
-  Result<void> publish_image(std::span<const ChainLink> chain,
-                             const std::vector<StagedImage>& images);
+  // In hybrid mode the recipe is hybrid (hybrid_prefix() found a prefix) or
+  // flat.
+  Result<StagedBuild> stage_images(std::span<const ChainLink> chain,
+                                   const std::map<Digest, const LayerIndex*>& fresh,
+                                   const std::string& staging);
+  // Renames the staged images into place, then writes the recipe with the
+  // digests of its files (the commit point).
+  Result<void> publish_image(StagedBuild build);
+  // Hybrid policy (composefs_hybrid.cc): the longest prefix of CHAIN, 1 to
+  // size-1 layers, that at least hybrid_min_images - 1 images in the store
+  // (their recipes) also start with; 0 if there is none.
+  Result<size_t> hybrid_prefix(std::span<const ChainLink> chain) const;
   Result<ImageRecipe> recipe(const Digest& top) const;
 
  private:
@@ -121,7 +146,13 @@ class ComposefsBackend final : public Backend {
   Result<void> collect_layers(const std::set<Digest>& live_layers,
                               std::set<erofs::VerityDigest>& live_objects);
 
+  // Writes MERGER's build_tree() (with LOWER: build_layer_tree(*LOWER)) to
+  // STAGED and adds it to IMAGES for TARGET, unless TARGET exists.
+  Result<void> stage_tree(const Merger& merger, const Merger* lower, const std::string& staged,
+                          const std::string& target, std::vector<StagedImage>& images) const;
+
   Mode m_mode;
+  size_t m_hybrid_min_images;
   std::string m_dir;  // ROOT/composefs
   std::string m_tmp;
   std::string m_mounts;

@@ -3,7 +3,8 @@
 // per-layer image stacks one such overlay per layer (each detached) under
 // one more overlay, so that every layer's escaped whiteouts and opaque
 // markers are seen by the overlay above it (overlayfs wants two lower
-// layers at least: a one-layer image is mounted like a flat one). A
+// layers at least: a one-layer image is mounted like a flat one). A hybrid
+// image is such a stack of two: its flat prefix image and its diff image. A
 // container is the same top overlay, writable over its upper directory.
 #include <unistd.h>
 
@@ -22,18 +23,16 @@ Result<std::string> ComposefsBackend::default_mount_point(const Digest& top) {
 Result<std::vector<UniqueFd>> ComposefsBackend::mount_lowers(const Digest& top,
                                                              std::string& data_dir) {
   ASSIGN_OR_RETURN(ImageRecipe image, recipe(top));
+  const std::vector<std::string> names = erofs_names(image);
   std::vector<UniqueFd> lowers;
-  if (image.mode == Mode::flat || image.chain.size() == 1) {
-    const std::string file = image.mode == Mode::flat
-                                 ? image_path(top)
-                                 : layer_image_path(image.chain.front().chain_id);
-    ASSIGN_OR_RETURN(UniqueFd erofs, mount_erofs(file));
+  if (names.size() == 1) {
+    ASSIGN_OR_RETURN(UniqueFd erofs, mount_erofs(images_dir() + "/" + names.front()));
     lowers.push_back(std::move(erofs));
     data_dir = m_objects.dir();
     return lowers;
   }
-  for (auto link = image.chain.rbegin(); link != image.chain.rend(); ++link) {
-    ASSIGN_OR_RETURN(UniqueFd erofs, mount_erofs(layer_image_path(link->chain_id)));
+  for (auto name = names.rbegin(); name != names.rend(); ++name) {
+    ASSIGN_OR_RETURN(UniqueFd erofs, mount_erofs(images_dir() + "/" + *name));
     ASSIGN_OR_RETURN(UniqueFd layer,
                      mount_overlay({erofs.get()}, m_objects.dir(), Attach::detached, ""));
     lowers.push_back(std::move(layer));

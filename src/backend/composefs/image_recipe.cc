@@ -30,20 +30,39 @@ Result<ErofsFile> parse_file(std::string_view line) {
   return ErofsFile{std::string(name), *digest};
 }
 
+Result<size_t> parse_prefix(std::string_view line) {
+  auto bad = [] { return fail(Errc::corrupt_store, "image recipe: bad prefix line"); };
+  if (!line.starts_with("prefix ") || line.size() == 7 || line.size() > 12) return bad();
+  size_t n = 0;
+  for (char c : line.substr(7)) {
+    if (c < '0' || c > '9') return bad();
+    n = n * 10 + static_cast<size_t>(c - '0');
+  }
+  return n;
+}
+
 }  // namespace
 
 Result<Mode> parse_mode(std::string_view name) {
   if (name == "flat") return Mode::flat;
   if (name == "per-layer") return Mode::per_layer;
-  if (name == "hybrid") return fail(Errc::usage, "composefs mode hybrid is not implemented yet");
+  if (name == "hybrid") return Mode::hybrid;
   return fail(Errc::usage, "unknown composefs mode \"" + std::string(name) +
-                               "\" (known: flat, per-layer)");
+                               "\" (known: flat, per-layer, hybrid)");
 }
 
-std::string_view mode_name(Mode mode) { return mode == Mode::flat ? "flat" : "per-layer"; }
+std::string_view mode_name(Mode mode) {
+  switch (mode) {
+    case Mode::flat: return "flat";
+    case Mode::per_layer: return "per-layer";
+    case Mode::hybrid: return "hybrid";
+  }
+  return "flat";
+}
 
 std::string serialize_recipe(const ImageRecipe& recipe) {
   std::string out = std::string(k_magic) + "\nmode " + std::string(mode_name(recipe.mode)) + "\n";
+  if (recipe.mode == Mode::hybrid) out += "prefix " + std::to_string(recipe.prefix) + "\n";
   for (const ChainLink& link : recipe.chain) {
     out += "layer " + link.diff_id.str() + " " + link.chain_id.str() + "\n";
   }
@@ -71,6 +90,8 @@ Result<ImageRecipe> parse_recipe(std::string_view text) {
       auto mode = line.starts_with("mode ") ? parse_mode(line.substr(5)) : parse_mode("");
       if (!mode) return fail(Errc::corrupt_store, "image recipe: bad mode line");
       recipe.mode = *mode;
+    } else if (number == 2 && recipe.mode == Mode::hybrid) {
+      ASSIGN_OR_RETURN(recipe.prefix, parse_prefix(line));
     } else if (version2 && line.starts_with("erofs ")) {
       ASSIGN_OR_RETURN(ErofsFile file, parse_file(line));
       recipe.files.push_back(std::move(file));
@@ -81,6 +102,9 @@ Result<ImageRecipe> parse_recipe(std::string_view text) {
     }
   }
   if (recipe.chain.empty()) return fail(Errc::corrupt_store, "image recipe: no layers");
+  if (recipe.mode == Mode::hybrid && (recipe.prefix < 1 || recipe.prefix >= recipe.chain.size())) {
+    return fail(Errc::corrupt_store, "image recipe: hybrid prefix out of range");
+  }
   return recipe;
 }
 

@@ -2,7 +2,9 @@
 // ROOT/composefs/images/<top>.chain (doc/composefs-backend.md):
 //
 //   cairn-composefs-chain 2
-//   mode flat|per-layer
+//   mode flat|per-layer|hybrid
+//   prefix N                                     (hybrid only: layers in the
+//                                                 shared flat prefix image)
 //   layer sha256:<diff_id> sha256:<chain_id>     (bottom layer first)
 //   erofs <file name> <fs-verity digest, hex>    (each EROFS file it mounts,
 //                                                 bottom first)
@@ -24,11 +26,11 @@
 namespace cairn::composefs {
 
 // flat: one EROFS image of the merged tree. per_layer: one EROFS image per
-// chain position, stacked at mount.
-enum class Mode { flat, per_layer };
+// chain position, stacked at mount. hybrid: a flat image of a chain prefix
+// shared by several images, with one diff image of the other layers above.
+enum class Mode { flat, per_layer, hybrid };
 
-// "flat" / "per-layer"; Errc::usage for anything else (hybrid included:
-// not implemented).
+// "flat" / "per-layer" / "hybrid"; Errc::usage for anything else.
 Result<Mode> parse_mode(std::string_view name);
 std::string_view mode_name(Mode mode);
 
@@ -43,6 +45,7 @@ struct ImageRecipe {
   Mode mode = Mode::flat;
   std::vector<ChainLink> chain;
   std::vector<ErofsFile> files;  // empty in version 1 recipes
+  size_t prefix = 0;  // hybrid: 1..chain.size()-1 layers in the prefix image
 };
 
 std::string serialize_recipe(const ImageRecipe& recipe);

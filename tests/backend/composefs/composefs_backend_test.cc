@@ -48,8 +48,12 @@ class ComposefsBackendTest : public ::testing::Test {
 
   // Runs the import protocol; returns which layers were needed.
   std::vector<size_t> build(const std::vector<std::string>& names, bool finish = true) {
+    return build_in(*m_backend, names, finish);
+  }
+  std::vector<size_t> build_in(ComposefsBackend& backend, const std::vector<std::string>& names,
+                               bool finish = true) {
     auto chain = chain_of(names);
-    auto b = m_backend->begin_build(chain);
+    auto b = backend.begin_build(chain);
     EXPECT_TRUE(b) << b.error().message();
     std::vector<size_t> needed;
     for (size_t i = 0; i < names.size(); ++i) {
@@ -57,7 +61,9 @@ class ComposefsBackendTest : public ::testing::Test {
       needed.push_back(i);
       auto sink = (*b)->begin_layer(i);
       EXPECT_TRUE(sink);
-      EXPECT_TRUE(cairn::testing::apply_layer(**sink, layer_named(names[i])));
+      auto custom = m_layers.find(names[i]);
+      EXPECT_TRUE(cairn::testing::apply_layer(
+          **sink, custom != m_layers.end() ? custom->second : layer_named(names[i])));
       EXPECT_TRUE((*b)->commit_layer(i));
     }
     if (finish) {
@@ -78,6 +84,7 @@ class ComposefsBackendTest : public ::testing::Test {
 
   std::optional<TempDir> m_dir;
   std::unique_ptr<ComposefsBackend> m_backend;
+  std::map<std::string, Layer> m_layers;  // layers by name, else layer_named()
 };
 
 TEST_F(ComposefsBackendTest, IngestsOnlyLayersWithoutAnIndex) {
@@ -178,6 +185,94 @@ TEST_F(PerLayerBackendTest, OneImagePerChainPositionSharedAndCollected) {
   EXPECT_EQ(object_count(), 0u);
 }
 
+class HybridBackendTest : public ComposefsBackendTest {
+ protected:
+  Mode backend_mode() const override { return Mode::hybrid; }
+  void SetUp() override {
+    ComposefsBackendTest::SetUp();
+    using cairn::testing::dir;
+    using cairn::testing::marker;
+    using cairn::testing::symlink;
+    m_layers["base"] = {dir("etc"), file("etc/os", big('o')), file("etc/gone", "x"),
+                        dir("usr/lib"), file("usr/lib/libc", big('l')), symlink("lib", "usr/lib")};
+    m_layers["app1"] = {marker("etc/.wh.gone"), dir("usr/lib"), marker("usr/lib/.wh..wh..opq"),
+                        file("usr/lib/libapp", big('1')), file("app1", "one")};
+    m_layers["app2"] = {file("etc/os", big('p')), cairn::testing::hardlink("os2", "etc/os"),
+                        marker("lib/.wh.libc")};
+    m_layers["more"] = {file("more", big('m')), marker(".wh.app1")};
+  }
+  std::string mounted_listing(ComposefsBackend& backend, const std::vector<std::string>& names) {
+    auto path = backend.mount_image(chain_of(names).back().chain_id, "");
+    EXPECT_TRUE(path) << path.error().message();
+    if (!path) return "";
+    std::string listing = cairn::testing::list_tree(*path);
+    EXPECT_TRUE(backend.unmount(*path));
+    // Stacked overlays show these on directories holding whiteouts to
+    // privileged readers (doc/composefs-backend.md, per-layer limits).
+    for (std::string noise : {" x:trusted.overlay.opaque=x", " x:trusted.overlay.whiteouts="}) {
+      for (size_t at; (at = listing.find(noise)) != std::string::npos;) {
+        listing.erase(at, noise.size());
+      }
+    }
+    return listing;
+  }
+  ImageRecipe recipe_of(const std::vector<std::string>& names) {
+    auto recipe = m_backend->recipe(chain_of(names).back().chain_id);
+    EXPECT_TRUE(recipe) << recipe.error().message();
+    return recipe ? *recipe : ImageRecipe{};
+  }
+};
+
+TEST_F(HybridBackendTest, SharedPrefixGetsItsOwnImageAndMountsLikeFlat) {
+  const std::vector<std::vector<std::string>> images = {
+      {"base"}, {"base", "app1"}, {"base", "app2"}, {"base", "app1", "more"}};
+  for (const auto& names : images) build(names);
+  EXPECT_EQ(recipe_of(images[0]).mode, Mode::flat);  // nothing shared yet
+  for (size_t i = 1; i < 3; ++i) {
+    ImageRecipe recipe = recipe_of(images[i]);
+    EXPECT_EQ(recipe.mode, Mode::hybrid);
+    EXPECT_EQ(recipe.prefix, 1u);
+    ASSERT_EQ(recipe.files.size(), 2u);
+    EXPECT_EQ(recipe.files[0].name, std::string(chain_of({"base"})[0].chain_id.hex()) + ".cfs");
+  }
+  EXPECT_EQ(recipe_of(images[3]).prefix, 2u);  // base+app1 is shared with image 1
+  EXPECT_FALSE(*sys::exists(m_backend->image_path(chain_of(images[2]).back().chain_id)));
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (erofs and overlay mounts)";
+  auto flat_dir = TempDir::create("/var/tmp", "cairn-cfs-flat-");
+  ASSERT_TRUE(flat_dir);
+  auto flat = ComposefsBackend::open(flat_dir->path(), Mode::flat);
+  ASSERT_TRUE(flat);
+  for (const auto& names : images) {
+    build_in(**flat, names);
+    const std::string expected = mounted_listing(**flat, names);
+    EXPECT_NE(expected, "");
+    EXPECT_EQ(mounted_listing(*m_backend, names), expected) << names.back();
+  }
+}
+
+TEST_F(HybridBackendTest, ThresholdAndCollectKeepThePrefixImage) {
+  auto dir = TempDir::create("/var/tmp", "cairn-cfs-k3-");
+  ASSERT_TRUE(dir);
+  auto backend = ComposefsBackend::open(dir->path(), Mode::hybrid, 3);
+  ASSERT_TRUE(backend);
+  m_backend = std::move(*backend);
+  build({"base"});
+  build({"base", "app1"});
+  build({"base", "app2"});
+  EXPECT_EQ(recipe_of({"base", "app1"}).mode, Mode::flat);  // only 2 images start with base
+  EXPECT_EQ(recipe_of({"base", "app2"}).mode, Mode::hybrid);
+  const Digest base = chain_of({"base"})[0].chain_id;
+  const Digest app2 = chain_of({"base", "app2"}).back().chain_id;
+  ASSERT_TRUE(m_backend->collect({app2}));
+  EXPECT_FALSE(has_image({"base"}));
+  EXPECT_TRUE(*sys::exists(m_backend->image_path(base)));  // app2's prefix image
+  EXPECT_TRUE(*sys::exists(m_backend->diff_image_path(app2)));
+  ASSERT_TRUE(m_backend->collect({}));
+  EXPECT_EQ(*directory_names(m_backend->images_dir()), std::vector<std::string>{});
+  EXPECT_EQ(object_count(), 0u);
+  EXPECT_FALSE(ComposefsBackend::open(dir->path(), Mode::hybrid, 0));
+}
+
 TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
   const erofs::VerityDigest file_digest = erofs::fsverity_digest(std::string_view("image"));
   ImageRecipe recipe{Mode::per_layer,
@@ -205,7 +300,16 @@ TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
                                      "\nerofs ../x " + erofs::verity_hex(file_digest) + "\n"}) {
     EXPECT_FALSE(parse_recipe(bad)) << bad;
   }
-  EXPECT_FALSE(parse_mode("hybrid"));
+  EXPECT_TRUE(parse_mode("hybrid"));
+  ImageRecipe hybrid{Mode::hybrid, {{Digest::of("d1"), Digest::of("c1")},
+                                    {Digest::of("d2"), Digest::of("c2")}}, {}, 1};
+  auto reparsed = parse_recipe(serialize_recipe(hybrid));
+  ASSERT_TRUE(reparsed) << reparsed.error().message();
+  EXPECT_EQ(reparsed->mode, Mode::hybrid);
+  EXPECT_EQ(reparsed->prefix, 1u);
+  hybrid.prefix = 2;
+  EXPECT_FALSE(parse_recipe(serialize_recipe(hybrid)));
+  EXPECT_FALSE(parse_mode("layered"));
   EXPECT_TRUE(parse_mode("per-layer"));
 }
 

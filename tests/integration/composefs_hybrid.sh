@@ -1,0 +1,125 @@
+#!/bin/bash
+# composefs hybrid mode with the real binary and real mounts: the synthetic images (base, torture,
+# multi-amd64, multi-arm64: all start with base's layer) imported into a hybrid store (threshold 2)
+# share base's flat EROFS image as their prefix, each with one diff image above it; every image
+# mounts with the same listing as in a flat store (but for the overlay's trusted.overlay.opaque /
+# whiteouts xattrs on directories that hold whiteouts, shown to root by stacked overlays, and a
+# hard link across the prefix boundary, which overlay makes two inodes); digest
+# and verify work; with CAIRN_COMPOSEFS_HYBRID_MIN=3 the first images stay flat; rmi + gc leave
+# nothing.
+#
+# usage: composefs_hybrid.sh CAIRN_BINARY   (root; skips without erofs/overlay)
+set -euo pipefail
+CAIRN=${1:-${CAIRN:-}}
+[ -n "$CAIRN" ] && [ -x "$CAIRN" ] || { echo "usage: composefs_hybrid.sh CAIRN_BINARY" >&2; exit 2; }
+CAIRN=$(readlink -f "$CAIRN")
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+has_fs() { grep -qw "$1" /proc/filesystems || { modprobe "$1" 2>/dev/null && grep -qw "$1" /proc/filesystems; }; }
+if [ "$(id -u)" != 0 ]; then echo "# SKIP composefs_hybrid.sh: needs root (mounts)"; exit 0; fi
+for fs in erofs overlay; do
+  if ! has_fs "$fs"; then echo "# SKIP composefs_hybrid.sh: the kernel lacks $fs"; exit 0; fi
+done
+BACKEND=composefs
+WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-cfsh.XXXXXX")
+cleanup() { unmount_all "$WORK"; if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi; }
+trap cleanup EXIT
+unset CAIRN_COMPOSEFS_HYBRID_MIN
+
+"$PY" "$REPO_DIR/tests/fixtures/make-images.py" "$WORK/img" >"$WORK/gen.log" 2>&1 ||
+  { diag "$WORK/gen.log"; exit 1; }
+OCI=$WORK/img/oci
+IMAGES="base torture multi-amd64 multi-arm64"
+
+# image_listing IMAGE OUT: listing of the read-only image mount without the stacking overlay's
+# own xattrs, then unmounted
+image_listing() {
+  c_mount "$1"
+  listing "$MNT" "$2.raw"
+  sed -E 's/ xattr\.trusted\.overlay\.(opaque|whiteouts)=[0-9a-f]*//g' "$2.raw" >"$2"
+  "$CAIRN" --root "$ROOT" umount "$1" >/dev/null
+}
+
+# like_flat DESC NAME GOT: GOT lists like the flat store's NAME. A hard link across the prefix /
+# diff boundary is two inodes on overlay (torture's /t/hl-lower -> /etc/os-release in base): for
+# torture the hardlink column is compared without those two paths.
+like_flat() {
+  local want=$WORK/flat-$2.txt got=$3
+  if [ "$2" = torture ]; then
+    sed -E '\#^/(etc/os-release|t/hl-lower) #s/ hardlink=[^ ]*//' "$want" >"$want.cmp"
+    sed -E '\#^/(etc/os-release|t/hl-lower) #s/ hardlink=[^ ]*//' "$got" >"$got.cmp"
+    want=$want.cmp got=$got.cmp
+  fi
+  same_listing "$1" "$want" "$got"
+}
+
+# recipe IMAGE_TOP: the image's recipe file
+recipe() { echo "$ROOT/composefs/images/${1#sha256:}.chain"; }
+
+declare -A ID
+ROOT=$WORK/flat
+for name in $IMAGES; do
+  c_import "oci:$OCI:$name" --mode flat
+  expect "flat: import $name (got $RC)" [ "$RC" = 0 ]
+  ID[$name]=$IMG_ID
+  image_listing "$IMG_ID" "$WORK/flat-$name.txt"
+done
+
+ROOT=$WORK/hybrid
+for name in $IMAGES; do
+  c_import "oci:$OCI:$name" --mode hybrid
+  expect "hybrid: import $name (got $RC)" [ "$RC" = 0 -a "$IMG_ID" = "${ID[$name]}" ]
+done
+for name in $IMAGES; do
+  image_listing "${ID[$name]}" "$WORK/hybrid-$name.txt"
+  like_flat "hybrid: $name mounts like in a flat store" "$name" "$WORK/hybrid-$name.txt"
+done
+base_recipe=$(grep -l "^mode flat$" "$ROOT"/composefs/images/*.chain || true)
+expect "hybrid: base, imported first, is flat (one flat recipe: $(echo "$base_recipe" | wc -w))" \
+  [ "$(echo "$base_recipe" | wc -w)" = 1 ]
+base_cfs=$(awk '/^erofs /{print $2}' "$base_recipe")
+n=$(grep -l "^prefix 1$" "$ROOT"/composefs/images/*.chain | wc -l)
+expect "hybrid: the 3 other images are hybrid with a 1-layer prefix (got $n)" [ "$n" = 3 ]
+n=$(grep -l "^erofs $base_cfs " "$ROOT"/composefs/images/*.chain | wc -l)
+expect "hybrid: all 4 recipes mount base's flat image $base_cfs (got $n)" [ "$n" = 4 ]
+n=$(ls "$ROOT"/composefs/images/*.cfs | wc -l)
+expect "hybrid: EROFS files: base's + 3 diff images (got $n)" \
+  [ "$n" = 4 -a "$(ls "$ROOT"/composefs/images/*.diff.cfs | wc -l)" = 3 ]
+if command -v fsck.erofs >/dev/null; then
+  bad=0
+  for f in "$ROOT"/composefs/images/*.cfs; do fsck.erofs "$f" >/dev/null 2>&1 || bad=$((bad + 1)); done
+  expect "hybrid: fsck.erofs passes every EROFS file ($bad failed)" [ "$bad" = 0 ]
+fi
+c_run digest "${ID[torture]}"
+is_digest() { [ "$1" = 0 ] && [[ $2 =~ ^[0-9a-f]{64}$ ]]; }
+expect "hybrid: digest of a hybrid image (got $RC: $LAST)" is_digest "$RC" "$LAST"
+c_run verify
+expect "hybrid: verify of the store: exit 0 (got $RC)" [ "$RC" = 0 ]
+c_run create "${ID[torture]}" c1
+c_run mount c1
+expect "hybrid: a container of a hybrid image mounts (got $RC)" [ "$RC" = 0 -a -d "$LAST" ]
+echo hi >"$LAST/written" && expect "hybrid: the container is writable" [ -f "$LAST/written" ]
+c_run rm c1
+expect "hybrid: rm c1 (got $RC)" [ "$RC" = 0 ]
+c_run rmi "${ID[base]}"
+c_run gc
+expect "hybrid: gc keeps base's flat image while hybrid images use it" [ -f "$ROOT/composefs/images/$base_cfs" ]
+image_listing "${ID[torture]}" "$WORK/hybrid-torture-2.txt"
+like_flat "hybrid: torture still mounts after base is removed" torture "$WORK/hybrid-torture-2.txt"
+for name in torture multi-amd64 multi-arm64; do c_run rmi "${ID[$name]}"; done
+c_run gc
+expect "hybrid: rmi + gc leave no image data" [ -z "$(find "$ROOT/composefs" -mindepth 1 ! -type d | head -1)" ]
+
+ROOT=$WORK/hybrid3
+export CAIRN_COMPOSEFS_HYBRID_MIN=3
+for name in $IMAGES; do c_import "oci:$OCI:$name" --mode hybrid; done
+unset CAIRN_COMPOSEFS_HYBRID_MIN
+n=$(grep -l "^mode flat$" "$ROOT"/composefs/images/*.chain | wc -l)
+expect "threshold 3: base and torture stay flat (flat recipes: $n)" [ "$n" = 2 ]
+n=$(grep -l "^mode hybrid$" "$ROOT"/composefs/images/*.chain | wc -l)
+expect "threshold 3: the multi images are hybrid (got $n)" [ "$n" = 2 ]
+for name in multi-amd64 multi-arm64; do
+  image_listing "${ID[$name]}" "$WORK/hybrid3-$name.txt"
+  like_flat "threshold 3: $name mounts like in a flat store" "$name" "$WORK/hybrid3-$name.txt"
+done
+summary

@@ -1,0 +1,62 @@
+// Store::open: the composefs settings recorded in the store.
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "util/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+class ComposefsSettingsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("/var/tmp", "cairn-store-settings-");
+    ASSERT_TRUE(dir);
+    m_dir.emplace(std::move(*dir));
+    ::unsetenv("CAIRN_COMPOSEFS_HYBRID_MIN");
+  }
+  void TearDown() override { ::unsetenv("CAIRN_COMPOSEFS_HYBRID_MIN"); }
+
+  Result<std::unique_ptr<Store>> open(const std::string& mode) {
+    return Store::open(StoreOptions{.root = m_dir->path(), .backend = "composefs"},
+                       Access::read_write, mode);
+  }
+  std::string setting(Store& store, const std::string& key) {
+    auto value = store.metadata().setting(key);
+    return value && *value ? **value : "";
+  }
+
+  std::optional<TempDir> m_dir;
+};
+
+TEST_F(ComposefsSettingsTest, HybridModeAndThresholdAreRecorded) {
+  auto store = open("hybrid");
+  ASSERT_TRUE(store) << store.error().message();
+  EXPECT_EQ(setting(**store, "composefs.mode"), "hybrid");
+  EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "2");
+}
+
+TEST_F(ComposefsSettingsTest, EnvironmentSetsTheThresholdFirstAndOverridesLater) {
+  ::setenv("CAIRN_COMPOSEFS_HYBRID_MIN", "3", 1);
+  {
+    auto store = open("hybrid");
+    ASSERT_TRUE(store) << store.error().message();
+    EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "3");
+  }
+  for (const char* bad : {"0", "x", "2x", "-1"}) {
+    ::setenv("CAIRN_COMPOSEFS_HYBRID_MIN", bad, 1);
+    auto store = open("");
+    ASSERT_FALSE(store) << bad;
+    EXPECT_TRUE(store.error().is(Errc::usage)) << store.error().message();
+  }
+  ::unsetenv("CAIRN_COMPOSEFS_HYBRID_MIN");
+  auto store = open("");
+  ASSERT_TRUE(store) << store.error().message();
+  EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "3");
+}
+
+}  // namespace
+}  // namespace cairn
