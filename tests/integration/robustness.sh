@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Robustness of the store under the real binary:
 #   - two cairn processes importing into one store at once (same image and
-#     different images) both succeed and leave a consistent store;
+#     different images) both succeed and leave a consistent store; gc run
+#     over and over during an import neither fails nor damages it;
 #   - cairn killed with SIGKILL at many points of an import leaves a store
 #     that the next run repairs, with every committed image intact;
 #   - a full disk (a small ext4 on a loop device) gives a clear error and
@@ -59,6 +60,29 @@ concurrent_imports() {
 sys.exit(0 if len(d)==2 and n==["b","t1","t2","t3"] else 1)' "$WORK/out"
   expect "concurrent imports: one image per config, tmp/ empty" \
     test "$(image_count)" = 2 -a -z "$(ls -A "$ROOT/tmp")"
+}
+
+# gc while an import runs: both succeed (gc waits for the import's store
+# lock, and never removes what a running import staged or just published).
+gc_during_import() {
+  local pid rc=0 gc_failed=0 i
+  ROOT=$WORK/conc
+  image_listing t1 "$WORK/torture-ref.txt"
+  ROOT=$WORK/gc
+  c_run import "oci:$OCI:base" --name base
+  "$CAIRN" --root "$ROOT" --backend "$BACKEND" import "oci:$OCI:torture" --name t \
+    >"$WORK/gc-import.out" 2>&1 &
+  pid=$!
+  for i in $(seq 10); do
+    "$CAIRN" --root "$ROOT" --backend "$BACKEND" gc >/dev/null 2>&1 || gc_failed=1
+  done
+  wait "$pid" || rc=1
+  expect "gc during an import: the import succeeds" test "$rc" = 0
+  expect "gc during an import: every gc succeeds" test "$gc_failed" = 0
+  c_run gc
+  image_listing t "$WORK/torture-gc.txt" || true
+  same_listing "gc during an import: the imported image is intact" "$WORK/torture-ref.txt" \
+    "$WORK/torture-gc.txt"
 }
 
 # Kills an import of torture after DELAY seconds, then checks the store.
@@ -132,6 +156,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 concurrent_imports
+gc_during_import
 killed_imports
 full_disk
 summary
