@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config
-  libarchive-dev zlib1g-dev libzstd-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
+  libarchive-dev zlib1g-dev libzstd-dev libisal-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev googletest libgtest-dev ca-certificates
   # tests and benchmarks: reference unpacker, a real registry, tar tools
   umoci docker-registry apache2-utils skopeo python3 tar gzip zstd attr docker.io podman

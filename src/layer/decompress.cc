@@ -1,6 +1,6 @@
 #include "layer/decompress.h"
 
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -33,6 +33,17 @@ class Input {
     m_end = n;
     return n > 0;
   }
+  // Appends more input after what is left unconsumed (for a decoder that
+  // needs a whole header at once); false at the end.
+  Result<bool> fill_more() {
+    std::memmove(m_buf.data(), m_buf.data() + m_pos, m_end - m_pos);
+    m_end -= m_pos;
+    m_pos = 0;
+    if (m_end == m_buf.size()) m_buf.resize(m_buf.size() * 2);
+    ASSIGN_OR_RETURN(size_t n, m_reader->read(std::span(m_buf).subspan(m_end)));
+    m_end += n;
+    return n > 0;
+  }
 
  private:
   std::unique_ptr<Reader> m_owned;
@@ -45,25 +56,25 @@ class Input {
 // Members are decoded one after the other; between them the next byte
 // decides: 0x1f starts a member, NUL starts padding, anything else is
 // garbage. Padding must be NUL up to the end of the input.
+//
+// Inflate is ISA-L's igzip (Debian libisal): 2-3x faster than zlib, and
+// inflate was the largest single cost of importing a gzip layer. It parses
+// each member's header and checks its CRC-32 and length trailer itself
+// (ISAL_GZIP).
 class GzipReader final : public Reader {
  public:
-  explicit GzipReader(Input input) : m_input(std::move(input)) {}
-  ~GzipReader() override {
-    if (m_initialized) inflateEnd(&m_z);
-  }
-  GzipReader(const GzipReader&) = delete;
-  GzipReader& operator=(const GzipReader&) = delete;
+  explicit GzipReader(Input input)
+      : m_input(std::move(input)), m_state(std::make_unique<inflate_state>()) {}
 
   Result<void> init() {
-    if (inflateInit2(&m_z, 16 + MAX_WBITS) != Z_OK) return fail_errno(ENOMEM, "gzip: inflateInit2");
-    m_initialized = true;
+    start_member();
     return {};
   }
 
   Result<size_t> read(std::span<std::byte> buf) override {
     if (buf.empty()) return 0;
     for (;;) {
-      switch (m_state) {
+      switch (m_state_machine) {
         case State::member: {
           ASSIGN_OR_RETURN(size_t n, inflate_some(buf));
           if (n > 0) return n;
@@ -84,49 +95,51 @@ class GzipReader final : public Reader {
  private:
   enum class State { member, between, padding, done };
 
+  void start_member() {
+    isal_inflate_init(m_state.get());
+    m_state->crc_flag = ISAL_GZIP;
+  }
+
   Result<size_t> inflate_some(std::span<std::byte> buf) {
-    if (m_input.empty()) {
+    if (m_input.empty() && m_state->tmp_out_valid == 0) {
       ASSIGN_OR_RETURN(bool more, m_input.fill());
       if (!more) return fail(Errc::bad_input, "gzip: unexpected end of stream");
     }
     auto in = m_input.available();
-    m_z.next_in = const_cast<Bytef*>(reinterpret_cast<const Bytef*>(in.data()));
-    m_z.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), UINT_MAX));
-    m_z.next_out = reinterpret_cast<Bytef*>(buf.data());
-    m_z.avail_out = static_cast<uInt>(std::min<size_t>(buf.size(), UINT_MAX));
-    uInt out_before = m_z.avail_out;
-    int rc = inflate(&m_z, Z_NO_FLUSH);
-    m_input.consume(in.size() - m_z.avail_in);
-    size_t produced = out_before - m_z.avail_out;
-    switch (rc) {
-      case Z_OK:
-      case Z_BUF_ERROR:
-        return produced;
-      case Z_STREAM_END:
-        inflateReset(&m_z);
-        m_state = State::between;
-        return produced;
-      case Z_MEM_ERROR:
-        return fail_errno(ENOMEM, "gzip: inflate");
-      default:
-        return fail(Errc::bad_input,
-                    std::string("gzip: ") + (m_z.msg != nullptr ? m_z.msg : "corrupt data"));
+    m_state->next_in = const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(in.data()));
+    m_state->avail_in = static_cast<std::uint32_t>(std::min<size_t>(in.size(), UINT32_MAX));
+    m_state->next_out = reinterpret_cast<std::uint8_t*>(buf.data());
+    m_state->avail_out = static_cast<std::uint32_t>(std::min<size_t>(buf.size(), UINT32_MAX));
+    std::uint32_t out_before = m_state->avail_out;
+    int rc = isal_inflate(m_state.get());
+    size_t consumed = in.size() - m_state->avail_in;
+    m_input.consume(consumed);
+    size_t produced = out_before - m_state->avail_out;
+    if (rc != ISAL_DECOMP_OK) return fail(Errc::bad_input, std::string("gzip: ") + describe(rc));
+    if (m_state->block_state == ISAL_BLOCK_FINISH) {
+      start_member();
+      m_state_machine = State::between;
+    } else if (consumed == 0 && produced == 0) {
+      // igzip parses a member's header only once it has all of it.
+      ASSIGN_OR_RETURN(bool more, m_input.fill_more());
+      if (!more) return fail(Errc::bad_input, "gzip: unexpected end of stream");
     }
+    return produced;
   }
 
   Result<void> after_member() {
     if (m_input.empty()) {
       ASSIGN_OR_RETURN(bool more, m_input.fill());
       if (!more) {
-        m_state = State::done;
+        m_state_machine = State::done;
         return {};
       }
     }
     auto next = m_input.available().front();
     if (next == std::byte{0x1f}) {
-      m_state = State::member;
+      m_state_machine = State::member;
     } else if (next == std::byte{0}) {
-      m_state = State::padding;
+      m_state_machine = State::padding;
     } else {
       return trailing_garbage();
     }
@@ -143,7 +156,7 @@ class GzipReader final : public Reader {
       ASSIGN_OR_RETURN(bool more, m_input.fill());
       if (!more) break;
     }
-    m_state = State::done;
+    m_state_machine = State::done;
     return {};
   }
 
@@ -153,10 +166,21 @@ class GzipReader final : public Reader {
                 "zero padding");
   }
 
+  static std::string describe(int rc) {
+    switch (rc) {
+      case ISAL_INVALID_BLOCK: return "invalid deflate block";
+      case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+      case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
+      case ISAL_INVALID_WRAPPER: return "incorrect header";
+      case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
+      case ISAL_INCORRECT_CHECKSUM: return "incorrect data check";
+      default: return "corrupt data (igzip " + std::to_string(rc) + ")";
+    }
+  }
+
   Input m_input;
-  z_stream m_z{};
-  bool m_initialized = false;
-  State m_state = State::member;
+  std::unique_ptr<inflate_state> m_state;  // tens of KiB: on the heap
+  State m_state_machine = State::member;
 };
 
 class ZstdReader final : public Reader {
