@@ -39,7 +39,10 @@ fi
 
 mkdir -p "${CAIRN_TEST_TMP:-$E2E/tmp}"
 WORK=$(mktemp -d "${CAIRN_TEST_TMP:-$E2E/tmp}/cairn-e2e.XXXXXX")
-cleanup() { if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi; }
+cleanup() {
+  unmount_all "$WORK"
+  if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
 trap cleanup EXIT
 ROOT=$WORK/store
 
@@ -123,7 +126,7 @@ refused() {
 drop_images() {
   local id
   for id in $(echo "$IDS" | tr ' ' '\n' | sort -u); do
-    "$CAIRN" --root "$ROOT" --backend dir umount "$id" >/dev/null 2>&1 || true
+    "$CAIRN" --root "$ROOT" --backend "$BACKEND" umount "$id" >/dev/null 2>&1 || true
     c_run rmi "$id"
     [ "$RC" = 0 ] || not_ok "rmi $id (exit $RC)"
   done
