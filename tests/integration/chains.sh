@@ -168,6 +168,29 @@ kill_loop() {
 }
 
 # cycle SECOND: the whole sequence on the store at $ROOT with $BACKEND
+# `cairn df` shows that the second image shares its base's blocks: btrfs
+# reports the bytes shared with other layers, zfs that the image references
+# more than its own dataset uses.
+shared_bytes_reported() {
+  b_run --json df
+  if "$PY" -c '
+import json, sys
+name, backend = sys.argv[2], sys.argv[3]
+rows = json.load(open(sys.argv[1]))
+row = next(r for r in rows["images"] if name in r.get("names", []))
+items = row.get("usage", row)
+if backend == "btrfs":
+    ok = items["shared_bytes"] > 0
+else:
+    ok = items["referenced_bytes"] > items["used_bytes"]
+sys.exit(0 if ok else 1)' "$WORK/out" "$1" "$BACKEND"; then
+    ok "$BACKEND: df reports shared bytes for $1"
+  else
+    not_ok "$BACKEND: df reports shared bytes for $1"
+    diag "$WORK/out" 40; diag "$WORK/err" 5
+  fi
+}
+
 cycle() {
   local second=$1 layers
   layers=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["layers"]))' \
@@ -180,6 +203,7 @@ cycle() {
     expect "zfs: torture (a y2100 mtime zfs-fuse cannot store) fails cleanly: no layer or staging left" \
       test "$RC" != 0 -a "$(layer_count)" = "$before" -a "$(staging_count)" = 0
   fi
+  shared_bytes_reported "$second"
   container_cycle "$second"
   b_run rmi "$second"; b_run rmi base; b_run gc
   expect "$BACKEND: rmi + gc leave no layer objects" test "$(layer_count)" = 0 -a "$(staging_count)" = 0

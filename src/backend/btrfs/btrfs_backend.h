@@ -40,6 +40,13 @@ class BtrfsBackend final : public Backend, private CowLayers {
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;
 
+  // From `btrfs filesystem du -s --raw` (btrfs_usage.cc): referenced bytes,
+  // and of those the bytes no other layer shares (exclusive) and the bytes
+  // shared within the measured set; for the total, used = exclusive +
+  // shared is what the layers take on disk.
+  Result<std::vector<UsageItem>> image_usage(const Digest& top) override;
+  Result<std::vector<UsageItem>> total_usage() override;
+
   Result<std::string> create_container(const Digest& top, const std::string& name) override;
   Result<void> remove_container(const std::string& name) override;
   Result<std::string> container_path(const std::string& name) override;

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
+#include <sstream>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -105,18 +105,17 @@ Result<std::unique_ptr<ZfsBackend>> ZfsBackend::open(const std::string& store_ro
 
 namespace {
 
+// `zfs get -p` (exact bytes) rather than `zfs list -p`, which zfs-fuse lacks;
+// one value per line, in the order asked for.
 Result<std::vector<UsageItem>> dataset_usage(const std::string& dataset) {
   ASSIGN_OR_RETURN(std::string out,
-                   zfs({"list", "-H", "-p", "-o", "used,referenced,logicalused", dataset}));
-  std::vector<UsageItem> items{{"used_bytes", 0}, {"referenced_bytes", 0}, {"logical_bytes", 0}};
-  size_t pos = 0;
+                   zfs({"get", "-H", "-p", "-o", "value", "used,referenced", dataset}));
+  std::vector<UsageItem> items{{"used_bytes", 0}, {"referenced_bytes", 0}};
+  std::istringstream lines(out);
   for (UsageItem& item : items) {
-    while (pos < out.size() && (out[pos] == '\t' || out[pos] == ' ')) ++pos;
-    size_t end = pos;
-    while (end < out.size() && out[end] >= '0' && out[end] <= '9') ++end;
-    if (end == pos) return fail(Errc::bad_input, "zfs list " + dataset + ": unexpected output");
-    std::from_chars(out.data() + pos, out.data() + end, item.bytes);
-    pos = end;
+    if (!(lines >> item.bytes)) {
+      return fail(Errc::bad_input, "zfs get used,referenced " + dataset + ": unexpected output");
+    }
   }
   return items;
 }

@@ -50,10 +50,10 @@ class ZfsBackend final : public Backend, private CowLayers {
   Result<void> remove_container(const std::string& name) override;
   Result<std::string> container_path(const std::string& name) override;
 
-  // used_bytes, referenced_bytes, logical_bytes: `zfs list -p -o
-  // used,referenced,logicalused` of the image's top layer dataset (used: what
-  // that dataset alone holds, its clone origins are charged to them) or, for
-  // the total, of DATASET (everything cairn stores).
+  // used_bytes, referenced_bytes: `zfs get -p used,referenced` of the image's
+  // top layer dataset (used: what that dataset alone holds, its clone origins
+  // are charged to them; referenced: everything it shows, shared blocks
+  // included) or, for the total, of DATASET (everything cairn stores).
   Result<std::vector<UsageItem>> image_usage(const Digest& top) override;
   Result<std::vector<UsageItem>> total_usage() override;
 
