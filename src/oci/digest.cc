@@ -2,13 +2,17 @@
 
 namespace cairn {
 
+bool Digest::is_hex(std::string_view text) {
+  if (text.size() != 64) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 Result<Digest> Digest::parse(std::string_view text) {
   constexpr std::string_view k_prefix = "sha256:";
-  bool ok = text.size() == k_prefix.size() + 64 && text.starts_with(k_prefix);
-  for (size_t i = k_prefix.size(); ok && i < text.size(); ++i) {
-    char c = text[i];
-    ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  }
+  bool ok = text.starts_with(k_prefix) && is_hex(text.substr(k_prefix.size()));
   if (!ok) {
     std::string shown(text.substr(0, 100));
     return fail(Errc::bad_input, "invalid digest \"" + shown + "\"");

@@ -22,6 +22,9 @@ class Digest {
   static Result<Digest> parse(std::string_view text);
   static Digest from_sum(const Sha256Sum& sum);
   static Digest of(std::string_view data) { return from_sum(Sha256::of(data)); }
+  // True for exactly 64 lowercase hex digits (a digest's hex part, e.g. a
+  // file or dataset named by one).
+  static bool is_hex(std::string_view text);
 
   // "sha256:<hex>".
   const std::string& str() const { return m_text; }

@@ -1,5 +1,6 @@
 #include "util/sys.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <unistd.h>
@@ -147,6 +148,18 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
     return renamed;
   }
   return fsync_path(dirname(path));
+}
+
+Result<std::vector<std::string>> list_directory(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return fail_errno(errno, "opendir " + path);
+  while (dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(dir);
+  return names;
 }
 
 Result<void> make_dirs(const std::string& path, mode_t mode) {

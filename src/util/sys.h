@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/error.h"
 #include "util/unique_fd.h"
@@ -41,6 +42,9 @@ Result<std::string> read_file(const std::string& path, size_t max_size = 64 << 2
 // fsync of the directory. Readers see the old or the new content, never a mix.
 Result<void> write_file_atomic(const std::string& path, std::string_view data,
                                mode_t mode = 0644);
+
+// The names in a directory, "." and ".." left out, in no particular order.
+Result<std::vector<std::string>> list_directory(const std::string& path);
 
 // mkdir -p. Existing directories are fine.
 Result<void> make_dirs(const std::string& path, mode_t mode = 0755);

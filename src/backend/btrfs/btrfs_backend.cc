@@ -19,14 +19,6 @@ namespace {
 
 constexpr std::string_view k_staging_prefix = ".tmp-";
 
-bool is_hex64(std::string_view name) {
-  if (name.size() != 64) return false;
-  for (char c : name) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 Result<std::vector<std::string>> list_names(int dir_fd, const std::string& what) {
   UniqueFd copy(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
   if (!copy) return fail_errno(errno, "dup " + what);
@@ -143,7 +135,7 @@ Result<void> BtrfsBackend::collect(const std::set<Digest>& keep) {
   std::map<btrfs::Uuid, Digest> by_uuid;
   std::map<Digest, btrfs::Uuid> parent_uuid;
   for (const std::string& name : names) {
-    if (!is_hex64(name)) continue;
+    if (!Digest::is_hex(name)) continue;
     ASSIGN_OR_RETURN(Digest layer, digest_of_hex(name));
     ASSIGN_OR_RETURN(UniqueFd fd, btrfs::open_dir(m_layers.get(), name));
     ASSIGN_OR_RETURN(btrfs::SubvolInfo info, btrfs::info(fd.get()));

@@ -58,9 +58,6 @@ struct StagedBuild {
 // gets its own flat image in hybrid mode once this many images start with it.
 constexpr size_t k_default_hybrid_min_images = 2;
 
-// The names in directory PATH, without "." and "..".
-Result<std::vector<std::string>> directory_names(const std::string& path);
-
 class ComposefsBackend final : public Backend {
  public:
   // Creates the directories above if missing. MODE: how new images are

@@ -73,7 +73,7 @@ Result<Digest> ComposefsBackend::container_image(const std::string& name) const 
 }
 
 Result<std::vector<std::string>> ComposefsBackend::container_names() const {
-  return directory_names(m_containers);
+  return sys::list_directory(m_containers);
 }
 
 Result<std::string> ComposefsBackend::mount_container(const std::string& name,

@@ -36,17 +36,6 @@ Result<void> remove_file(const std::string& path) {
 
 }  // namespace
 
-Result<std::vector<std::string>> directory_names(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return fail_errno(errno, "opendir " + path);
-  while (dirent* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(dir);
-  return names;
-}
 
 Result<void> ComposefsBackend::collect(const std::set<Digest>& keep_images) {
   std::set<Digest> keep = keep_images;
@@ -69,7 +58,7 @@ Result<void> ComposefsBackend::collect(const std::set<Digest>& keep_images) {
 Result<void> ComposefsBackend::collect_images(const std::set<Digest>& keep,
                                               std::set<Digest>& live_layers) {
   std::string dir = m_dir + "/images";
-  ASSIGN_OR_RETURN(auto names, directory_names(dir));
+  ASSIGN_OR_RETURN(auto names, sys::list_directory(dir));
   std::set<std::string> live_files;
   for (const std::string& name : names) {
     auto top = digest_named(name, ".chain");
@@ -97,7 +86,7 @@ Result<void> ComposefsBackend::collect_images(const std::set<Digest>& keep,
 Result<void> ComposefsBackend::collect_layers(const std::set<Digest>& live_layers,
                                               std::set<erofs::VerityDigest>& live_objects) {
   std::string dir = m_dir + "/layers";
-  ASSIGN_OR_RETURN(auto names, directory_names(dir));
+  ASSIGN_OR_RETURN(auto names, sys::list_directory(dir));
   for (const std::string& name : names) {
     auto diff_id = digest_named(name, ".index");
     if (!diff_id) continue;

@@ -4,6 +4,7 @@
 // recipes; chains are compared by ChainID, so equal ChainIDs at one position
 // mean the same layers below it.
 #include "backend/composefs/composefs_backend.h"
+#include "util/sys.h"
 
 namespace cairn::composefs {
 
@@ -12,7 +13,7 @@ Result<size_t> ComposefsBackend::hybrid_prefix(std::span<const ChainLink> chain)
   if (n < 2) return 0;
   // sharing[p]: the images, other than this one, that start with chain[0..p).
   std::vector<size_t> sharing(n, 0);
-  ASSIGN_OR_RETURN(auto names, directory_names(images_dir()));
+  ASSIGN_OR_RETURN(auto names, sys::list_directory(images_dir()));
   for (const std::string& name : names) {
     if (!name.ends_with(".chain")) continue;
     auto top = Digest::parse("sha256:" + name.substr(0, name.size() - 6));

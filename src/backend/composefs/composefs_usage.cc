@@ -19,7 +19,7 @@ Result<std::uint64_t> file_size(const std::string& path) {
 
 // Sum of the sizes of the files in DIR whose names end in SUFFIX.
 Result<std::uint64_t> files_bytes(const std::string& dir, std::string_view suffix) {
-  ASSIGN_OR_RETURN(auto names, directory_names(dir));
+  ASSIGN_OR_RETURN(auto names, sys::list_directory(dir));
   std::uint64_t total = 0;
   for (const std::string& name : names) {
     if (!name.ends_with(suffix)) continue;

@@ -31,7 +31,7 @@ struct Coverage {
 };
 
 Result<std::vector<Digest>> all_images(ComposefsBackend& backend) {
-  ASSIGN_OR_RETURN(auto names, directory_names(backend.images_dir()));
+  ASSIGN_OR_RETURN(auto names, sys::list_directory(backend.images_dir()));
   std::vector<Digest> tops;
   for (const std::string& name : names) {
     if (!name.ends_with(".chain")) continue;

@@ -112,25 +112,6 @@ class DirStreamBuild final : public StreamBuild {
   std::unique_ptr<DirApplier> m_applier;
 };
 
-bool is_hex64(std::string_view name) {
-  if (name.size() != 64) return false;
-  for (char c : name) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-Result<std::vector<std::string>> list_dir(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return fail_errno(errno, "opendir " + path);
-  while (dirent* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(dir);
-  return names;
-}
 
 }  // namespace
 
@@ -177,9 +158,9 @@ Result<std::string> DirBackend::rootfs_path(const Digest& top) {
 }
 
 Result<void> DirBackend::collect(const std::set<Digest>& keep) {
-  ASSIGN_OR_RETURN(auto names, list_dir(images_dir()));
+  ASSIGN_OR_RETURN(auto names, sys::list_directory(images_dir()));
   for (const std::string& name : names) {
-    if (!is_hex64(name)) continue;
+    if (!Digest::is_hex(name)) continue;
     ASSIGN_OR_RETURN(Digest top, Digest::parse("sha256:" + name));
     if (keep.contains(top)) continue;
     // Rename first so that the tree disappears at once, then delete it.

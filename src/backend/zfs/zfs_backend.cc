@@ -62,14 +62,6 @@ std::vector<std::vector<std::string>> rows_of(const std::string& text) {
   return rows;
 }
 
-bool is_hex64(std::string_view name) {
-  if (name.size() != 64) return false;
-  for (char c : name) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 // True if DATASET (a filesystem or snapshot) exists.
 Result<bool> dataset_exists(const std::string& dataset) {
   ASSIGN_OR_RETURN(CommandOutput output, run_command({"zfs", "list", "-H", "-o", "name", "-t",
@@ -215,7 +207,7 @@ Result<std::map<Digest, std::optional<Digest>>> ZfsBackend::list_layers() {
   for (const auto& row : rows_of(out)) {
     if (row.size() != 2 || !row[0].starts_with(prefix)) continue;
     std::string hex = row[0].substr(prefix.size());
-    if (!is_hex64(hex)) continue;
+    if (!Digest::is_hex(hex)) continue;
     ASSIGN_OR_RETURN(Digest layer, Digest::parse("sha256:" + hex));
     std::optional<Digest> parent;
     if (row[1] != "-") {

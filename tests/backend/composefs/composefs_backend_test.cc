@@ -268,7 +268,7 @@ TEST_F(HybridBackendTest, ThresholdAndCollectKeepThePrefixImage) {
   EXPECT_TRUE(*sys::exists(m_backend->image_path(base)));  // app2's prefix image
   EXPECT_TRUE(*sys::exists(m_backend->diff_image_path(app2)));
   ASSERT_TRUE(m_backend->collect({}));
-  EXPECT_EQ(*directory_names(m_backend->images_dir()), std::vector<std::string>{});
+  EXPECT_EQ(*sys::list_directory(m_backend->images_dir()), std::vector<std::string>{});
   EXPECT_EQ(object_count(), 0u);
   EXPECT_FALSE(ComposefsBackend::open(dir->path(), Mode::hybrid, 0));
 }
