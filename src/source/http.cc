@@ -1,10 +1,9 @@
 #include "source/http.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
-#include <mutex>
+
+#include "source/curl_library.h"
 
 namespace cairn {
 namespace {
@@ -13,12 +12,8 @@ constexpr long k_connect_timeout_s = 30;
 // A transfer slower than 1 byte/s for this long is treated as dropped.
 constexpr long k_stall_timeout_s = 60;
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 struct Transfer {
+  const CurlLibrary* lib;
   CURL* curl;
   HttpBodySink* sink;
   size_t max_body;
@@ -53,7 +48,7 @@ bool is_success(long status) { return status >= 200 && status < 300; }
 
 bool begin_sink(Transfer& t) {
   t.begun = true;
-  curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &t.response.status);
+  t.lib->easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &t.response.status);
   if (!t.sink->begin(t.response)) t.sink_refused = true;
   return !t.sink_refused;
 }
@@ -62,7 +57,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
   long status = 0;
-  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  t->lib->easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   if (t->sink && is_success(status)) {
     if (!t->begun && !begin_sink(*t)) return 0;
     if (!t->sink->write(std::as_bytes(std::span(data, n)))) {
@@ -103,24 +98,25 @@ HttpFailure classify(CURLcode code) {
   }
 }
 
-void configure(CURL* curl, const HttpRequest& request, curl_slist* headers, Transfer& t) {
-  curl_easy_reset(curl);
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "cairn/0.1");
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, k_connect_timeout_s);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, k_stall_timeout_s);
+void configure(const Transfer& t, const HttpRequest& request, curl_slist* headers) {
+  auto set = [&t](CURLoption option, auto value) { t.lib->easy_setopt(t.curl, option, value); };
+  t.lib->easy_reset(t.curl);
+  set(CURLOPT_URL, request.url.c_str());
+  set(CURLOPT_HTTPHEADER, headers);
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_FOLLOWLOCATION, 0L);
+  set(CURLOPT_USERAGENT, "cairn/0.1");
+  set(CURLOPT_CONNECTTIMEOUT, k_connect_timeout_s);
+  set(CURLOPT_LOW_SPEED_LIMIT, 1L);
+  set(CURLOPT_LOW_SPEED_TIME, k_stall_timeout_s);
   long verify = request.tls == TlsVerify::yes ? 1L : 0L;
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, verify);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, verify * 2);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+  set(CURLOPT_SSL_VERIFYPEER, verify);
+  set(CURLOPT_SSL_VERIFYHOST, verify * 2);
+  set(CURLOPT_HEADERFUNCTION, on_header);
+  set(CURLOPT_HEADERDATA, &t);
+  set(CURLOPT_WRITEFUNCTION, on_body);
+  set(CURLOPT_WRITEDATA, &t);
 }
 
 }  // namespace
@@ -133,33 +129,36 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
 }
 
 void HttpSession::CurlDeleter::operator()(void* handle) const {
-  curl_easy_cleanup(static_cast<CURL*>(handle));
+  // A handle exists only once the library loaded.
+  (*curl_library())->easy_cleanup(static_cast<CURL*>(handle));
 }
 
-HttpSession::HttpSession() {
-  global_init();
-  m_curl.reset(curl_easy_init());
-  CHECK_MSG(m_curl != nullptr, "curl_easy_init failed");
-}
+HttpSession::HttpSession() = default;
 
 HttpSession::~HttpSession() = default;
 
 HttpResult HttpSession::get(const HttpRequest& request, HttpBodySink* sink, size_t max_body) {
-  CURL* curl = static_cast<CURL*>(m_curl.get());
-  Transfer t{curl, sink, max_body, {}};
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
+  auto lib = curl_library();
+  if (!lib) return {HttpFailure::permanent, lib.error().message(), {}};
+  if (!m_curl) {
+    m_curl.reset((*lib)->easy_init());
+    CHECK_MSG(m_curl != nullptr, "curl_easy_init failed");
+  }
+  Transfer t{*lib, static_cast<CURL*>(m_curl.get()), sink, max_body, {}};
+  std::unique_ptr<curl_slist, decltype((*lib)->slist_free_all)> headers(nullptr,
+                                                                       (*lib)->slist_free_all);
   for (const std::string& h : request.headers) {
-    headers.reset(curl_slist_append(headers.release(), h.c_str()));
+    headers.reset(t.lib->slist_append(headers.release(), h.c_str()));
     CHECK_MSG(headers != nullptr, "curl_slist_append failed");
   }
   char error[CURL_ERROR_SIZE] = {};
-  configure(curl, request, headers.get(), t);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  CURLcode code = curl_easy_perform(curl);
+  configure(t, request, headers.get());
+  t.lib->easy_setopt(t.curl, CURLOPT_ERRORBUFFER, error);
+  CURLcode code = t.lib->easy_perform(t.curl);
   HttpResult result;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.response.status);
+  t.lib->easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &t.response.status);
   char* location = nullptr;
-  if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
+  if (t.lib->easy_getinfo(t.curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
     t.response.redirect_url = location;
   }
   if (code == CURLE_OK && sink && is_success(t.response.status) && !t.begun) begin_sink(t);
@@ -167,9 +166,9 @@ HttpResult HttpSession::get(const HttpRequest& request, HttpBodySink* sink, size
                    : t.too_large  ? HttpFailure::too_large
                                   : classify(code);
   if (result.failure != HttpFailure::none) {
-    result.error = *error ? std::string(error) : std::string(curl_easy_strerror(code));
+    result.error = *error ? std::string(error) : std::string(t.lib->easy_strerror(code));
   }
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  t.lib->easy_setopt(t.curl, CURLOPT_ERRORBUFFER, nullptr);
   result.response = std::move(t.response);
   return result;
 }

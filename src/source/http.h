@@ -7,6 +7,8 @@
 // next hop. Response bodies of 2xx responses go to a sink when one is given;
 // every other body is kept (up to max_body bytes) for error messages.
 // HTTPS uses the system CA store; TlsVerify::no disables verification.
+// libcurl is loaded by the first get() (source/curl_library.h); when it
+// cannot be, get() fails with HttpFailure::permanent saying why.
 #pragma once
 
 #include <cstddef>
