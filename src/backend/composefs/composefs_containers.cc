@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <span>
 
 #include "backend/composefs/composefs_backend.h"
 #include "util/sys.h"
@@ -34,6 +35,21 @@ Result<void> copy_root_attributes(int lower, const std::string& upper) {
     return fail_errno(errno, "utimensat " + upper);
   }
   return {};
+}
+
+// Fills a new container directory. Nobody reads it before create returns, so
+// no temp names: the image file's data is synced, then the directory that
+// names everything (the empty marker has no data to sync).
+Result<void> fill_container_dir(const std::string& dir, const Digest& top) {
+  for (const char* sub : {"/upper", "/work"}) {
+    if (::mkdir((dir + sub).c_str(), 0755) != 0) return fail_errno(errno, "mkdir " + dir + sub);
+  }
+  ASSIGN_OR_RETURN(UniqueFd marker, sys::open(dir + "/fresh", O_WRONLY | O_CREAT | O_EXCL, 0644));
+  ASSIGN_OR_RETURN(UniqueFd image, sys::open(dir + "/image", O_WRONLY | O_CREAT | O_EXCL, 0644));
+  const std::string text = top.str() + "\n";
+  TRY(sys::write_all(image.get(), std::as_bytes(std::span(text)), dir + "/image"));
+  TRY(sys::fsync(image.get(), dir + "/image"));
+  return sys::fsync_path(dir);
 }
 
 }  // namespace
@@ -54,11 +70,10 @@ Result<std::string> ComposefsBackend::create_container(const Digest& top, const 
     if (errno == EEXIST) return fail(Errc::already_exists, "container " + name);
     return fail_errno(errno, "mkdir " + dir);
   }
-  for (const char* sub : {"/upper", "/work"}) {
-    if (::mkdir((dir + sub).c_str(), 0755) != 0) return fail_errno(errno, "mkdir " + dir + sub);
+  if (auto filled = fill_container_dir(dir, top); !filled) {
+    (void)sys::remove_tree(dir);
+    return fail(std::move(filled).error());
   }
-  TRY(sys::write_file_atomic(dir + "/fresh", ""));
-  TRY(sys::write_file_atomic(dir + "/image", top.str() + "\n"));
   TRY(sys::fsync_path(m_containers));
   return dir;
 }
