@@ -69,17 +69,27 @@ Result<Metadata> Metadata::open(const std::string& path) {
   return metadata;
 }
 
+// The schema version lives twice: in settings (what `inspect` and older
+// cairn versions read) and in the database header's user_version, which
+// SQLite reads without parsing anything, so that opening an up-to-date store
+// (every command does) runs no schema statements.
 Result<void> Metadata::migrate() {
+  ASSIGN_OR_RETURN(auto header, m_db.prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(bool row, header.step());
+  const std::int64_t stamped = row ? header.integer(0) : 0;
+  if (stamped == k_schema_version) return {};
+  if (stamped > k_schema_version) {
+    return fail(Errc::unsupported, "store schema version " + std::to_string(stamped) +
+                                       " (this cairn knows " + std::to_string(k_schema_version) + ")");
+  }
   TRY(m_db.exec(k_schema));
   ASSIGN_OR_RETURN(auto version, setting("schema_version"));
-  if (!version || *version == "1") {
-    return set_setting("schema_version", std::to_string(k_schema_version));
-  }
-  if (*version != std::to_string(k_schema_version)) {
+  if (version && *version != "1" && *version != std::to_string(k_schema_version)) {
     return fail(Errc::unsupported, "store schema version " + *version + " (this cairn knows " +
                                        std::to_string(k_schema_version) + ")");
   }
-  return {};
+  TRY(set_setting("schema_version", std::to_string(k_schema_version)));
+  return m_db.exec("PRAGMA user_version = " + std::to_string(k_schema_version));
 }
 
 Result<std::optional<std::string>> Metadata::setting(const std::string& key) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/sqlite.h"
 #include "util/temp_dir.h"
 
 namespace cairn {
@@ -24,6 +25,13 @@ class MetadataTest : public ::testing::Test {
                        .source = "test", .config = std::string(config), .top_chain = diff,
                        .created = 1, .names = {},
                        .layers = {LayerRecord{diff, diff, std::nullopt, "tar", std::nullopt, 0}}};
+  }
+
+  // Sets the database header's schema stamp, as another cairn version would.
+  void stamp_header(int version) {
+    auto db = sqlite::Db::open(m_dir->path() + "/cairn.db");
+    ASSERT_TRUE(db) << db.error().message();
+    ASSERT_TRUE(db->exec("PRAGMA user_version = " + std::to_string(version)));
   }
 
   std::optional<TempDir> m_dir;
@@ -119,6 +127,7 @@ TEST_F(MetadataTest, SchemaVersion1IsUpgradedInPlace) {
   ASSERT_TRUE(m_metadata->set_setting("schema_version", "1"));
   ASSERT_TRUE(m_metadata->set_setting("backend", "dir"));
   m_metadata.reset();
+  stamp_header(0);  // version 1 stores never set user_version
   auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
   ASSERT_TRUE(reopened) << reopened.error().message();
   EXPECT_EQ(**reopened->setting("schema_version"), "2");
@@ -129,9 +138,21 @@ TEST_F(MetadataTest, SchemaVersion1IsUpgradedInPlace) {
 TEST_F(MetadataTest, NewerSchemaIsRefused) {
   ASSERT_TRUE(m_metadata->set_setting("schema_version", "3"));
   m_metadata.reset();
+  for (int header : {0, 3}) {
+    stamp_header(header);
+    auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
+    ASSERT_FALSE(reopened) << "user_version " << header;
+    EXPECT_TRUE(reopened.error().is(Errc::unsupported));
+  }
+}
+
+TEST_F(MetadataTest, OpeningAnUpToDateStoreChangesNothing) {
+  ASSERT_TRUE(m_metadata->set_setting("marker", "kept"));
+  m_metadata.reset();
   auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
-  ASSERT_FALSE(reopened);
-  EXPECT_TRUE(reopened.error().is(Errc::unsupported));
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  EXPECT_EQ(**reopened->setting("schema_version"), "2");
+  EXPECT_EQ(**reopened->setting("marker"), "kept");
 }
 
 }  // namespace
