@@ -48,7 +48,7 @@ bool is_success(long status) { return status >= 200 && status < 300; }
 
 bool begin_sink(Transfer& t) {
   t.begun = true;
-  t.lib->easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &t.response.status);
+  t.lib->curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &t.response.status);
   if (!t.sink->begin(t.response)) t.sink_refused = true;
   return !t.sink_refused;
 }
@@ -57,7 +57,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
   long status = 0;
-  t->lib->easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  t->lib->curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   if (t->sink && is_success(status)) {
     if (!t->begun && !begin_sink(*t)) return 0;
     if (!t->sink->write(std::as_bytes(std::span(data, n)))) {
@@ -99,8 +99,10 @@ HttpFailure classify(CURLcode code) {
 }
 
 void configure(const Transfer& t, const HttpRequest& request, curl_slist* headers) {
-  auto set = [&t](CURLoption option, auto value) { t.lib->easy_setopt(t.curl, option, value); };
-  t.lib->easy_reset(t.curl);
+  auto set = [&t](CURLoption option, auto value) {
+    t.lib->curl_easy_setopt(t.curl, option, value);
+  };
+  t.lib->curl_easy_reset(t.curl);
   set(CURLOPT_URL, request.url.c_str());
   set(CURLOPT_HTTPHEADER, headers);
   set(CURLOPT_NOSIGNAL, 1L);
@@ -130,7 +132,7 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
 
 void HttpSession::CurlDeleter::operator()(void* handle) const {
   // A handle exists only once the library loaded.
-  (*curl_library())->easy_cleanup(static_cast<CURL*>(handle));
+  (*curl_library())->curl_easy_cleanup(static_cast<CURL*>(handle));
 }
 
 HttpSession::HttpSession() = default;
@@ -141,24 +143,24 @@ HttpResult HttpSession::get(const HttpRequest& request, HttpBodySink* sink, size
   auto lib = curl_library();
   if (!lib) return {HttpFailure::permanent, lib.error().message(), {}};
   if (!m_curl) {
-    m_curl.reset((*lib)->easy_init());
+    m_curl.reset((*lib)->curl_easy_init());
     CHECK_MSG(m_curl != nullptr, "curl_easy_init failed");
   }
   Transfer t{*lib, static_cast<CURL*>(m_curl.get()), sink, max_body, {}};
-  std::unique_ptr<curl_slist, decltype((*lib)->slist_free_all)> headers(nullptr,
-                                                                       (*lib)->slist_free_all);
+  std::unique_ptr<curl_slist, decltype((*lib)->curl_slist_free_all)> headers(nullptr,
+                                                                       (*lib)->curl_slist_free_all);
   for (const std::string& h : request.headers) {
-    headers.reset(t.lib->slist_append(headers.release(), h.c_str()));
+    headers.reset(t.lib->curl_slist_append(headers.release(), h.c_str()));
     CHECK_MSG(headers != nullptr, "curl_slist_append failed");
   }
   char error[CURL_ERROR_SIZE] = {};
   configure(t, request, headers.get());
-  t.lib->easy_setopt(t.curl, CURLOPT_ERRORBUFFER, error);
-  CURLcode code = t.lib->easy_perform(t.curl);
+  t.lib->curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, error);
+  CURLcode code = t.lib->curl_easy_perform(t.curl);
   HttpResult result;
-  t.lib->easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &t.response.status);
+  t.lib->curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &t.response.status);
   char* location = nullptr;
-  if (t.lib->easy_getinfo(t.curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
+  if (t.lib->curl_easy_getinfo(t.curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
     t.response.redirect_url = location;
   }
   if (code == CURLE_OK && sink && is_success(t.response.status) && !t.begun) begin_sink(t);
@@ -166,9 +168,9 @@ HttpResult HttpSession::get(const HttpRequest& request, HttpBodySink* sink, size
                    : t.too_large  ? HttpFailure::too_large
                                   : classify(code);
   if (result.failure != HttpFailure::none) {
-    result.error = *error ? std::string(error) : std::string(t.lib->easy_strerror(code));
+    result.error = *error ? std::string(error) : std::string(t.lib->curl_easy_strerror(code));
   }
-  t.lib->easy_setopt(t.curl, CURLOPT_ERRORBUFFER, nullptr);
+  t.lib->curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, nullptr);
   result.response = std::move(t.response);
   return result;
 }
