@@ -23,7 +23,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "backend/composefs/layer_index.h"
 #include "erofs/tree.h"
@@ -52,9 +54,9 @@ class Merger {
   // replaced by new ones are opaque (user.overlay.opaque = "y", read by the
   // userxattr overlay that stacks the layers, mount.h); entries gone are
   // whiteouts (char 0/0); unchanged entries are left out, and
-  // directories only kept for what changed below them. Hard links to
-  // entries left out become separate inodes (overlayfs cannot link across
-  // layers).
+  // directories only kept for what changed below them. An unchanged file
+  // whose hard-link partners changed is included with all its paths
+  // (overlayfs cannot link across layers).
   Result<erofs::Tree> build_layer_tree(const Merger& lower) const;
 
  private:
@@ -87,7 +89,11 @@ class Merger {
   std::shared_ptr<Node> new_node(erofs::Inode inode);
   static std::shared_ptr<Node> copy_node(const Node& node,
                                          std::map<const Node*, std::shared_ptr<Node>>& copies);
+  using PathsById = std::map<std::uint64_t, std::vector<std::string>>;
   static std::optional<DiffNode> diff(const Node* lower, const Node& upper);
+  static void collect_paths(const Node& dir, const std::string& path, PathsById& out);
+  void include_path(DiffNode& root, std::string_view path) const;
+  void include_relinked(const Merger& lower, DiffNode& root) const;
   static Result<void> add_diff(erofs::Tree& tree, const DiffNode& dir, const std::string& path,
                                std::map<const Node*, std::string>& first_paths,
                                const std::map<const Node*, std::uint32_t>& links);

@@ -3,7 +3,15 @@
 // its id is the same inode: unchanged unless it is a directory updated in
 // place (metadata compared) or something below it changed. Everything else
 // under a name is new and goes into the layer whole.
+//
+// Hard links: overlayfs shows each path from the topmost layer that has it
+// and cannot link a file of one layer to a file of another. So when a layer
+// changes which paths share an inode that stays below (a new hard link to a
+// lower file; a lower link broken by replacing or removing a partner), every
+// path that inode has now goes into the layer too, as one inode again.
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include "backend/composefs/merge.h"
 
@@ -53,8 +61,45 @@ std::optional<Merger::DiffNode> Merger::diff(const Node* lower, const Node& uppe
   return out;
 }
 
+void Merger::collect_paths(const Node& dir, const std::string& path, PathsById& out) {
+  for (const auto& [name, child] : dir.children) {
+    std::string child_path = path + "/" + name;
+    if (child->is_dir()) {
+      collect_paths(*child, child_path, out);
+    } else {
+      out[child->id].push_back(std::move(child_path));
+    }
+  }
+}
+
+void Merger::include_path(DiffNode& root, std::string_view path) const {
+  DiffNode* at = &root;
+  const Node* node = m_root.get();
+  while (!path.empty()) {
+    path.remove_prefix(1);  // the '/'
+    size_t end = std::min(path.find('/'), path.size());
+    std::string name(path.substr(0, end));
+    path.remove_prefix(end);
+    node = node->children.at(name).get();
+    at = &at->children.try_emplace(name, DiffNode{node, false, {}}).first->second;
+  }
+}
+
+void Merger::include_relinked(const Merger& lower, DiffNode& root) const {
+  PathsById below;
+  PathsById above;
+  collect_paths(*lower.m_root, "", below);
+  collect_paths(*m_root, "", above);
+  for (const auto& [id, paths] : above) {
+    auto it = below.find(id);
+    if (it == below.end() || it->second == paths) continue;
+    for (const std::string& path : paths) include_path(root, path);
+  }
+}
+
 Result<erofs::Tree> Merger::build_layer_tree(const Merger& lower) const {
   DiffNode root = diff(lower.m_root.get(), *m_root).value_or(DiffNode{m_root.get(), false, {}});
+  include_relinked(lower, root);
   std::map<const Node*, std::uint32_t> links;
   std::vector<const DiffNode*> dirs{&root};
   while (!dirs.empty()) {
