@@ -4,7 +4,7 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. when ../shared/fixtures exists beside the repository, its small image
 #      set (busybox base + torture layers) against umoci's reference listings,
-#      with the dir backend and through composefs mounts.
+#      with the dir backend and through composefs mounts (flat, per-layer, hybrid).
 # Exits non-zero if anything fails.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,9 +30,11 @@ if [[ -x "$shared/all.sh" && "${CAIRN_SKIP_SHARED:-0}" != 1 ]]; then
   { SMALL=1 "$shared/install-deps.sh" && SMALL=1 "$shared/build-images.sh"; } >"$log" 2>&1 ||
     { tail -50 "$log"; exit 1; }
   SMALL=1 bash "$repo/tests/integration/shared-fixtures.sh" "$repo/build/cairn" "$shared"
-  echo "== shared fixtures (small set), composefs mounts"
-  SMALL=1 CAIRN_IT_BACKEND=composefs \
-    bash "$repo/tests/integration/shared-fixtures.sh" "$repo/build/cairn" "$shared"
+  for mode in flat per-layer hybrid; do
+    echo "== shared fixtures (small set), composefs mounts, $mode"
+    SMALL=1 CAIRN_IT_BACKEND=composefs CAIRN_COMPOSEFS_MODE=$mode \
+      bash "$repo/tests/integration/shared-fixtures.sh" "$repo/build/cairn" "$shared"
+  done
 else
   echo "== shared fixtures: skipped (no $shared)"
 fi
