@@ -9,6 +9,8 @@
 #   REPS        timed create+mount pairs per backend and image (default 20; median)
 #   FS_SIZE     size of the sparse files under the loop btrfs and the zfs-fuse pool (default 6G)
 #   BENCH_TMP   scratch directory (default $CAIRN_E2E/tmp); composefs stores live there
+#   RT          run the timed commands at real-time priority RT (chrt -f RT), so that other work on
+#               a shared machine does not queue them between their system calls; unset: normal
 #
 # btrfs: a loop-mounted btrfs on a sparse file made by this script; zfs: a zfs-fuse pool on a file
 # (zfs-fuse started only if not running, and then stopped by PID). Each image is imported untimed,
@@ -24,6 +26,8 @@ BACKENDS=${BACKENDS:-composefs btrfs zfs}
 REPS=${REPS:-20}
 FS_SIZE=${FS_SIZE:-6G}
 [ -f "$LAYOUT/index.json" ] || { echo "no OCI layout at $LAYOUT" >&2; exit 2; }
+TIMED=()
+[ -n "${RT:-}" ] && TIMED=(chrt -f "$RT")
 bench_init create-latency
 
 ROWS=()
@@ -45,9 +49,9 @@ measure() { # measure BACKEND ROOT: one table row per image
     for ((k = 0; k < REPS; k++)); do
       sync
       t0=$EPOCHREALTIME
-      "$CAIRN" --root "$root" create "$tag" "c$k" >/dev/null
+      "${TIMED[@]}" "$CAIRN" --root "$root" create "$tag" "c$k" >/dev/null
       t1=$EPOCHREALTIME
-      path=$("$CAIRN" --root "$root" mount "c$k" | tail -1)
+      path=$("${TIMED[@]}" "$CAIRN" --root "$root" mount "c$k" | tail -1)
       t2=$EPOCHREALTIME
       [ -d "$path/etc" ] || { echo "$backend: container c$k has no /etc at '$path'" >&2; exit 1; }
       "$CAIRN" --root "$root" rm "c$k" >/dev/null
@@ -56,7 +60,7 @@ measure() { # measure BACKEND ROOT: one table row per image
     done
     pt=()
     for ((k = 0; k < 5; k++)); do
-      t0=$EPOCHREALTIME; "$CAIRN" --root "$root" ps >/dev/null; pt+=("$(calc "($EPOCHREALTIME - $t0) * 1000")")
+      t0=$EPOCHREALTIME; "${TIMED[@]}" "$CAIRN" --root "$root" ps >/dev/null; pt+=("$(calc "($EPOCHREALTIME - $t0) * 1000")")
     done
     ROWS+=("| $backend | $tag | $(stat median "${ct[@]}") | $(stat median "${mt[@]}") | $(stat median "${tt[@]}") | $(stat min "${tt[@]}") | $(stat median "${pt[@]}") |")
     TOTAL[$backend/$tag]=$(stat median "${tt[@]}")
@@ -75,7 +79,7 @@ done
 
 echo "# cairn create + mount (container) latency; layout $LAYOUT; median of $REPS after one warm-up;" \
   "sync before each create; btrfs: loop-mounted sparse file; zfs: zfs-fuse pool on a sparse file"
-echo "# cairn $CAIRN; $(machine_line)"
+echo "# cairn $CAIRN; $(machine_line)${RT:+; timed commands at real-time priority $RT (chrt -f)}"
 echo
 echo "| backend | image | create ms | mount ms | create+mount ms (median) | create+mount ms (best) | \`cairn ps\` ms (floor) |"
 echo "|---|---|---:|---:|---:|---:|---:|"
