@@ -1,5 +1,5 @@
 // The store's metadata: images, their names and layers, layer statistics and
-// the store's own settings, in one SQLite database (cairn.db, WAL mode).
+// the store's own settings, in one SQLite database (cairn.db).
 // Schema and meaning of every column: doc/store-format.md.
 //
 // Thread-safety: one Metadata per thread. Several processes may use the same

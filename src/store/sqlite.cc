@@ -42,7 +42,7 @@ Result<Db> Db::open(const std::string& path) {
   Db db(raw);
   if (rc != SQLITE_OK) return sqlite_error(raw, "open " + path);
   sqlite3_busy_timeout(raw, 60000);
-  TRY(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  TRY(db.exec("PRAGMA journal_mode=TRUNCATE; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   return db;
 }
 

@@ -17,8 +17,10 @@ class Statement;
 
 class Db {
  public:
-  // Opens (creating) the database file, in WAL mode with foreign keys on and
-  // a busy timeout, so that concurrent cairn processes wait instead of failing.
+  // Opens (creating) the database file, with a rollback journal truncated
+  // after each commit (doc/store-format.md says why not WAL), foreign keys on
+  // and a busy timeout, so that concurrent cairn processes wait instead of
+  // failing.
   static Result<Db> open(const std::string& path);
   Db(Db&& other) noexcept;
   Db& operator=(Db&& other) noexcept;

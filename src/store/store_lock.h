@@ -1,7 +1,7 @@
 // An advisory lock on a store (flock(2) on ROOT/lock). Mutating commands hold
 // it exclusively for their whole run, so two cairn processes never build into
-// the same store at once; read-only commands do not take it (SQLite's WAL
-// gives them consistent snapshots). The kernel drops the lock when the
+// the same store at once; read-only commands do not take it (each SQLite
+// read transaction sees one committed state). The kernel drops the lock when the
 // process dies, so a killed cairn never leaves a stale lock behind.
 #pragma once
 
