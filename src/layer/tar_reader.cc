@@ -1,13 +1,12 @@
 #include "layer/tar_reader.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "layer/archive_library.h"
 
 namespace cairn {
 namespace {
@@ -16,13 +15,14 @@ constexpr size_t k_read_chunk = 128 * 1024;
 constexpr std::uint64_t k_header_size = 512;
 
 struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
+  const ArchiveLibrary* la;
+  void operator()(archive* a) const { la->archive_read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
-Result<EntryType> entry_type(archive_entry* e) {
-  if (archive_entry_hardlink(e) != nullptr) return EntryType::hardlink;
-  switch (archive_entry_filetype(e)) {
+Result<EntryType> entry_type(const ArchiveLibrary& la, archive_entry* e) {
+  if (la.archive_entry_hardlink(e) != nullptr) return EntryType::hardlink;
+  switch (la.archive_entry_filetype(e)) {
     case AE_IFREG:
       return EntryType::regular;
     case AE_IFDIR:
@@ -40,13 +40,13 @@ Result<EntryType> entry_type(archive_entry* e) {
   }
 }
 
-std::vector<Xattr> entry_xattrs(archive_entry* e) {
+std::vector<Xattr> entry_xattrs(const ArchiveLibrary& la, archive_entry* e) {
   std::vector<Xattr> xattrs;
-  archive_entry_xattr_reset(e);
+  la.archive_entry_xattr_reset(e);
   const char* name = nullptr;
   const void* value = nullptr;
   size_t size = 0;
-  while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+  while (la.archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
     std::string v(static_cast<const char*>(value), size);
     auto same =
         std::find_if(xattrs.begin(), xattrs.end(), [&](const Xattr& x) { return x.name == name; });
@@ -59,43 +59,43 @@ std::vector<Xattr> entry_xattrs(archive_entry* e) {
   return xattrs;
 }
 
-Result<void> decode_ids_and_times(archive_entry* e, TarEntry& t) {
-  la_int64_t uid = archive_entry_uid(e);
-  la_int64_t gid = archive_entry_gid(e);
+Result<void> decode_ids_and_times(const ArchiveLibrary& la, archive_entry* e, TarEntry& t) {
+  la_int64_t uid = la.archive_entry_uid(e);
+  la_int64_t gid = la.archive_entry_gid(e);
   if (uid < 0 || gid < 0) return fail(Errc::bad_input, "negative uid or gid");
   t.uid = static_cast<std::uint64_t>(uid);
   t.gid = static_cast<std::uint64_t>(gid);
-  std::int64_t sec = archive_entry_mtime(e);
-  long nsec = archive_entry_mtime_nsec(e);
+  std::int64_t sec = la.archive_entry_mtime(e);
+  long nsec = la.archive_entry_mtime_nsec(e);
   if (nsec < 0 || nsec >= 1'000'000'000) nsec = 0;
   t.mtime_sec = sec;
   t.mtime_nsec = static_cast<std::uint32_t>(nsec);
   return {};
 }
 
-Result<TarEntry> decode(archive_entry* e) {
+Result<TarEntry> decode(const ArchiveLibrary& la, archive_entry* e) {
   TarEntry t;
-  const char* path = archive_entry_pathname(e);
+  const char* path = la.archive_entry_pathname(e);
   if (path == nullptr) return fail(Errc::bad_input, "tar entry without a path");
   t.path = path;
   auto with_path = [&](Error err) { return fail(std::move(err).wrap("tar entry " + t.path)); };
-  auto type = entry_type(e);
+  auto type = entry_type(la, e);
   if (!type) return with_path(std::move(type).error());
   t.type = *type;
-  const char* target = t.type == EntryType::hardlink  ? archive_entry_hardlink(e)
-                       : t.type == EntryType::symlink ? archive_entry_symlink(e)
+  const char* target = t.type == EntryType::hardlink  ? la.archive_entry_hardlink(e)
+                       : t.type == EntryType::symlink ? la.archive_entry_symlink(e)
                                                       : nullptr;
   if (target != nullptr) t.link_target = target;
-  t.mode = static_cast<std::uint32_t>(archive_entry_mode(e)) & 07777;
-  if (auto ok = decode_ids_and_times(e, t); !ok) return with_path(std::move(ok).error());
-  t.dev_major = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
-  t.dev_minor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
+  t.mode = static_cast<std::uint32_t>(la.archive_entry_mode(e)) & 07777;
+  if (auto ok = decode_ids_and_times(la, e, t); !ok) return with_path(std::move(ok).error());
+  t.dev_major = static_cast<std::uint32_t>(la.archive_entry_rdevmajor(e));
+  t.dev_minor = static_cast<std::uint32_t>(la.archive_entry_rdevminor(e));
   if (t.type == EntryType::regular) {
-    la_int64_t size = archive_entry_size(e);
+    la_int64_t size = la.archive_entry_size(e);
     if (size < 0) return with_path(Error(make_error_code(Errc::bad_input), "negative size"));
     t.size = static_cast<std::uint64_t>(size);
   }
-  t.xattrs = entry_xattrs(e);
+  t.xattrs = entry_xattrs(la, e);
   return t;
 }
 
@@ -123,15 +123,16 @@ class ArchiveData final : public EntryData {
 }  // namespace
 
 struct TarReader::Impl {
-  explicit Impl(Reader& source)
-      : m_source(source), m_buf(k_read_chunk), m_archive(archive_read_new()), m_data(*this) {}
+  Impl(Reader& source, const ArchiveLibrary& la)
+      : m_la(la), m_source(source), m_buf(k_read_chunk),
+        m_archive(la.archive_read_new(), ArchiveFree{&la}), m_data(*this) {}
 
   static la_ssize_t read_callback(archive* a, void* client, const void** buffer) {
     auto* self = static_cast<Impl*>(client);
     auto n = self->m_source.read(self->m_buf);
     if (!n) {
       self->m_source_error = std::move(n).error();
-      archive_set_error(a, EIO, "reading the tar stream failed");
+      self->m_la.archive_set_error(a, EIO, "reading the tar stream failed");
       return -1;
     }
     *buffer = self->m_buf.data();
@@ -157,12 +158,12 @@ struct TarReader::Impl {
 
   // Remembers where the data of a regular entry ends in the stream.
   void note_data_end(archive_entry* e) {
-    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr ||
-        archive_entry_sparse_count(e) > 0) {
+    if (m_la.archive_entry_filetype(e) != AE_IFREG || m_la.archive_entry_hardlink(e) != nullptr ||
+        m_la.archive_entry_sparse_count(e) > 0) {
       return;
     }
-    la_int64_t position = archive_filter_bytes(m_archive.get(), 0);
-    la_int64_t size = archive_entry_size(e);
+    la_int64_t position = m_la.archive_filter_bytes(m_archive.get(), 0);
+    la_int64_t size = m_la.archive_entry_size(e);
     if (position >= 0 && size >= 0) {
       m_data_end = static_cast<std::uint64_t>(position) + static_cast<std::uint64_t>(size);
     }
@@ -180,7 +181,7 @@ struct TarReader::Impl {
   // fails format detection, which is truncation too.
   Error error() const {
     if (m_source_error) return *m_source_error;
-    const char* msg = archive_error_string(m_archive.get());
+    const char* msg = m_la.archive_error_string(m_archive.get());
     std::string text = msg != nullptr ? msg : "unknown libarchive error";
     // After final_padding() any failure stems from a stream that ended
     // inside a block.
@@ -190,6 +191,7 @@ struct TarReader::Impl {
                  (truncated ? "truncated tar: " : "tar: ") + text);
   }
 
+  const ArchiveLibrary& m_la;
   Reader& m_source;
   std::vector<std::byte> m_buf;
   std::optional<Error> m_source_error;
@@ -207,7 +209,7 @@ Result<std::optional<DataBlock>> ArchiveData::next_block() {
     const void* buf = nullptr;
     size_t size = 0;
     la_int64_t offset = 0;
-    int rc = archive_read_data_block(m_impl.m_archive.get(), &buf, &size, &offset);
+    int rc = m_impl.m_la.archive_read_data_block(m_impl.m_archive.get(), &buf, &size, &offset);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_impl.error());
     if (size == 0) continue;
@@ -229,15 +231,17 @@ TarReader::TarReader(Key, std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) 
 TarReader::~TarReader() = default;
 
 Result<std::unique_ptr<TarReader>> TarReader::open(Reader& source) {
-  auto impl = std::make_unique<Impl>(source);
+  ASSIGN_OR_RETURN(const ArchiveLibrary* library, archive_library());
+  const ArchiveLibrary& la = *library;
+  auto impl = std::make_unique<Impl>(source, la);
   archive* a = impl->m_archive.get();
   if (a == nullptr) return fail_errno(ENOMEM, "archive_read_new");
-  if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
-      archive_read_support_format_empty(a) != ARCHIVE_OK ||
-      archive_read_support_filter_none(a) != ARCHIVE_OK) {
+  if (la.archive_read_support_format_tar(a) != ARCHIVE_OK ||
+      la.archive_read_support_format_empty(a) != ARCHIVE_OK ||
+      la.archive_read_support_filter_none(a) != ARCHIVE_OK) {
     return fail(impl->error());
   }
-  if (archive_read_open(a, impl.get(), nullptr, &Impl::read_callback, nullptr) != ARCHIVE_OK) {
+  if (la.archive_read_open(a, impl.get(), nullptr, &Impl::read_callback, nullptr) != ARCHIVE_OK) {
     return fail(impl->error());
   }
   return std::make_unique<TarReader>(Key{}, std::move(impl));
@@ -245,7 +249,7 @@ Result<std::unique_ptr<TarReader>> TarReader::open(Reader& source) {
 
 Result<std::optional<TarEntry>> TarReader::next() {
   archive_entry* e = nullptr;
-  int rc = archive_read_next_header(m_impl->m_archive.get(), &e);
+  int rc = m_impl->m_la.archive_read_next_header(m_impl->m_archive.get(), &e);
   m_impl->m_data.stop();
   // libarchive reads a failed source as the end of the stream in places.
   if (m_impl->m_source_error) return fail(*m_impl->m_source_error);
@@ -256,7 +260,7 @@ Result<std::optional<TarEntry>> TarReader::next() {
   // ARCHIVE_RETRY means libarchive skipped damaged bytes to resynchronize.
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_impl->error());
   m_impl->note_data_end(e);
-  ASSIGN_OR_RETURN(TarEntry entry, decode(e));
+  ASSIGN_OR_RETURN(TarEntry entry, decode(m_impl->m_la, e));
   m_impl->m_data.start(entry);
   return entry;
 }

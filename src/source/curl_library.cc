@@ -1,6 +1,5 @@
 #include "source/curl_library.h"
 
-#include <mutex>
 #include <string>
 
 #include "util/shared_library.h"
@@ -23,12 +22,6 @@ Result<CurlLibrary> load() {
 
 }  // namespace
 
-Result<const CurlLibrary*> curl_library() {
-  static std::once_flag once;
-  static Result<CurlLibrary> library = fail(Errc::unsupported, "libcurl not loaded");
-  std::call_once(once, [] { library = load(); });
-  if (!library) return std::unexpected(library.error());
-  return &*library;
-}
+Result<const CurlLibrary*> curl_library() { return load_once(&load); }
 
 }  // namespace cairn

@@ -2,11 +2,11 @@
 //
 // Every library a binary links is mapped and relocated, with all the
 // libraries behind it, before main() of every command. libcurl brings ~35
-// (GnuTLS, Kerberos, LDAP, libssh2, ...): ~4.5 ms of CPU per process here,
-// paid twice by `cairn create` + `cairn mount` (target: 20 ms together),
-// which never speak HTTP. So the registry source opens it on first use (as
-// git keeps libcurl out of its main binary). libarchive (~1 ms with libxml2,
-// ICU, liblzma) stays linked for now: the tar reader calls it in many places.
+// (GnuTLS, Kerberos, LDAP, libssh2, ...), ~4.5 ms of CPU per process here;
+// libarchive ~10 (libxml2, ICU, liblzma, nettle, ...), ~1 ms. `cairn create`
+// + `cairn mount` (target: 20 ms together) paid both twice and use neither.
+// So the registry source and the tar code open them on first use (as git
+// keeps libcurl out of its main binary).
 //
 // A user declares a struct of function pointers typed with the library's
 // own header (decltype(&::name)), so a signature mismatch is a compile
@@ -14,6 +14,7 @@
 // process exits: their function pointers may be held anywhere.
 #pragma once
 
+#include <mutex>
 #include <string>
 
 #include "util/error.h"
@@ -43,5 +44,16 @@ class SharedLibrary {
   void* m_handle;
   std::string m_soname;
 };
+
+// The entry-point struct LIBRARY filled by `load`, run once per process and
+// type (thread safe); later calls return the same struct or the same error.
+template <typename Library>
+Result<const Library*> load_once(Result<Library> (*load)()) {
+  static std::once_flag once;
+  static Result<Library> library = fail(Errc::unsupported, "not loaded");
+  std::call_once(once, [load] { library = load(); });
+  if (!library) return std::unexpected(library.error());
+  return &*library;
+}
 
 }  // namespace cairn
