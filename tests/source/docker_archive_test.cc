@@ -13,6 +13,7 @@ using testing::DockerLayerStyle;
 using testing::FileSet;
 using testing::make_docker_archive;
 using testing::make_layer_tar;
+using testing::read_layer;
 
 class DockerArchiveTest : public ::testing::Test {
  protected:
@@ -27,12 +28,6 @@ class DockerArchiveTest : public ::testing::Test {
     return path;
   }
   static Result<ImagePlan> plan(const std::string& uri) { return plan_image(uri, {}); }
-  static std::string layer_bytes(const LayerDescriptor& layer) {
-    auto reader = layer.open();
-    if (!reader) return "ERROR " + reader.error().message();
-    auto data = read_all(**reader, 1 << 20);
-    return data ? *data : "ERROR " + data.error().message();
-  }
 
   std::optional<TempDir> m_dir;
 };
@@ -60,7 +55,7 @@ TEST_F(DockerArchiveTest, ReadsEveryLayout) {
       EXPECT_EQ(layer.diff_id, Digest::of(k_image.layer_tars[i])) << c.name;
       EXPECT_EQ(layer.blob_digest, layer.diff_id) << c.name;
       EXPECT_EQ(layer.compression, Compression::none) << c.name;
-      EXPECT_EQ(layer_bytes(layer), k_image.layer_tars[i]) << c.name;
+      EXPECT_EQ(read_layer(layer), k_image.layer_tars[i]) << c.name;
     }
   }
 }

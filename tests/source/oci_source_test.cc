@@ -13,6 +13,7 @@ using testing::FileSet;
 using testing::FixtureImage;
 using testing::OciLayoutFixture;
 using testing::make_layer_tar;
+using testing::read_layer;
 
 class OciSourceTest : public ::testing::Test {
  protected:
@@ -35,12 +36,6 @@ class OciSourceTest : public ::testing::Test {
     SourceOptions options;
     if (platform) options.platform = platform;
     return plan_image(uri, options);
-  }
-  static std::string layer_bytes(const LayerDescriptor& layer) {
-    auto reader = layer.open();
-    if (!reader) return "ERROR " + reader.error().message();
-    auto data = read_all(**reader, 1 << 20);
-    return data ? *data : "ERROR " + data.error().message();
   }
 
   std::optional<TempDir> m_dir;
@@ -66,8 +61,8 @@ TEST_F(OciSourceTest, SelectsByTag) {
   EXPECT_EQ(p->layers[1].blob_digest, two.diff_ids[1]);
   EXPECT_EQ(p->layers[1].compression, Compression::none);
   EXPECT_EQ(p->layers[1].size, make_layer_tar("b").size());
-  EXPECT_EQ(layer_bytes(p->layers[1]), make_layer_tar("b"));
-  EXPECT_EQ(layer_bytes(p->layers[1]), make_layer_tar("b")) << "open() is repeatable";
+  EXPECT_EQ(read_layer(p->layers[1]), make_layer_tar("b"));
+  EXPECT_EQ(read_layer(p->layers[1]), make_layer_tar("b")) << "open() is repeatable";
 
   auto ambiguous = plan("oci:" + dir);
   ASSERT_FALSE(ambiguous);
@@ -139,8 +134,8 @@ TEST_F(OciSourceTest, ReadsOciArchiveInPlace) {
     ASSERT_TRUE(p) << uri << ": " << p.error().message();
     EXPECT_EQ(p->default_name, "latest");
     ASSERT_EQ(p->layers.size(), 2u);
-    EXPECT_EQ(layer_bytes(p->layers[0]), make_layer_tar("a"));
-    EXPECT_EQ(layer_bytes(p->layers[1]), make_layer_tar("b"));
+    EXPECT_EQ(read_layer(p->layers[0]), make_layer_tar("a"));
+    EXPECT_EQ(read_layer(p->layers[1]), make_layer_tar("b"));
   }
 }
 
