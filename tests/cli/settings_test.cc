@@ -7,8 +7,8 @@
 #include <optional>
 
 #include "store/metadata.h"
+#include "support/temp_dir_test.h"
 #include "util/sys.h"
-#include "util/temp_dir.h"
 
 namespace cairn {
 namespace {
@@ -29,22 +29,17 @@ CliRun run_cairn(const std::string& env, const std::string& args, const std::str
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, err ? *err : std::string()};
 }
 
-class Settings : public ::testing::Test {
+class Settings : public testing::TempDirTest {
  protected:
   void SetUp() override {
-    auto dir = TempDir::create("/tmp", "cairn-settings-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-    ASSERT_TRUE(sys::write_file_atomic(path("cairn.conf"),
-                                       "# test config\nroot = " + path("from-config") + "\n"));
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
+    write_file("cairn.conf", "# test config\nroot = " + path("from-config") + "\n");
   }
-  std::string path(const std::string& name) const { return m_dir->path() + "/" + name; }
   bool store_at(const std::string& name) const { return *sys::exists(path(name) + "/cairn.db"); }
   CliRun run(const std::string& env, const std::string& args) {
     return run_cairn(env, args, path("err"));
   }
-
-  std::optional<TempDir> m_dir;
 };
 
 TEST_F(Settings, ConfigFileNamesTheRoot) {
@@ -78,8 +73,8 @@ TEST_F(Settings, StoreRemembersItsBackend) {
 
 // The threshold a new composefs store records is the one the command chose.
 TEST_F(Settings, HybridThresholdFlagBeatsEnvironmentBeatsConfigFile) {
-  ASSERT_TRUE(sys::write_file_atomic(path("hybrid.conf"), "composefs_hybrid_min = 4\n"));
-  const std::string config = "CAIRN_CONFIG=" + path("hybrid.conf");
+  const std::string config =
+      "CAIRN_CONFIG=" + write_file("hybrid.conf", "composefs_hybrid_min = 4\n");
   const std::string env = config + " CAIRN_COMPOSEFS_HYBRID_MIN=3";
   struct Case {
     const char* store;
@@ -113,8 +108,7 @@ TEST_F(Settings, BadHybridThresholdIsAUsageError) {
 }
 
 TEST_F(Settings, BrokenConfigFileIsAUsageError) {
-  ASSERT_TRUE(sys::write_file_atomic(path("bad.conf"), "root /no/equals/sign\n"));
-  CliRun bad = run("CAIRN_CONFIG=" + path("bad.conf"), "images");
+  CliRun bad = run("CAIRN_CONFIG=" + write_file("bad.conf", "root /no/equals/sign\n"), "images");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("expected key = value"), std::string::npos) << bad.err;
 }

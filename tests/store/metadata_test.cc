@@ -2,18 +2,17 @@
 
 #include <gtest/gtest.h>
 
-#include "util/temp_dir.h"
+#include "support/temp_dir_test.h"
 
 namespace cairn {
 namespace {
 
-class MetadataTest : public ::testing::Test {
+class MetadataTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
-    auto dir = TempDir::create("/tmp", "cairn-metadata-test-");
-    ASSERT_TRUE(dir) << dir.error().message();
-    m_dir.emplace(std::move(*dir));
-    auto metadata = Metadata::open(m_dir->path() + "/cairn.db");
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto metadata = Metadata::open(path("cairn.db"));
     ASSERT_TRUE(metadata) << metadata.error().message();
     m_metadata.emplace(std::move(*metadata));
   }
@@ -26,7 +25,6 @@ class MetadataTest : public ::testing::Test {
                        .layers = {LayerRecord{diff, diff, std::nullopt, "tar", std::nullopt, 0}}};
   }
 
-  std::optional<TempDir> m_dir;
   std::optional<Metadata> m_metadata;
 };
 
@@ -119,7 +117,7 @@ TEST_F(MetadataTest, SchemaVersion1IsUpgradedInPlace) {
   ASSERT_TRUE(m_metadata->set_setting("schema_version", "1"));
   ASSERT_TRUE(m_metadata->set_setting("backend", "dir"));
   m_metadata.reset();
-  auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
+  auto reopened = Metadata::open(path("cairn.db"));
   ASSERT_TRUE(reopened) << reopened.error().message();
   EXPECT_EQ(**reopened->setting("schema_version"), "2");
   EXPECT_TRUE(reopened->resolve_image("keep"));
@@ -129,7 +127,7 @@ TEST_F(MetadataTest, SchemaVersion1IsUpgradedInPlace) {
 TEST_F(MetadataTest, NewerSchemaIsRefused) {
   ASSERT_TRUE(m_metadata->set_setting("schema_version", "3"));
   m_metadata.reset();
-  auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
+  auto reopened = Metadata::open(path("cairn.db"));
   ASSERT_FALSE(reopened);
   EXPECT_TRUE(reopened.error().is(Errc::unsupported));
 }

@@ -3,22 +3,18 @@
 
 #include <gtest/gtest.h>
 
-#include "util/temp_dir.h"
+#include "support/temp_dir_test.h"
 
 namespace cairn {
 namespace {
 
-class ComposefsSettingsTest : public ::testing::Test {
+class ComposefsSettingsTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    auto dir = TempDir::create("/var/tmp", "cairn-store-settings-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-  }
+  ComposefsSettingsTest() : TempDirTest("/var/tmp") {}
 
   Result<std::unique_ptr<Store>> open(const std::string& mode,
                                       const std::string& hybrid_min_images = "") {
-    return Store::open(StoreOptions{.root = m_dir->path(),
+    return Store::open(StoreOptions{.root = temp_dir(),
                                     .backend = "composefs",
                                     .composefs_mode = mode,
                                     .composefs_hybrid_min_images = hybrid_min_images},
@@ -28,8 +24,6 @@ class ComposefsSettingsTest : public ::testing::Test {
     auto value = store.metadata().setting(key);
     return value && *value ? **value : "";
   }
-
-  std::optional<TempDir> m_dir;
 };
 
 TEST_F(ComposefsSettingsTest, HybridModeAndThresholdAreRecorded) {
