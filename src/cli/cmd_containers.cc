@@ -2,23 +2,14 @@
 // of the image's rootfs (btrfs and zfs backends), `cairn rm NAME` destroys
 // it, `cairn ps` lists them; `cairn mount NAME` prints a container's path.
 #include <cstdio>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/text_output.h"
 
 namespace cairn::cli {
 namespace {
-
-std::string utc_time(std::int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
 
 Result<void> run_create(const std::string& ref, const std::string& name,
                         const GlobalOptions& global) {

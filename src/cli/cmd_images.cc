@@ -1,8 +1,8 @@
 #include <cstdio>
-#include <ctime>
 
 #include "cli/command.h"
 #include "cli/image_json.h"
+#include "cli/text_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -20,15 +20,6 @@ std::string human_size(std::uint64_t bytes) {
   return buf;
 }
 
-std::string format_time(std::int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
-
 void print_table(const std::vector<ImageRecord>& images) {
   std::printf("%-40s %-12s %6s %10s  %s\n", "NAME", "IMAGE ID", "LAYERS", "SIZE", "CREATED");
   for (const ImageRecord& image : images) {
@@ -37,7 +28,7 @@ void print_table(const std::vector<ImageRecord>& images) {
     for (const std::string& name : names) {
       std::printf("%-40s %-12s %6zu %10s  %s\n", name.c_str(),
                   std::string(image.id.short_hex()).c_str(), image.layers.size(),
-                  human_size(image_size(image)).c_str(), format_time(image.created).c_str());
+                  human_size(image_size(image)).c_str(), utc_time(image.created).c_str());
     }
   }
 }

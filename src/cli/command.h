@@ -20,6 +20,8 @@ struct GlobalOptions {
   std::string root;     // --root / CAIRN_ROOT / config "root"
   std::string backend;  // --backend / CAIRN_BACKEND / config "backend"
   std::string mode;     // --mode / CAIRN_COMPOSEFS_MODE / config "composefs_mode"
+  // --hybrid-min / CAIRN_COMPOSEFS_HYBRID_MIN / config "composefs_hybrid_min"
+  std::string hybrid_min;
   bool json = false;    // --json
 };
 

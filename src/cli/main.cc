@@ -37,6 +37,9 @@ int run(int argc, char** argv) {
   app.add_option("--backend", global.backend, "Backend: dir, composefs, btrfs, zfs (CAIRN_BACKEND)");
   app.add_option("--mode", global.mode,
                  "composefs: build new images flat, per-layer or hybrid (CAIRN_COMPOSEFS_MODE)");
+  app.add_option("--hybrid-min", global.hybrid_min,
+                 "composefs hybrid: images that must share a chain prefix for it to get its own "
+                 "EROFS image (CAIRN_COMPOSEFS_HYBRID_MIN)");
   app.add_flag("--json", global.json, "Machine-readable output");
   std::vector<std::pair<CLI::App*, Action>> actions;
   for (const CommandSpec& spec : k_commands) {

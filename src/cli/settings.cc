@@ -66,6 +66,7 @@ Result<void> resolve_settings(GlobalOptions& global) {
   fill(global.root, "CAIRN_ROOT", config, "root");
   fill(global.backend, "CAIRN_BACKEND", config, "backend");
   fill(global.mode, "CAIRN_COMPOSEFS_MODE", config, "composefs_mode");
+  fill(global.hybrid_min, "CAIRN_COMPOSEFS_HYBRID_MIN", config, "composefs_hybrid_min");
   if (global.root.empty()) global.root = default_root();
   return {};
 }

@@ -1,9 +1,10 @@
-// Where the store root and backend come from, strongest first: command-line
-// flags, environment (CAIRN_ROOT, CAIRN_BACKEND), the config file
-// (CAIRN_CONFIG, else /etc/cairn/cairn.conf; "key = value" lines, '#'
-// comments; keys root, backend and composefs_mode), then defaults (/var/lib/cairn for root,
-// $XDG_DATA_HOME/cairn or ~/.local/share/cairn for other users; the backend
-// recorded in the store, else dir).
+// Where the global settings come from, strongest first: command-line flags,
+// environment (CAIRN_ROOT, CAIRN_BACKEND, CAIRN_COMPOSEFS_MODE,
+// CAIRN_COMPOSEFS_HYBRID_MIN), the config file (CAIRN_CONFIG, else
+// /etc/cairn/cairn.conf; "key = value" lines, '#' comments; keys root,
+// backend, composefs_mode and composefs_hybrid_min), then defaults
+// (/var/lib/cairn for root, $XDG_DATA_HOME/cairn or ~/.local/share/cairn for
+// other users; the rest: what the store recorded, see StoreOptions).
 #pragma once
 
 #include "cli/command.h"

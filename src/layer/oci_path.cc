@@ -1,32 +1,13 @@
 #include "layer/oci_path.h"
 
-#include <vector>
+#include "util/lexical_path.h"
 
 namespace cairn {
 
 Result<std::string> normalize_layer_path(std::string_view raw) {
-  std::vector<std::string_view> segments;
-  size_t pos = 0;
-  while (pos <= raw.size()) {
-    size_t end = raw.find('/', pos);
-    if (end == std::string_view::npos) end = raw.size();
-    std::string_view seg = raw.substr(pos, end - pos);
-    if (seg == "..") {
-      if (segments.empty()) {
-        return fail(Errc::unsafe_path, "path climbs out of the root: " + std::string(raw));
-      }
-      segments.pop_back();
-    } else if (!seg.empty() && seg != ".") {
-      segments.push_back(seg);
-    }
-    pos = end + 1;
-  }
-  std::string out;
-  for (std::string_view seg : segments) {
-    if (!out.empty()) out += '/';
-    out += seg;
-  }
-  return out;
+  std::optional<std::string> clean = clean_relative_path(raw);
+  if (!clean) return fail(Errc::unsafe_path, "path climbs out of the root: " + std::string(raw));
+  return std::move(*clean);
 }
 
 std::pair<std::string_view, std::string_view> split_layer_path(std::string_view canonical) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "source/oci_layout.h"
 #include "source/tar_index.h"
@@ -23,5 +24,10 @@ class ArchiveLayoutFiles final : public LayoutFiles {
   std::shared_ptr<const TarIndex> m_index;
   std::string m_description;
 };
+
+// Indexes FILE, the archive of the source "SCHEME:FILE" (SCHEME e.g.
+// "oci-archive"); a missing FILE is Errc::not_found, named so.
+Result<std::shared_ptr<const TarIndex>> open_archive(std::string_view scheme,
+                                                     const std::string& file);
 
 }  // namespace cairn

@@ -170,12 +170,7 @@ Result<ImagePlan> plan_legacy(std::shared_ptr<const TarIndex> tar,
 
 Result<ImagePlan> plan_docker_archive(const std::string& file, const std::optional<std::string>& ref,
                                       const Platform& platform) {
-  auto index = TarIndex::open(file);
-  if (!index && index.error().is_errno(ENOENT)) {
-    return fail(Errc::not_found, "docker-archive:" + file + ": no such file");
-  }
-  if (!index) return fail(std::move(index.error()));
-  auto tar = std::make_shared<const TarIndex>(std::move(*index));
+  ASSIGN_OR_RETURN(auto tar, open_archive("docker-archive", file));
   if (!tar->contains("manifest.json") && tar->contains("index.json")) {
     auto files = std::make_shared<const ArchiveLayoutFiles>(tar, "docker-archive:" + file);
     return plan_oci_layout(std::move(files), ref, platform);

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "source/tar_header.h"
+#include "util/lexical_path.h"
 #include "util/sys.h"
 
 namespace cairn {
@@ -108,30 +109,12 @@ Result<std::optional<TarIndex::Member>> Scanner::finish_member(const Block& b,
 }  // namespace
 
 Result<std::string> normalize_archive_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view part = path.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (parts.empty()) {
-        return fail(Errc::bad_input, "path \"" + std::string(path.substr(0, 256)) +
-                                         "\" leaves the archive");
-      }
-      parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
+  std::optional<std::string> clean = clean_relative_path(path);
+  if (!clean) {
+    return fail(Errc::bad_input,
+                "path \"" + std::string(path.substr(0, 256)) + "\" leaves the archive");
   }
-  std::string out;
-  for (std::string_view part : parts) {
-    if (!out.empty()) out += '/';
-    out += part;
-  }
-  return out;
+  return std::move(*clean);
 }
 
 Result<TarIndex> TarIndex::open(const std::string& path) {

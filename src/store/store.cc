@@ -1,7 +1,6 @@
 #include "store/store.h"
 
 #include <charconv>
-#include <cstdlib>
 
 #include "backend/composefs/composefs_backend.h"
 #include "backend/btrfs/btrfs_backend.h"
@@ -35,14 +34,13 @@ Result<std::string> choose_composefs_mode(Metadata& metadata, const std::string&
   return chosen;
 }
 
-// The composefs.hybrid_min_images setting: CAIRN_COMPOSEFS_HYBRID_MIN for
-// one command, else the recorded one, else the default (recorded).
-Result<size_t> choose_hybrid_min_images(Metadata& metadata) {
-  const char* env = std::getenv("CAIRN_COMPOSEFS_HYBRID_MIN");
+// The composefs.hybrid_min_images setting: the requested one for this open,
+// else the recorded one, else the default (recorded).
+Result<size_t> choose_hybrid_min_images(Metadata& metadata, const std::string& requested) {
   ASSIGN_OR_RETURN(auto recorded, metadata.setting("composefs.hybrid_min_images"));
-  std::string text = env && *env ? std::string(env)
-                     : recorded  ? *recorded
-                                 : std::to_string(composefs::k_default_hybrid_min_images);
+  std::string text = !requested.empty() ? requested
+                     : recorded         ? *recorded
+                                        : std::to_string(composefs::k_default_hybrid_min_images);
   size_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 1000000) {
@@ -85,8 +83,7 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std
   return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir, composefs, btrfs, zfs)");
 }
 
-Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access,
-                                           const std::string& composefs_mode) {
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access) {
   if (options.root.empty()) return fail(Errc::usage, "no store root given");
   TRY(sys::make_dirs(options.root, 0700));
   std::optional<StoreLock> lock;
@@ -99,8 +96,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access a
   std::string mode;
   size_t hybrid_min_images = composefs::k_default_hybrid_min_images;
   if (backend_name == "composefs") {
-    ASSIGN_OR_RETURN(mode, choose_composefs_mode(metadata, composefs_mode));
-    ASSIGN_OR_RETURN(hybrid_min_images, choose_hybrid_min_images(metadata));
+    ASSIGN_OR_RETURN(mode, choose_composefs_mode(metadata, options.composefs_mode));
+    ASSIGN_OR_RETURN(hybrid_min_images,
+                     choose_hybrid_min_images(metadata, options.composefs_hybrid_min_images));
   }
   ASSIGN_OR_RETURN(auto backend, make_backend(backend_name, options.root, mode, hybrid_min_images));
   if (access == Access::read_write) TRY(backend->recover());

@@ -26,6 +26,16 @@ struct StoreOptions {
   std::string root;
   // Empty: the backend recorded in the store, or the default for a new one.
   std::string backend;
+  // composefs only. How new images are built ("flat", "per-layer",
+  // "hybrid"); empty: the store's setting "composefs.mode", recorded when the
+  // store is first opened with the composefs backend (from this field, else
+  // "flat").
+  std::string composefs_mode{};
+  // composefs only. The hybrid threshold, a decimal number >= 1 (else
+  // Errc::usage), for this open; empty: the store's setting
+  // "composefs.hybrid_min_images". Recorded the same way as the mode
+  // (default 2).
+  std::string composefs_hybrid_min_images{};
 };
 
 enum class Access { read_only, read_write };
@@ -33,14 +43,7 @@ enum class Access { read_only, read_write };
 class Store {
  public:
   // read_write takes the store lock exclusively for the life of the Store.
-  // COMPOSEFS_MODE (composefs only): how new images are built ("flat",
-  // "per-layer", "hybrid"); empty: the store's setting "composefs.mode",
-  // recorded when the store is first opened with the composefs backend (from
-  // this argument, else "flat"). The hybrid threshold is the setting
-  // "composefs.hybrid_min_images" (recorded the same way, default 2), or
-  // $CAIRN_COMPOSEFS_HYBRID_MIN for this open.
-  static Result<std::unique_ptr<Store>> open(const StoreOptions& options, Access access,
-                                             const std::string& composefs_mode = "");
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options, Access access);
 
   const std::string& root() const { return m_root; }
   Metadata& metadata() { return m_metadata; }
@@ -75,8 +78,8 @@ class Store {
   std::unique_ptr<Backend> m_backend;
 };
 
-// The backends this build knows, by name. COMPOSEFS_MODE: see Store::open
-// (empty: flat); HYBRID_MIN_IMAGES: ComposefsBackend::open.
+// The backends this build knows, by name. COMPOSEFS_MODE: see
+// StoreOptions::composefs_mode (empty: flat); HYBRID_MIN_IMAGES: ComposefsBackend::open.
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root,
                                               const std::string& composefs_mode = "",
                                               size_t hybrid_min_images = 2);

@@ -10,6 +10,7 @@
 
 #include "backend/btrfs/btrfs_subvol.h"
 #include "util/command.h"
+#include "support/temp_dir_test.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
 
@@ -25,18 +26,18 @@ bool kernel_has_btrfs() {
   return false;
 }
 
-class BtrfsBackendTest : public ::testing::Test {
+class BtrfsBackendTest : public testing::TempDirTest {
  protected:
+  BtrfsBackendTest() : TempDirTest("/var/tmp") {}
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "loop mounts and snapshots need root";
     if (!kernel_has_btrfs()) GTEST_SKIP() << "the kernel lacks btrfs";
     auto which = run_command({"sh", "-c", "command -v mkfs.btrfs"});
     if (!which || which->exit_status != 0) GTEST_SKIP() << "mkfs.btrfs (btrfs-progs) is missing";
-    auto dir = TempDir::create("/var/tmp", "cairn-btrfs-test-");
-    ASSERT_TRUE(dir) << dir.error().message();
-    m_dir.emplace(std::move(*dir));
-    std::string image = m_dir->path() + "/fs.img";
-    m_mnt = m_dir->path() + "/mnt";
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
+    std::string image = path("fs.img");
+    m_mnt = path("mnt");
     ASSERT_TRUE(run_checked({"truncate", "-s", "256M", image}));
     ASSERT_TRUE(run_checked({"mkfs.btrfs", "-q", image}));
     ASSERT_TRUE(sys::make_dirs(m_mnt));
@@ -86,7 +87,6 @@ class BtrfsBackendTest : public ::testing::Test {
     return n;
   }
 
-  std::optional<TempDir> m_dir;
   std::string m_mnt;
   bool m_mounted = false;
   std::unique_ptr<BtrfsBackend> m_backend;

@@ -7,8 +7,8 @@
 
 #include "erofs/fsverity.h"
 #include "support/compress.h"
+#include "support/temp_dir_test.h"
 #include "util/sys.h"
-#include "util/temp_dir.h"
 
 namespace cairn {
 namespace {
@@ -34,16 +34,7 @@ CliRun run_cairn(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-class MkcomposefsCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto dir = TempDir::create("/tmp", "cairn-mkcfs-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-  }
-  std::string path(const std::string& name) const { return m_dir->path() + "/" + name; }
-  std::optional<TempDir> m_dir;
-};
+class MkcomposefsCli : public testing::TempDirTest {};
 
 TEST_F(MkcomposefsCli, PrintsTheImageDigest) {
   ASSERT_TRUE(sys::write_file_atomic(path("tree.dump"), k_dump));

@@ -1,13 +1,14 @@
-// Where the store root and backend come from: flag > environment > config
-// file > default, driven through the real binary.
+// Where the global settings come from: flag > environment > config file >
+// default, driven through the real binary.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <optional>
 
+#include "store/metadata.h"
+#include "support/temp_dir_test.h"
 #include "util/sys.h"
-#include "util/temp_dir.h"
 
 namespace cairn {
 namespace {
@@ -19,29 +20,26 @@ struct CliRun {
 
 // Runs `env ENV cairn ARGS` with a clean CAIRN_* environment.
 CliRun run_cairn(const std::string& env, const std::string& args, const std::string& err_file) {
-  std::string command = "env -u CAIRN_ROOT -u CAIRN_BACKEND -u CAIRN_CONFIG " + env + " " +
-                        CAIRN_BINARY + " " + args + " >/dev/null 2>" + err_file;
+  std::string command =
+      "env -u CAIRN_ROOT -u CAIRN_BACKEND -u CAIRN_CONFIG -u CAIRN_COMPOSEFS_MODE "
+      "-u CAIRN_COMPOSEFS_HYBRID_MIN " +
+      env + " " + CAIRN_BINARY + " " + args + " >/dev/null 2>" + err_file;
   int status = std::system(command.c_str());
   auto err = sys::read_file(err_file);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, err ? *err : std::string()};
 }
 
-class Settings : public ::testing::Test {
+class Settings : public testing::TempDirTest {
  protected:
   void SetUp() override {
-    auto dir = TempDir::create("/tmp", "cairn-settings-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-    ASSERT_TRUE(sys::write_file_atomic(path("cairn.conf"),
-                                       "# test config\nroot = " + path("from-config") + "\n"));
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
+    write_file("cairn.conf", "# test config\nroot = " + path("from-config") + "\n");
   }
-  std::string path(const std::string& name) const { return m_dir->path() + "/" + name; }
   bool store_at(const std::string& name) const { return *sys::exists(path(name) + "/cairn.db"); }
   CliRun run(const std::string& env, const std::string& args) {
     return run_cairn(env, args, path("err"));
   }
-
-  std::optional<TempDir> m_dir;
 };
 
 TEST_F(Settings, ConfigFileNamesTheRoot) {
@@ -73,9 +71,44 @@ TEST_F(Settings, StoreRemembersItsBackend) {
       << other.err;
 }
 
+// The threshold a new composefs store records is the one the command chose.
+TEST_F(Settings, HybridThresholdFlagBeatsEnvironmentBeatsConfigFile) {
+  const std::string config =
+      "CAIRN_CONFIG=" + write_file("hybrid.conf", "composefs_hybrid_min = 4\n");
+  const std::string env = config + " CAIRN_COMPOSEFS_HYBRID_MIN=3";
+  struct Case {
+    const char* store;
+    std::string env;
+    std::string flag;
+    std::string recorded;
+  };
+  const Case cases[] = {
+      {"default", "", "", "2"},
+      {"config", config, "", "4"},
+      {"env", env, "", "3"},
+      {"flag", env, "--hybrid-min 5", "5"},
+  };
+  for (const Case& c : cases) {
+    std::string args = "--root " + path(c.store) + " --backend composefs " + c.flag + " images";
+    ASSERT_EQ(run(c.env, args).status, 0) << c.store;
+    auto metadata = Metadata::open(path(c.store) + "/cairn.db");
+    ASSERT_TRUE(metadata) << metadata.error().message();
+    auto recorded = metadata->setting("composefs.hybrid_min_images");
+    ASSERT_TRUE(recorded && *recorded) << c.store;
+    EXPECT_EQ(**recorded, c.recorded) << c.store;
+  }
+}
+
+TEST_F(Settings, BadHybridThresholdIsAUsageError) {
+  CliRun bad = run("CAIRN_COMPOSEFS_HYBRID_MIN=0", "--root " + path("store") +
+                                                       " --backend composefs images");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("hybrid_min_images must be a number >= 1"), std::string::npos)
+      << bad.err;
+}
+
 TEST_F(Settings, BrokenConfigFileIsAUsageError) {
-  ASSERT_TRUE(sys::write_file_atomic(path("bad.conf"), "root /no/equals/sign\n"));
-  CliRun bad = run("CAIRN_CONFIG=" + path("bad.conf"), "images");
+  CliRun bad = run("CAIRN_CONFIG=" + write_file("bad.conf", "root /no/equals/sign\n"), "images");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("expected key = value"), std::string::npos) << bad.err;
 }

@@ -2,8 +2,7 @@
 
 #include "source/source.h"
 #include "support/source_fixtures.h"
-#include "util/sys.h"
-#include "util/temp_dir.h"
+#include "support/temp_dir_test.h"
 
 namespace cairn {
 namespace {
@@ -13,28 +12,14 @@ using testing::DockerLayerStyle;
 using testing::FileSet;
 using testing::make_docker_archive;
 using testing::make_layer_tar;
+using testing::read_layer;
 
-class DockerArchiveTest : public ::testing::Test {
+class DockerArchiveTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    auto dir = TempDir::create("/tmp", "cairn-docker-archive-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-  }
   std::string write_tar(const FileSet& files, const std::string& name = "image.tar") {
-    std::string path = m_dir->path() + "/" + name;
-    EXPECT_TRUE(sys::write_file_atomic(path, files.to_tar()));
-    return path;
+    return write_file(name, files.to_tar());
   }
   static Result<ImagePlan> plan(const std::string& uri) { return plan_image(uri, {}); }
-  static std::string layer_bytes(const LayerDescriptor& layer) {
-    auto reader = layer.open();
-    if (!reader) return "ERROR " + reader.error().message();
-    auto data = read_all(**reader, 1 << 20);
-    return data ? *data : "ERROR " + data.error().message();
-  }
-
-  std::optional<TempDir> m_dir;
 };
 
 const DockerImageSpec k_image{{"example.com/app:1.0"}, {make_layer_tar("a"), make_layer_tar("b")}};
@@ -60,7 +45,7 @@ TEST_F(DockerArchiveTest, ReadsEveryLayout) {
       EXPECT_EQ(layer.diff_id, Digest::of(k_image.layer_tars[i])) << c.name;
       EXPECT_EQ(layer.blob_digest, layer.diff_id) << c.name;
       EXPECT_EQ(layer.compression, Compression::none) << c.name;
-      EXPECT_EQ(layer_bytes(layer), k_image.layer_tars[i]) << c.name;
+      EXPECT_EQ(read_layer(layer), k_image.layer_tars[i]) << c.name;
     }
   }
 }

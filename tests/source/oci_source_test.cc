@@ -3,8 +3,7 @@
 #include "oci/media_types.h"
 #include "source/source.h"
 #include "support/source_fixtures.h"
-#include "util/sys.h"
-#include "util/temp_dir.h"
+#include "support/temp_dir_test.h"
 
 namespace cairn {
 namespace {
@@ -13,37 +12,23 @@ using testing::FileSet;
 using testing::FixtureImage;
 using testing::OciLayoutFixture;
 using testing::make_layer_tar;
+using testing::read_layer;
 
-class OciSourceTest : public ::testing::Test {
+class OciSourceTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    auto dir = TempDir::create("/tmp", "cairn-oci-source-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-  }
   std::string write_dir(const FileSet& files, const std::string& name = "layout") {
-    std::string path = m_dir->path() + "/" + name;
-    EXPECT_TRUE(files.write_dir(path));
-    return path;
+    std::string dir = path(name);
+    EXPECT_TRUE(files.write_dir(dir));
+    return dir;
   }
   std::string write_tar(const FileSet& files, const std::string& name = "layout.tar") {
-    std::string path = m_dir->path() + "/" + name;
-    EXPECT_TRUE(sys::write_file_atomic(path, files.to_tar()));
-    return path;
+    return write_file(name, files.to_tar());
   }
   static Result<ImagePlan> plan(const std::string& uri, const char* platform = "linux/amd64") {
     SourceOptions options;
     if (platform) options.platform = platform;
     return plan_image(uri, options);
   }
-  static std::string layer_bytes(const LayerDescriptor& layer) {
-    auto reader = layer.open();
-    if (!reader) return "ERROR " + reader.error().message();
-    auto data = read_all(**reader, 1 << 20);
-    return data ? *data : "ERROR " + data.error().message();
-  }
-
-  std::optional<TempDir> m_dir;
 };
 
 TEST_F(OciSourceTest, SelectsByTag) {
@@ -66,8 +51,8 @@ TEST_F(OciSourceTest, SelectsByTag) {
   EXPECT_EQ(p->layers[1].blob_digest, two.diff_ids[1]);
   EXPECT_EQ(p->layers[1].compression, Compression::none);
   EXPECT_EQ(p->layers[1].size, make_layer_tar("b").size());
-  EXPECT_EQ(layer_bytes(p->layers[1]), make_layer_tar("b"));
-  EXPECT_EQ(layer_bytes(p->layers[1]), make_layer_tar("b")) << "open() is repeatable";
+  EXPECT_EQ(read_layer(p->layers[1]), make_layer_tar("b"));
+  EXPECT_EQ(read_layer(p->layers[1]), make_layer_tar("b")) << "open() is repeatable";
 
   auto ambiguous = plan("oci:" + dir);
   ASSERT_FALSE(ambiguous);
@@ -139,8 +124,8 @@ TEST_F(OciSourceTest, ReadsOciArchiveInPlace) {
     ASSERT_TRUE(p) << uri << ": " << p.error().message();
     EXPECT_EQ(p->default_name, "latest");
     ASSERT_EQ(p->layers.size(), 2u);
-    EXPECT_EQ(layer_bytes(p->layers[0]), make_layer_tar("a"));
-    EXPECT_EQ(layer_bytes(p->layers[1]), make_layer_tar("b"));
+    EXPECT_EQ(read_layer(p->layers[0]), make_layer_tar("a"));
+    EXPECT_EQ(read_layer(p->layers[1]), make_layer_tar("b"));
   }
 }
 
@@ -149,9 +134,8 @@ TEST_F(OciSourceTest, RejectsTruncatedArchive) {
   FixtureImage image = oci.add_image({std::string(5000, 'x')});
   oci.list(image.manifest);
   std::string tar = oci.files().to_tar();
-  std::string path = m_dir->path() + "/cut.tar";
-  ASSERT_TRUE(sys::write_file_atomic(path, tar.substr(0, tar.size() / 2 + 100)));
-  auto p = plan("oci-archive:" + path);
+  std::string cut = write_file("cut.tar", tar.substr(0, tar.size() / 2 + 100));
+  auto p = plan("oci-archive:" + cut);
   ASSERT_FALSE(p);
   EXPECT_TRUE(p.error().is(Errc::bad_input)) << p.error().message();
 }
@@ -230,15 +214,15 @@ TEST_F(OciSourceTest, RejectsBadUris) {
   } cases[] = {
       {"registry.example/foo:latest", Errc::usage},
       {"oci:", Errc::usage},
-      {"oci:" + m_dir->path() + "/nope", Errc::not_found},
-      {"oci-archive:" + m_dir->path() + "/nope.tar:tag", Errc::not_found},
+      {"oci:" + path("nope"), Errc::not_found},
+      {"oci-archive:" + path("nope.tar") + ":tag", Errc::not_found},
   };
   for (const Case& c : cases) {
     auto p = plan(c.uri);
     ASSERT_FALSE(p) << c.uri;
     EXPECT_TRUE(p.error().is(c.want)) << c.uri << ": " << p.error().message();
   }
-  auto bad_platform = plan("oci:" + m_dir->path(), "linux");
+  auto bad_platform = plan("oci:" + temp_dir(), "linux");
   ASSERT_FALSE(bad_platform);
   EXPECT_TRUE(bad_platform.error().is(Errc::usage));
 }

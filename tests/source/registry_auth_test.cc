@@ -2,31 +2,19 @@
 
 #include <gtest/gtest.h>
 
-#include "util/sys.h"
-#include "util/temp_dir.h"
+#include "support/temp_dir_test.h"
 
 namespace cairn {
 namespace {
 
-class CredentialsTest : public ::testing::Test {
+class CredentialsTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    auto dir = TempDir::create("/tmp", "cairn-auth-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-  }
-  std::string write(const std::string& name, const std::string& text) {
-    std::string path = m_dir->path() + "/" + name;
-    EXPECT_TRUE(sys::write_file_atomic(path, text));
-    return path;
-  }
   std::optional<Credentials> find(const std::vector<CredentialFile>& files,
                                   std::string_view domain, std::string_view repo) {
     auto found = find_credentials(files, domain, repo);
     EXPECT_TRUE(found) << found.error().message();
     return found ? *found : std::nullopt;
   }
-  std::optional<TempDir> m_dir;
 };
 
 TEST_F(CredentialsTest, DockerConfigAuths) {
@@ -36,7 +24,8 @@ TEST_F(CredentialsTest, DockerConfigAuths) {
     "quay.io/team": {"auth": ")" + base64_encode("team:tpw:x") + R"("},
     "127.0.0.1:5000": {"username": "u", "password": "p"}
   }})";
-  std::vector<CredentialFile> files = {{write("config.json", json), CredentialFormat::auth_json}};
+  std::vector<CredentialFile> files = {
+      {write_file("config.json", json), CredentialFormat::auth_json}};
   struct Case {
     std::string domain, repo, user, password;
   } cases[] = {
@@ -61,7 +50,8 @@ TEST_F(CredentialsTest, NetrcLikeEnroot) {
       "machine auth.docker.io login hub password hubpw\n"
       "machine 127.0.0.1\n  login local\n  password localpw\n"
       "default login anon password anonpw\n";
-  std::vector<CredentialFile> files = {{write(".credentials", netrc), CredentialFormat::netrc}};
+  std::vector<CredentialFile> files = {
+      {write_file(".credentials", netrc), CredentialFormat::netrc}};
   auto hub = find(files, "docker.io", "library/alpine");
   ASSERT_TRUE(hub);
   EXPECT_EQ(hub->username, "hub");
@@ -75,9 +65,9 @@ TEST_F(CredentialsTest, NetrcLikeEnroot) {
 
 TEST_F(CredentialsTest, FirstFileWinsAndMissingFilesAreSkipped) {
   std::vector<CredentialFile> files = {
-      {m_dir->path() + "/missing.json", CredentialFormat::auth_json},
-      {write("a", "machine quay.io login first password 1"), CredentialFormat::netrc},
-      {write("b", "machine quay.io login second password 2"), CredentialFormat::netrc},
+      {path("missing.json"), CredentialFormat::auth_json},
+      {write_file("a", "machine quay.io login first password 1"), CredentialFormat::netrc},
+      {write_file("b", "machine quay.io login second password 2"), CredentialFormat::netrc},
   };
   auto creds = find(files, "quay.io", "x");
   ASSERT_TRUE(creds);
@@ -89,7 +79,7 @@ TEST_F(CredentialsTest, MalformedFilesAreErrors) {
                               {R"({"auths": {"quay.io": {"auth": "!!"}}})", CredentialFormat::auth_json},
                               {"host quay.io", CredentialFormat::netrc}}) {
     SCOPED_TRACE(text);
-    auto found = find_credentials({{write("bad", text), format}}, "quay.io", "x");
+    auto found = find_credentials({{write_file("bad", text), format}}, "quay.io", "x");
     ASSERT_FALSE(found);
     EXPECT_TRUE(found.error().is(Errc::bad_input));
   }

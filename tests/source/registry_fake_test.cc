@@ -13,9 +13,8 @@
 #include "source/registry_source.h"
 #include "support/http_server.h"
 #include "support/registry_fixture.h"
+#include "support/temp_dir_test.h"
 #include "util/reader.h"
-#include "util/sys.h"
-#include "util/temp_dir.h"
 
 namespace cairn {
 namespace {
@@ -109,17 +108,16 @@ class FakeRegistry {
   test::FakeHttpServer m_server{[this](const FakeRequest& r, FakeConnection& c) { handle(r, c); }};
 };
 
-class RegistryFakeTest : public ::testing::Test {
+class RegistryFakeTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
     m_registry.add_image("v1", m_image);
     m_options.insecure_registries = {m_registry.host()};
     m_options.default_credentials = DefaultCredentials::ignore;
     m_options.retry_backoff = std::chrono::milliseconds(5);
     m_options.retries = 3;
-    auto dir = TempDir::create("/tmp", "cairn-fake-registry-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
   }
 
   Result<ImagePlan> plan(const std::string& ref = "v1") {
@@ -128,9 +126,9 @@ class RegistryFakeTest : public ::testing::Test {
                                SourceOptions{}, m_options);
   }
   void use_netrc(const std::string& user, const std::string& password) {
-    std::string path = m_dir->path() + "/netrc";
-    ASSERT_TRUE(sys::write_file_atomic(path, "machine 127.0.0.1 login " + user + " password " + password));
-    m_options.credential_files = {{path, CredentialFormat::netrc}};
+    std::string netrc =
+        write_file("netrc", "machine 127.0.0.1 login " + user + " password " + password);
+    m_options.credential_files = {{netrc, CredentialFormat::netrc}};
   }
 
   TestImage m_image = test::make_test_image(
@@ -140,7 +138,6 @@ class RegistryFakeTest : public ::testing::Test {
       host_platform(), 200 << 10, "fake");
   FakeRegistry m_registry;
   RegistryOptions m_options;
-  std::optional<TempDir> m_dir;
 };
 
 Result<std::string> read_layer(const LayerDescriptor& layer) {

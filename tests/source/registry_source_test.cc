@@ -5,9 +5,9 @@
 #include "oci/media_types.h"
 #include "source/registry_source.h"
 #include "support/registry_fixture.h"
+#include "support/temp_dir_test.h"
 #include "util/reader.h"
 #include "util/sys.h"
-#include "util/temp_dir.h"
 
 namespace cairn {
 namespace {
@@ -26,14 +26,11 @@ namespace mt = media_type;
 const Platform k_amd64{"linux", "amd64", ""};
 const Platform k_arm64{"linux", "arm64", "v8"};
 
-class RegistrySourceTest : public ::testing::Test {
+class RegistrySourceTest : public testing::TempDirTest {
  protected:
   void start(const std::optional<Credentials>& user = std::nullopt) {
     if (auto reason = DockerRegistry::unavailable_reason()) GTEST_SKIP() << *reason;
-    auto dir = TempDir::create("/tmp", "cairn-registry-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-    auto registry = DockerRegistry::start(m_dir->path(), user);
+    auto registry = DockerRegistry::start(temp_dir(), user);
     ASSERT_TRUE(registry) << registry.error().message();
     m_registry = std::move(*registry);
     m_options.insecure_registries = {m_registry->host()};
@@ -50,7 +47,6 @@ class RegistrySourceTest : public ::testing::Test {
     return plan_registry_image(reference, SourceOptions{.platform = std::move(platform), .registry = {}}, m_options);
   }
 
-  std::optional<TempDir> m_dir;
   std::unique_ptr<DockerRegistry> m_registry;
   RegistryOptions m_options;
 };
@@ -194,7 +190,7 @@ TEST_F(RegistrySourceTest, HtpasswdBasicAuth) {
   EXPECT_NE(anonymous.error().message().find("authentication required"), std::string::npos);
 
   std::string host = m_registry->host();
-  std::string netrc = m_dir->path() + "/netrc";
+  std::string netrc = path("netrc");
   ASSERT_TRUE(sys::write_file_atomic(netrc, "machine 127.0.0.1 login cairn password wrong\n"));
   m_options.credential_files = {{netrc, CredentialFormat::netrc}};
   auto wrong = plan(ref("cairn/private:v1"));
@@ -208,7 +204,7 @@ TEST_F(RegistrySourceTest, HtpasswdBasicAuth) {
   ASSERT_TRUE(right) << right.error().message();
   expect_plan_matches(*right, image);
 
-  std::string json = m_dir->path() + "/auth.json";
+  std::string json = path("auth.json");
   ASSERT_TRUE(sys::write_file_atomic(
       json, R"({"auths": {")" + host + R"(": {"auth": ")" + base64_encode("cairn:s3cret") + R"("}}})"));
   m_options.credential_files = {{json, CredentialFormat::auth_json}};

@@ -3,33 +3,26 @@
 #include <gtest/gtest.h>
 
 #include "support/source_fixtures.h"
+#include "support/temp_dir_test.h"
 #include "util/sys.h"
-#include "util/temp_dir.h"
 
 namespace cairn {
 namespace {
 
 using testing::TarFixture;
 
-class TarIndexTest : public ::testing::Test {
+class TarIndexTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    auto dir = TempDir::create("/tmp", "cairn-tar-index-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-  }
   // Writes the archive and indexes it.
   Result<TarIndex> index(const std::string& bytes) {
-    std::string path = m_dir->path() + "/a.tar";
-    TRY(sys::write_file_atomic(path, bytes));
-    return TarIndex::open(path);
+    std::string tar = path("a.tar");
+    TRY(sys::write_file_atomic(tar, bytes));
+    return TarIndex::open(tar);
   }
   std::string read(const TarIndex& tar, const std::string& path) {
     auto data = tar.read_member(path, 1 << 20);
     return data ? *data : "ERROR: " + data.error().message();
   }
-
-  std::optional<TempDir> m_dir;
 };
 
 TEST_F(TarIndexTest, IndexesMembersInPlace) {

@@ -10,8 +10,8 @@
 #include "oci/chain_id.h"
 #include "support/compress.h"
 #include "support/tar_builder.h"
+#include "support/temp_dir_test.h"
 #include "util/sys.h"
-#include "util/temp_dir.h"
 
 namespace cairn {
 namespace {
@@ -66,13 +66,12 @@ std::string app_tar() {
   return TarBuilder().file("app", "hello\n").file("etc/.wh.os-release", "").finish();
 }
 
-class ImportTest : public ::testing::Test {
+class ImportTest : public testing::TempDirTest {
  protected:
+  ImportTest() : TempDirTest("/var/tmp") {}
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "applying layers needs root (chown, mknod)";
-    auto dir = TempDir::create("/var/tmp", "cairn-import-test-");
-    ASSERT_TRUE(dir) << dir.error().message();
-    m_dir.emplace(std::move(*dir));
+    TempDirTest::SetUp();
   }
 
   std::unique_ptr<Store> open_store() {
@@ -81,7 +80,7 @@ class ImportTest : public ::testing::Test {
     return store ? std::move(*store) : nullptr;
   }
 
-  std::string root() const { return m_dir->path() + "/store"; }
+  std::string root() const { return path("store"); }
 
   std::vector<std::string> listing(const std::string& rel) const {
     std::vector<std::string> names;
@@ -102,8 +101,6 @@ class ImportTest : public ::testing::Test {
     EXPECT_TRUE(listing("dir/images").empty());
     EXPECT_TRUE(listing("tmp").empty());
   }
-
-  std::optional<TempDir> m_dir;
 };
 
 TEST_F(ImportTest, ImportsAndReimportsWithoutLayerWork) {

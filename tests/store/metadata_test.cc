@@ -3,18 +3,17 @@
 #include <gtest/gtest.h>
 
 #include "store/sqlite.h"
-#include "util/temp_dir.h"
+#include "support/temp_dir_test.h"
 
 namespace cairn {
 namespace {
 
-class MetadataTest : public ::testing::Test {
+class MetadataTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
-    auto dir = TempDir::create("/tmp", "cairn-metadata-test-");
-    ASSERT_TRUE(dir) << dir.error().message();
-    m_dir.emplace(std::move(*dir));
-    auto metadata = Metadata::open(m_dir->path() + "/cairn.db");
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto metadata = Metadata::open(path("cairn.db"));
     ASSERT_TRUE(metadata) << metadata.error().message();
     m_metadata.emplace(std::move(*metadata));
   }
@@ -29,12 +28,11 @@ class MetadataTest : public ::testing::Test {
 
   // Sets the database header's schema stamp, as another cairn version would.
   void stamp_header(int version) {
-    auto db = sqlite::Db::open(m_dir->path() + "/cairn.db");
+    auto db = sqlite::Db::open(path("cairn.db"));
     ASSERT_TRUE(db) << db.error().message();
     ASSERT_TRUE(db->exec("PRAGMA user_version = " + std::to_string(version)));
   }
 
-  std::optional<TempDir> m_dir;
   std::optional<Metadata> m_metadata;
 };
 
@@ -128,7 +126,7 @@ TEST_F(MetadataTest, SchemaVersion1IsUpgradedInPlace) {
   ASSERT_TRUE(m_metadata->set_setting("backend", "dir"));
   m_metadata.reset();
   stamp_header(0);  // version 1 stores never set user_version
-  auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
+  auto reopened = Metadata::open(path("cairn.db"));
   ASSERT_TRUE(reopened) << reopened.error().message();
   EXPECT_EQ(**reopened->setting("schema_version"), "2");
   EXPECT_TRUE(reopened->resolve_image("keep"));
@@ -140,7 +138,7 @@ TEST_F(MetadataTest, NewerSchemaIsRefused) {
   m_metadata.reset();
   for (int header : {0, 3}) {
     stamp_header(header);
-    auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
+    auto reopened = Metadata::open(path("cairn.db"));
     ASSERT_FALSE(reopened) << "user_version " << header;
     EXPECT_TRUE(reopened.error().is(Errc::unsupported));
   }
@@ -149,7 +147,7 @@ TEST_F(MetadataTest, NewerSchemaIsRefused) {
 TEST_F(MetadataTest, OpeningAnUpToDateStoreChangesNothing) {
   ASSERT_TRUE(m_metadata->set_setting("marker", "kept"));
   m_metadata.reset();
-  auto reopened = Metadata::open(m_dir->path() + "/cairn.db");
+  auto reopened = Metadata::open(path("cairn.db"));
   ASSERT_TRUE(reopened) << reopened.error().message();
   EXPECT_EQ(**reopened->setting("schema_version"), "2");
   EXPECT_EQ(**reopened->setting("marker"), "kept");

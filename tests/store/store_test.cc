@@ -3,33 +3,27 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
-#include "util/temp_dir.h"
+#include "support/temp_dir_test.h"
 
 namespace cairn {
 namespace {
 
-class ComposefsSettingsTest : public ::testing::Test {
+class ComposefsSettingsTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    auto dir = TempDir::create("/var/tmp", "cairn-store-settings-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-    ::unsetenv("CAIRN_COMPOSEFS_HYBRID_MIN");
-  }
-  void TearDown() override { ::unsetenv("CAIRN_COMPOSEFS_HYBRID_MIN"); }
+  ComposefsSettingsTest() : TempDirTest("/var/tmp") {}
 
-  Result<std::unique_ptr<Store>> open(const std::string& mode) {
-    return Store::open(StoreOptions{.root = m_dir->path(), .backend = "composefs"},
-                       Access::read_write, mode);
+  Result<std::unique_ptr<Store>> open(const std::string& mode,
+                                      const std::string& hybrid_min_images = "") {
+    return Store::open(StoreOptions{.root = temp_dir(),
+                                    .backend = "composefs",
+                                    .composefs_mode = mode,
+                                    .composefs_hybrid_min_images = hybrid_min_images},
+                       Access::read_write);
   }
   std::string setting(Store& store, const std::string& key) {
     auto value = store.metadata().setting(key);
     return value && *value ? **value : "";
   }
-
-  std::optional<TempDir> m_dir;
 };
 
 TEST_F(ComposefsSettingsTest, HybridModeAndThresholdAreRecorded) {
@@ -39,20 +33,22 @@ TEST_F(ComposefsSettingsTest, HybridModeAndThresholdAreRecorded) {
   EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "2");
 }
 
-TEST_F(ComposefsSettingsTest, EnvironmentSetsTheThresholdFirstAndOverridesLater) {
-  ::setenv("CAIRN_COMPOSEFS_HYBRID_MIN", "3", 1);
+TEST_F(ComposefsSettingsTest, RequestedThresholdIsRecordedFirstAndOverridesLater) {
   {
-    auto store = open("hybrid");
+    auto store = open("hybrid", "3");
+    ASSERT_TRUE(store) << store.error().message();
+    EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "3");
+  }
+  {
+    auto store = open("", "5");
     ASSERT_TRUE(store) << store.error().message();
     EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "3");
   }
   for (const char* bad : {"0", "x", "2x", "-1"}) {
-    ::setenv("CAIRN_COMPOSEFS_HYBRID_MIN", bad, 1);
-    auto store = open("");
+    auto store = open("", bad);
     ASSERT_FALSE(store) << bad;
     EXPECT_TRUE(store.error().is(Errc::usage)) << store.error().message();
   }
-  ::unsetenv("CAIRN_COMPOSEFS_HYBRID_MIN");
   auto store = open("");
   ASSERT_TRUE(store) << store.error().message();
   EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "3");

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "oci/media_types.h"
+#include "util/reader.h"
 #include "util/sys.h"
 
 namespace cairn::testing {
@@ -228,6 +229,13 @@ FileSet make_docker_archive(const std::vector<DockerImageSpec>& images, DockerLa
   if (style == DockerLayerStyle::oci) out = oci.files();
   out.files["manifest.json"] = manifest.dump();
   return out;
+}
+
+std::string read_layer(const LayerDescriptor& layer) {
+  auto reader = layer.open();
+  if (!reader) return "ERROR " + reader.error().message();
+  auto data = read_all(**reader, 1 << 20);
+  return data ? *data : "ERROR " + data.error().message();
 }
 
 }  // namespace cairn::testing

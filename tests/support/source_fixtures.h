@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/digest.h"
+#include "source/image_plan.h"
 #include "util/error.h"
 
 namespace cairn::testing {
@@ -100,5 +101,8 @@ struct DockerImageSpec {
 FileSet make_docker_archive(const std::vector<DockerImageSpec>& images, DockerLayerStyle style);
 
 nlohmann::json platform_json(const std::string& os_arch_variant);
+
+// What LAYER.open() streams (at most 1 MiB), or "ERROR <message>".
+std::string read_layer(const LayerDescriptor& layer);
 
 }  // namespace cairn::testing

@@ -71,21 +71,9 @@ Result<std::unique_ptr<BtrfsBackend>> BtrfsBackend::open(const std::string& stor
                                         std::move(containers));
 }
 
-Result<std::unique_ptr<StreamBuild>> BtrfsBackend::begin_stream_build() {
-  CowLayers& layers = *this;
-  return std::unique_ptr<StreamBuild>(std::make_unique<CowStreamBuild>(layers));
-}
-
-Result<std::unique_ptr<ChainBuild>> BtrfsBackend::begin_build(std::span<const ChainLink> chain) {
-  ASSIGN_OR_RETURN(auto build, CowChainBuild::begin(*this, chain));
-  return std::unique_ptr<ChainBuild>(std::move(build));
-}
-
 Result<bool> BtrfsBackend::has_layer(const Digest& chain_id) {
   return exists_at(m_layers.get(), std::string(chain_id.hex()));
 }
-
-Result<bool> BtrfsBackend::has_image(const Digest& top) { return has_layer(top); }
 
 Result<std::string> BtrfsBackend::rootfs_path(const Digest& top) {
   ASSIGN_OR_RETURN(bool present, has_layer(top));

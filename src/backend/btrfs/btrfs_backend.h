@@ -18,13 +18,12 @@
 #include <memory>
 #include <string>
 
-#include "backend/backend.h"
-#include "backend/cow_chain.h"
+#include "backend/cow_backend.h"
 #include "util/unique_fd.h"
 
 namespace cairn {
 
-class BtrfsBackend final : public Backend, private CowLayers {
+class BtrfsBackend final : public CowBackend {
   struct Token {};
 
  public:
@@ -33,9 +32,6 @@ class BtrfsBackend final : public Backend, private CowLayers {
   BtrfsBackend(Token, std::string root, UniqueFd layers, UniqueFd containers);
 
   std::string_view name() const override { return "btrfs"; }
-  Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) override;
-  Result<std::unique_ptr<StreamBuild>> begin_stream_build() override;
-  Result<bool> has_image(const Digest& top) override;
   Result<std::string> rootfs_path(const Digest& top) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;

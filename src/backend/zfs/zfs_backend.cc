@@ -137,21 +137,9 @@ Result<std::string> ZfsBackend::mounted_path(const std::string& dataset) {
   return rows[1][0];
 }
 
-Result<std::unique_ptr<StreamBuild>> ZfsBackend::begin_stream_build() {
-  CowLayers& layers = *this;
-  return std::unique_ptr<StreamBuild>(std::make_unique<CowStreamBuild>(layers));
-}
-
-Result<std::unique_ptr<ChainBuild>> ZfsBackend::begin_build(std::span<const ChainLink> chain) {
-  ASSIGN_OR_RETURN(auto build, CowChainBuild::begin(*this, chain));
-  return std::unique_ptr<ChainBuild>(std::move(build));
-}
-
 Result<bool> ZfsBackend::has_layer(const Digest& chain_id) {
   return dataset_exists(layer_dataset(chain_id) + "@done");
 }
-
-Result<bool> ZfsBackend::has_image(const Digest& top) { return has_layer(top); }
 
 Result<std::string> ZfsBackend::rootfs_path(const Digest& top) {
   ASSIGN_OR_RETURN(bool present, has_layer(top));

@@ -24,12 +24,11 @@
 #include <optional>
 #include <string>
 
-#include "backend/backend.h"
-#include "backend/cow_chain.h"
+#include "backend/cow_backend.h"
 
 namespace cairn {
 
-class ZfsBackend final : public Backend, private CowLayers {
+class ZfsBackend final : public CowBackend {
   struct Token {};
 
  public:
@@ -39,9 +38,6 @@ class ZfsBackend final : public Backend, private CowLayers {
   ZfsBackend(Token, std::string dataset) : m_dataset(std::move(dataset)) {}
 
   std::string_view name() const override { return "zfs"; }
-  Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) override;
-  Result<std::unique_ptr<StreamBuild>> begin_stream_build() override;
-  Result<bool> has_image(const Digest& top) override;
   Result<std::string> rootfs_path(const Digest& top) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;

@@ -8,6 +8,7 @@
 
 #include "oci/chain_id.h"
 #include "support/entry_fixtures.h"
+#include "support/temp_dir_test.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
 
@@ -24,15 +25,15 @@ Layer layer_named(const std::string& name) {
   return {file("shared", big('s')), file(name, big(name[0])), file(name + ".small", name)};
 }
 
-class ComposefsBackendTest : public ::testing::Test {
+class ComposefsBackendTest : public testing::TempDirTest {
  protected:
+  ComposefsBackendTest() : TempDirTest("/var/tmp") {}
   virtual Mode backend_mode() const { return Mode::flat; }
 
   void SetUp() override {
-    auto dir = TempDir::create("/var/tmp", "cairn-cfs-backend-");
-    ASSERT_TRUE(dir);
-    m_dir.emplace(std::move(*dir));
-    auto backend = ComposefsBackend::open(m_dir->path(), backend_mode());
+    TempDirTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto backend = ComposefsBackend::open(temp_dir(), backend_mode());
     ASSERT_TRUE(backend) << backend.error().message();
     m_backend = std::move(*backend);
   }
@@ -82,7 +83,6 @@ class ComposefsBackendTest : public ::testing::Test {
   }
   size_t object_count() { return m_backend->objects().list()->size(); }
 
-  std::optional<TempDir> m_dir;
   std::unique_ptr<ComposefsBackend> m_backend;
   std::map<std::string, Layer> m_layers;  // layers by name, else layer_named()
 };
