@@ -1,5 +1,6 @@
+# shellcheck shell=bash disable=SC2034
 # Scratch copy-on-write filesystems for the btrfs and zfs backend tests (sourced after lib.sh;
-# used by chains.sh and shared-fixtures.sh).
+# used by chains.sh, shared-fixtures.sh and daemons.sh).
 #
 # cow_fs_btrfs DIR SIZE  a btrfs on the sparse file DIR/btrfs.img, loop-mounted at DIR/bt; sets BT_MNT
 # cow_fs_zfs DIR SIZE    a zfs-fuse pool on the sparse file DIR/zpool.img, mounted at DIR/zmnt, with
@@ -33,6 +34,8 @@ cow_fs_zfs() {
   local dir=$1 size=$2 pool=cairn$$
   [ -c /dev/fuse ] || { COW_FS_WHY="/dev/fuse is missing"; return 1; }
   command -v zfs-fuse >/dev/null || { COW_FS_WHY="zfs-fuse is not installed"; return 2; }
+  # a daemon still shutting down (a previous test's) answers nothing: wait until it is gone
+  for _ in $(seq 300); do cow_fs_zfs_settled && break; sleep 0.1; done
   if ! pgrep -x zfs-fuse >/dev/null; then
     zfs-fuse -p "$dir/zfs-fuse.pid"
     for _ in $(seq 50); do [ -s "$dir/zfs-fuse.pid" ] && break; sleep 0.1; done
@@ -40,7 +43,7 @@ cow_fs_zfs() {
     for _ in $(seq 50); do zpool list >/dev/null 2>&1 && break; sleep 0.1; done
   fi
   truncate -s "$size" "$dir/zpool.img"
-  zpool create -m "$dir/zmnt" "$pool" "$dir/zpool.img" 2>"$dir/cow_fs.err" ||
+  zpool create -o cachefile=none -m "$dir/zmnt" "$pool" "$dir/zpool.img" 2>"$dir/cow_fs.err" ||
     { COW_FS_WHY="create a zfs-fuse pool on a file: $(cat "$dir/cow_fs.err")"; return 2; }
   POOL=$pool
   zfs create "$POOL/store" 2>"$dir/cow_fs.err" ||
@@ -48,12 +51,20 @@ cow_fs_zfs() {
   ZFS_STORE=$POOL/store ZFS_ROOT=$dir/zmnt/store
 }
 
+cow_fs_zfs_settled() { ! pgrep -x zfs-fuse >/dev/null || zpool list >/dev/null 2>&1; }
+
 cow_fs_teardown() {
+  local err=""
   if [ -n "$BT_MNT" ]; then umount "$BT_MNT" || umount -l "$BT_MNT" || true; BT_MNT=""; fi
-  if [ -n "$POOL" ]; then zpool destroy -f "$POOL" || true; POOL=""; fi
+  if [ -n "$POOL" ]; then
+    # zfs-fuse releases files asynchronously: the pool can be busy for a moment after its last use
+    for _ in $(seq 50); do err=$(zpool destroy -f "$POOL" 2>&1) && err="" && break; sleep 0.2; done
+    [ -z "$err" ] || echo "$err" >&2
+    POOL=""
+  fi
   if [ -n "$ZFS_PID" ]; then
     kill "$ZFS_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$ZFS_PID" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 300); do kill -0 "$ZFS_PID" 2>/dev/null || break; sleep 0.1; done
     ZFS_PID=""
   fi
 }
