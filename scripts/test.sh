@@ -4,7 +4,10 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. when ../shared/fixtures exists beside the repository, its small image
 #      set (busybox base + torture layers) against umoci's reference listings,
-#      with the dir backend and through composefs mounts (flat, per-layer, hybrid).
+#      with the dir backend, through composefs mounts (flat, per-layer, hybrid),
+#      and on the btrfs and zfs chain backends (each on a scratch loop btrfs /
+#      zfs-fuse pool the script makes and tears down; a container per image;
+#      rmi + gc leave no layer).
 # Exits non-zero if anything fails.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +38,12 @@ if [[ -x "$shared/all.sh" && "${CAIRN_SKIP_SHARED:-0}" != 1 ]]; then
     SMALL=1 CAIRN_IT_BACKEND=composefs CAIRN_COMPOSEFS_MODE=$mode \
       bash "$repo/tests/integration/shared-fixtures.sh" "$repo/build/cairn" "$shared"
   done
+  echo "== shared fixtures (small set), btrfs chains"
+  SMALL=1 CAIRN_IT_BACKEND=btrfs \
+    bash "$repo/tests/integration/shared-fixtures.sh" "$repo/build/cairn" "$shared"
+  echo "== shared fixtures (small set), zfs chains (zfs-fuse)"
+  SMALL=1 CAIRN_IT_BACKEND=zfs \
+    bash "$repo/tests/integration/shared-fixtures.sh" "$repo/build/cairn" "$shared"
 else
   echo "== shared fixtures: skipped (no $shared)"
 fi

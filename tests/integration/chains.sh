@@ -26,15 +26,10 @@ CAIRN=$(readlink -f "$CAIRN")
 
 if [ "$(id -u)" != 0 ]; then echo "# chains tests need root (loop devices, mounts)"; exit 1; fi
 WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-chains.XXXXXX")
-BT_MNT="" POOL="" ZFS_PID=""
+. "$IT_DIR/cow_fs.sh"
 cleanup() {
   set +e
-  [ -n "$BT_MNT" ] && umount "$BT_MNT"
-  [ -n "$POOL" ] && zpool destroy -f "$POOL"
-  if [ -n "$ZFS_PID" ]; then
-    kill "$ZFS_PID"
-    for _ in $(seq 50); do kill -0 "$ZFS_PID" 2>/dev/null || break; sleep 0.1; done
-  fi
+  cow_fs_teardown
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -218,40 +213,33 @@ print([m["digest"] for m in d["manifests"] if m.get("annotations",{}).get("org.o
     "$OCI/index.json" "$1"
 }
 
+# cow_fs_up KIND: the scratch filesystem of KIND (btrfs, zfs); 1 = skip (noted), 2 = failed (not ok)
+cow_fs_up() {
+  local rc=0
+  "cow_fs_$1" "$WORK" 1G || rc=$?
+  case $rc in
+    1) note "skipping $1: $COW_FS_WHY";;
+    2) not_ok "$1: $COW_FS_WHY";;
+  esac
+  return "$rc"
+}
+
 btrfs_suite() {
-  if ! grep -qw btrfs /proc/filesystems && ! modprobe btrfs 2>/dev/null; then
-    note "skipping btrfs: the kernel lacks btrfs"; return 1
-  fi
-  command -v mkfs.btrfs >/dev/null || { not_ok "btrfs: mkfs.btrfs is installed (btrfs-progs)"; return 0; }
-  truncate -s 1G "$WORK/btrfs.img"
-  mkfs.btrfs -q "$WORK/btrfs.img" >/dev/null
-  mkdir -p "$WORK/bt"
-  if ! mount -o loop "$WORK/btrfs.img" "$WORK/bt" 2>"$WORK/mount.err"; then
-    not_ok "btrfs: loop-mount a test filesystem: $(cat "$WORK/mount.err")"; return 0
-  fi
-  BT_MNT=$WORK/bt BACKEND=btrfs ROOT=$WORK/bt/store
+  local rc=0
+  cow_fs_up btrfs || rc=$?
+  [ "$rc" = 0 ] || return $((rc == 1))
+  BACKEND=btrfs ROOT=$BT_MNT/store
   cycle torture
-  umount "$BT_MNT" && BT_MNT=""
+  cow_fs_teardown
 }
 
 zfs_suite() {
-  if [ ! -c /dev/fuse ]; then note "skipping zfs: /dev/fuse is missing"; return 1; fi
-  command -v zfs-fuse >/dev/null || { not_ok "zfs: zfs-fuse is installed"; return 0; }
-  if ! pgrep -x zfs-fuse >/dev/null; then
-    zfs-fuse -p "$WORK/zfs-fuse.pid"
-    for _ in $(seq 50); do [ -s "$WORK/zfs-fuse.pid" ] && break; sleep 0.1; done
-    ZFS_PID=$(cat "$WORK/zfs-fuse.pid")
-    for _ in $(seq 50); do zpool list >/dev/null 2>&1 && break; sleep 0.1; done
-  fi
-  POOL=cairnchains$$
-  truncate -s 1G "$WORK/zpool.img"
-  if ! zpool create -m "$WORK/zmnt" "$POOL" "$WORK/zpool.img" 2>"$WORK/zpool.err"; then
-    POOL=""; not_ok "zfs: create a pool on a file: $(cat "$WORK/zpool.err")"; return 0
-  fi
-  zfs create "$POOL/store"
-  BACKEND=zfs DATASET=$POOL/store ROOT=$WORK/zmnt/store
+  local rc=0
+  cow_fs_up zfs || rc=$?
+  [ "$rc" = 0 ] || return $((rc == 1))
+  BACKEND=zfs DATASET=$ZFS_STORE ROOT=$ZFS_ROOT
   cycle multi-amd64
-  zpool destroy -f "$POOL" && POOL=""
+  cow_fs_teardown
 }
 
 ran=0

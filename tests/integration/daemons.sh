@@ -23,9 +23,9 @@ STORE_COUNT=0
 # subvolumes that `rm -rf` cannot delete; they go with their filesystem at exit)
 fresh_store() { STORE_COUNT=$((STORE_COUNT + 1)); ROOT=$STORES/store$STORE_COUNT; }
 DOCKERD_PID=
-BTRFS_MNT=
+source "$IT_DIR/cow_fs.sh"
 cleanup() {
-  if [ -n "$BTRFS_MNT" ]; then umount "$BTRFS_MNT" 2>/dev/null || true; fi
+  cow_fs_teardown 2>/dev/null
   if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
     kill "$DOCKERD_PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
@@ -37,10 +37,8 @@ cleanup() {
 trap cleanup EXIT
 
 if [ "$BACKEND" = btrfs ]; then
-  truncate -s 1G "$WORK/btrfs.img" && mkfs.btrfs -q "$WORK/btrfs.img" && mkdir "$WORK/btrfs" &&
-    mount -o loop "$WORK/btrfs.img" "$WORK/btrfs" || { echo "cannot make a btrfs store"; exit 1; }
-  BTRFS_MNT=$WORK/btrfs
-  STORES=$BTRFS_MNT
+  cow_fs_btrfs "$WORK" 1G || { echo "cannot make a btrfs store: $COW_FS_WHY"; exit 1; }
+  STORES=$BT_MNT
 fi
 fresh_store
 

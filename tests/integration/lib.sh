@@ -56,13 +56,17 @@ src_label() {
 # is_cairn_error: stderr carries the documented error prefix
 is_cairn_error() { grep -q '^cairn: error:' "$WORK/err"; }
 
-# store_snapshot FILE: image list, every non-directory path under ROOT/$BACKEND, and what is in ROOT/tmp
+# store_snapshot FILE: image list, every path under ROOT/$BACKEND (zfs: every dataset and snapshot
+# below $DATASET), and what is in ROOT/tmp
 store_snapshot() {
   {
     "$CAIRN" --root "$ROOT" --backend "$BACKEND" --json images >"$WORK/snap-images" 2>/dev/null &&
       "$PY" "$CHECK" images "$WORK/snap-images" 2>/dev/null || echo "images failed"
     echo "-- $BACKEND"
     [ -d "$ROOT/$BACKEND" ] && (cd "$ROOT/$BACKEND" && find . -mindepth 1 | LC_ALL=C sort)
+    if [ "$BACKEND" = zfs ] && [ -n "${DATASET:-}" ]; then
+      zfs list -H -r -t all -o name "$DATASET" | LC_ALL=C sort
+    fi
     echo "-- tmp"
     [ -d "$ROOT/tmp" ] && (cd "$ROOT/tmp" && find . -mindepth 1 | LC_ALL=C sort)
     true

@@ -6,7 +6,10 @@
 #   SMALL=1    the small set ($CAIRN_E2E/small) instead of the full one ($CAIRN_E2E/images)
 #   TAGS="a b" only these tags (default: base app-* tricky edge-* evil-* of the kit's OCI layout)
 #   CAIRN_TEST_TMP  where the scratch store goes (default $CAIRN_E2E/tmp; not tmpfs)
-#   KEEP=1     keep the scratch store
+#   KEEP=1     keep the scratch directory (chain backends: their filesystem images, torn down)
+#   CAIRN_IT_BACKEND  dir (default), composefs, btrfs or zfs. btrfs and zfs get a scratch
+#              filesystem of their own (tests/integration/cow_fs.sh: a loop-mounted btrfs, a
+#              zfs-fuse pool on a file; COW_FS_SIZE, default 1G, 4G for the full set) holding the store
 #
 # Per tag and source form (oci:$OCI:TAG, oci:$LAYOUTS/TAG[-zstd|-uncompressed]:latest,
 # oci-archive:$ARCHIVES/TAG.oci.tar:latest, docker-archive:$ARCHIVES/TAG.docker.tar — those that exist):
@@ -16,6 +19,14 @@
 #  * edge-* whose reference listing is empty (umoci refuses the image; the kit's own data): either
 #    outcome is reported; a refusal must be clean (exit 4, cairn: error:, store unchanged)
 #  * evil-*: check-evil.sh reset / import / check-evil.sh must say CLEAN (again after mount)
+# Per tag: a container c1 of the image (create, mount), whose tree lists like the reference too; a
+# file written into it leaves the image as it was; rm. Then rmi + gc (base stays until the end);
+# on btrfs/zfs no subvolume/dataset is left but base's (`btrfs subvolume list`, `zfs list -r`),
+# and none at all once base went too.
+# zfs-fuse stores no xattrs (skipped like any ENOTSUP) and whole seconds only: zfs listings are
+# compared without xattrs and with mtimes cut to seconds (said on each such line); a tag whose
+# reference holds a time after 2038 (zfs-fuse: EOVERFLOW) must be refused cleanly: non-zero,
+# `cairn: error: ... utimensat ...: Value too large ...`, store unchanged, no staging dataset.
 # Output: "ok - ..." / "not ok - ..." lines, then "N passed, M failed"; exit 1 if anything failed.
 set -euo pipefail
 
@@ -39,12 +50,26 @@ fi
 
 mkdir -p "${CAIRN_TEST_TMP:-$E2E/tmp}"
 WORK=$(mktemp -d "${CAIRN_TEST_TMP:-$E2E/tmp}/cairn-e2e.XXXXXX")
+. "$IT_DIR/cow_fs.sh"
+# the chain stores' read-only subvolumes and datasets go with their filesystem, never by rm -rf
 cleanup() {
+  set +e
+  cow_fs_teardown
   unmount_all "$WORK"
-  if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi
+  if awk -v d="$WORK/" 'index($2, d) == 1 {found=1} END {exit !found}' /proc/mounts; then
+    echo "# still mounted below $WORK: left in place" >&2
+  elif [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 ROOT=$WORK/store
+case $BACKEND in
+  btrfs|zfs)
+    rc=0
+    "cow_fs_$BACKEND" "$WORK" "${COW_FS_SIZE:-$([ "$SMALL" = 1 ] && echo 1G || echo 4G)}" || rc=$?
+    if [ "$rc" = 1 ]; then note "skipped: $BACKEND: $COW_FS_WHY"; summary; exit 0; fi
+    if [ "$rc" != 0 ]; then not_ok "$BACKEND: $COW_FS_WHY"; summary; exit 1; fi
+    if [ "$BACKEND" = btrfs ]; then ROOT=$BT_MNT/store; else ROOT=$ZFS_ROOT DATASET=$ZFS_STORE; fi;;
+esac
 
 all_tags() {
   ref_names "$OCI" | grep -E '^(base|app-.*|tricky|edge-.*|evil-.*)$' | grep -v '\.partial$' || true
@@ -68,19 +93,86 @@ form() {
 
 evil_clean() { "$KIT/check-evil.sh" check >"$WORK/evil" 2>&1; }
 
+# zfs-fuse stores no xattrs and whole seconds only: drop those fields of a listing
+zfs_fuse_fields() { sed -E -e 's/ xattr:[^ ]*//g' -e 's/( mtime=-?[0-9]+)\.[0-9]+/\1/'; }
+
+# compare_tree ROOTFS TAG: the kit's compare-tree.sh (exit 0 same, 1 differs, 2 no reference);
+# on zfs the same without what zfs_fuse_fields drops. Output in $WORK/cmp; FILTERED says what
+# was left out (empty if nothing was).
+compare_tree() {
+  local exp=$EXPECTED/$2.umoci.txt x t
+  FILTERED=""
+  if [ "$BACKEND" != zfs ]; then "$KIT/compare-tree.sh" "$1" "$2" >"$WORK/cmp" 2>&1; return; fi
+  [ -s "$exp" ] || { echo "no reference listing for $2" >"$WORK/cmp"; return 2; }
+  x=$(grep -o ' xattr:' "$exp" | wc -l); t=$(grep -cE ' mtime=-?[0-9]+\.[0-9]*[1-9]' "$exp" || true)
+  [ "$x$t" = 00 ] || FILTERED=" (zfs-fuse: $x xattrs and $t sub-second mtimes not compared)"
+  # shellcheck disable=SC2046
+  diff -u --label "expected/$2" --label "$1" <(zfs_fuse_fields <"$exp") \
+    <("$KIT/tree-manifest.py" "$1" $(skip_args "$2") | zfs_fuse_fields) >"$WORK/cmp" 2>&1
+}
+
+# check_tree WHAT ROOTFS TAG: ok if ROOTFS lists like TAG's reference
+check_tree() {
+  local rc=0
+  compare_tree "$2" "$3" || rc=$?
+  case $rc in
+    0) ok "$1 same as the reference listing$FILTERED";;
+    2) note "$3: no reference listing ($(head -1 "$WORK/cmp"))";;
+    *) not_ok "$1 same as the reference listing$FILTERED"; diag "$WORK/cmp" 30;;
+  esac
+}
+
 # compare TAG IMAGE_ID SOURCE: mount and compare with the kit's reference (once per image ID)
 compare() {
-  local tag=$1 id=$2 src=$3 rc=0
+  local tag=$1 id=$2 src=$3
   case " $COMPARED " in *" $id "*) return;; esac
   COMPARED="$COMPARED $id"
   c_mount "$id"
   if [ "$RC" != 0 ]; then not_ok "$tag: mount (exit $RC)"; diag "$WORK/err" 5; return; fi
-  "$KIT/compare-tree.sh" "$MNT" "$tag" >"$WORK/cmp" 2>&1 || rc=$?
-  case $rc in
-    0) ok "$tag via $(form "$src"): rootfs same as the reference listing";;
-    2) note "$tag: no reference listing ($(head -1 "$WORK/cmp"))";;
-    *) not_ok "$tag via $(form "$src"): rootfs same as the reference listing"; diag "$WORK/cmp" 30;;
+  check_tree "$tag via $(form "$src"): rootfs" "$MNT" "$tag"
+}
+
+# unstorable TAG: prints why the store's filesystem cannot hold TAG (zfs-fuse: a time after 2038)
+unstorable() {
+  [ "$BACKEND" = zfs ] && [ -f "$EXPECTED/$1.umoci.txt" ] || return 1
+  grep -oE ' mtime=[0-9]+' "$EXPECTED/$1.umoci.txt" | awk -F= '$2 > 2147483647 {f=1} END {exit !f}' ||
+    return 1
+  echo "a time after 2038, which zfs-fuse cannot store"
+}
+
+# chain_objects: every subvolume (btrfs) or dataset and snapshot below the store's (zfs)
+chain_objects() {
+  case $BACKEND in
+    btrfs) btrfs subvolume list "$BT_MNT" | awk '{print $NF}' | LC_ALL=C sort;;
+    zfs) zfs list -H -r -t all -o name "$DATASET" |
+           { grep -vxF -e "$DATASET" -e "$DATASET/layers" -e "$DATASET/containers" || true; } |
+           LC_ALL=C sort;;
   esac
+}
+no_staging_left() { ! chain_objects | grep -q '\.tmp-'; }
+
+# container TAG IMAGE_ID: c1 of the image lists like the reference; writing into it leaves the
+# image unchanged; rm
+container() {
+  local tag=$1 id=$2 image
+  c_mount "$id"; image=$MNT
+  c_run create "$id" c1
+  if [ "$RC" != 0 ]; then not_ok "$tag: create container c1 (exit $RC)"; diag "$WORK/err" 5; return; fi
+  c_mount c1
+  if [ "$RC" != 0 ]; then not_ok "$tag: mount container c1 (exit $RC)"; diag "$WORK/err" 5; return; fi
+  check_tree "$tag: container c1's tree" "$MNT" "$tag"
+  if echo written >"$MNT/cairn-c1-file" && [ "$(cat "$MNT/cairn-c1-file")" = written ]; then
+    ok "$tag: container c1 is writable"
+  else
+    not_ok "$tag: container c1 is writable"
+  fi
+  expect "$tag: the image does not see c1's file" test ! -e "$image/cairn-c1-file"
+  check_tree "$tag: after writing into c1, the image's rootfs still" "$image" "$tag"
+  "$CAIRN" --root "$ROOT" --backend "$BACKEND" umount c1 >/dev/null 2>&1 || true
+  c_run rm c1
+  expect "$tag: rm c1 (exit $RC)" test "$RC" = 0
+  c_run --json ps
+  expect "$tag: ps lists no container after rm" grep -qx '\[\]' "$WORK/out"
 }
 
 umoci_refuses() { [ -f "$EXPECTED/$1.umoci.txt" ] && [ ! -s "$EXPECTED/$1.umoci.txt" ]; }
@@ -88,7 +180,7 @@ umoci_refuses() { [ -f "$EXPECTED/$1.umoci.txt" ] && [ ! -s "$EXPECTED/$1.umoci.
 # one_source TAG SOURCE: import and check one source form of TAG; adds the image ID to IDS; FIRST is 1
 # until one form of TAG imported
 one_source() {
-  local tag=$1 src=$2
+  local tag=$1 src=$2 why
   case $tag in evil-*) "$KIT/check-evil.sh" reset;; esac
   store_snapshot "$WORK/before"
   c_import "$src"
@@ -105,22 +197,31 @@ one_source() {
     ok "$tag via $src: imported ($INGESTED ingested, $REUSED reused)"
     FIRST=0
   fi
+  if why=$(unstorable "$tag"); then
+    not_ok "$tag via $(form "$src"): imported although the store holds $why"
+  fi
   compare "$tag" "$IMG_ID" "$src"
   case $tag in evil-*) expect "$tag: canary CLEAN after mount" evil_clean;; esac
 }
 
 refused() {
-  local tag=$1 src=$2
+  local tag=$1 src=$2 why
   case $tag in
     evil-*) expect "$tag via $(form "$src"): refused with cairn: error: (exit $RC)" is_cairn_error;;
     *) if umoci_refuses "$tag"; then
          expect "$tag via $(form "$src"): refused like umoci, exit 4 + cairn: error: (exit $RC)" [ "$RC" = 4 ]
+       elif why=$(unstorable "$tag"); then
+         expect "$tag via $(form "$src"): refused, it holds $why (exit $RC): $(grep -m1 '^cairn: error:' "$WORK/err" | cut -c1-200)" \
+           grep -q '^cairn: error:.*utimensat.*Value too large' "$WORK/err"
        else
          not_ok "$tag via $src: import (exit $RC)"; diag "$WORK/err" 5; return
        fi;;
   esac
   store_snapshot "$WORK/after"
   expect "$tag via $(form "$src"): refused import leaves the store unchanged" diff -q "$WORK/before" "$WORK/after"
+  case $BACKEND in
+    btrfs|zfs) expect "$tag via $(form "$src"): no staging $BACKEND object left" no_staging_left;;
+  esac
 }
 
 drop_images() {
@@ -134,18 +235,39 @@ drop_images() {
   [ "$RC" = 0 ] || not_ok "gc (exit $RC)"
 }
 
+# objects_left WHAT EXPECTED_FILE: ok if the chain objects are those listed in EXPECTED_FILE
+objects_left() {
+  case $BACKEND in btrfs|zfs) ;; *) return 0;; esac
+  chain_objects >"$WORK/objects"
+  if diff -u "$2" "$WORK/objects" >"$WORK/diff"; then ok "$1"; else not_ok "$1"; diag "$WORK/diff" 20; fi
+}
+
 main() {
-  local tag src tags
+  local tag src tags id base_ids=""
   tags=${TAGS:-$(all_tags | tr '\n' ' ')}
-  note "cairn: $CAIRN; fixtures: $IMG; store: $ROOT"
+  note "cairn: $CAIRN; fixtures: $IMG; store: $ROOT ($BACKEND)"
+  [ "$BACKEND" != zfs ] || note "zfs-fuse stores no xattrs and whole-second times only: see each comparison"
+  : >"$WORK/base-objects"
   for tag in $tags; do
     IDS="" COMPARED="" FIRST=1
     while read -r src; do
       one_source "$tag" "$src"
     done < <(sources_of "$tag")
+    read -r id _ <<<"$IDS" || true
+    [ -z "$id" ] || container "$tag" "$id"
     # base stays: the next tags share its layer
-    [ "$tag" = base ] || drop_images
+    if [ "$tag" = base ]; then
+      base_ids=$IDS
+      chain_objects >"$WORK/base-objects"
+    else
+      drop_images
+      objects_left "$tag: rmi + gc leave no $BACKEND object but base's" "$WORK/base-objects"
+    fi
   done
+  IDS=$base_ids
+  drop_images
+  : >"$WORK/none"
+  objects_left "rmi + gc of every image leave no $BACKEND object" "$WORK/none"
   summary
 }
 
