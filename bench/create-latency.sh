@@ -9,8 +9,8 @@
 #   REPS        timed create+mount pairs per backend and image (default 20; median)
 #   FS_SIZE     size of the sparse files under the loop btrfs and the zfs-fuse pool (default 6G)
 #   BENCH_TMP   scratch directory (default $CAIRN_E2E/tmp); composefs stores live there
-#   RT          run the timed commands at real-time priority RT (chrt -f RT), so that other work on
-#               a shared machine does not queue them between their system calls; unset: normal
+#   RT          run the timed loops at real-time priority RT (this shell and the commands it starts:
+#               chrt -f RT), so that other work on a shared machine does not queue them; unset: normal
 #
 # btrfs: a loop-mounted btrfs on a sparse file made by this script; zfs: a zfs-fuse pool on a file
 # (zfs-fuse started only if not running, and then stopped by PID). Each image is imported untimed,
@@ -26,8 +26,11 @@ BACKENDS=${BACKENDS:-composefs btrfs zfs}
 REPS=${REPS:-20}
 FS_SIZE=${FS_SIZE:-6G}
 [ -f "$LAYOUT/index.json" ] || { echo "no OCI layout at $LAYOUT" >&2; exit 2; }
-TIMED=()
-[ -n "${RT:-}" ] && TIMED=(chrt -f "$RT")
+# timed_priority on|off: the real-time priority of this shell (and what it starts) while timing
+timed_priority() {
+  [ -n "${RT:-}" ] || return 0
+  if [ "$1" = on ]; then chrt -f -p "$RT" $$ >/dev/null; else chrt -o -p 0 $$ >/dev/null; fi
+}
 bench_init create-latency
 
 ROWS=()
@@ -46,12 +49,14 @@ measure() { # measure BACKEND ROOT: one table row per image
     "$CAIRN" --root "$root" mount warm >/dev/null
     "$CAIRN" --root "$root" rm warm >/dev/null
     ct=() mt=() tt=()
+    timed_priority on
     for ((k = 0; k < REPS; k++)); do
       sync
       t0=$EPOCHREALTIME
-      "${TIMED[@]}" "$CAIRN" --root "$root" create "$tag" "c$k" >/dev/null
+      "$CAIRN" --root "$root" create "$tag" "c$k" >/dev/null
       t1=$EPOCHREALTIME
-      path=$("${TIMED[@]}" "$CAIRN" --root "$root" mount "c$k" | tail -1)
+      path=$("$CAIRN" --root "$root" mount "c$k")
+      path=${path##*$'\n'}
       t2=$EPOCHREALTIME
       [ -d "$path/etc" ] || { echo "$backend: container c$k has no /etc at '$path'" >&2; exit 1; }
       "$CAIRN" --root "$root" rm "c$k" >/dev/null
@@ -60,8 +65,9 @@ measure() { # measure BACKEND ROOT: one table row per image
     done
     pt=()
     for ((k = 0; k < 5; k++)); do
-      t0=$EPOCHREALTIME; "${TIMED[@]}" "$CAIRN" --root "$root" ps >/dev/null; pt+=("$(calc "($EPOCHREALTIME - $t0) * 1000")")
+      t0=$EPOCHREALTIME; "$CAIRN" --root "$root" ps >/dev/null; pt+=("$(calc "($EPOCHREALTIME - $t0) * 1000")")
     done
+    timed_priority off
     ROWS+=("| $backend | $tag | $(stat median "${ct[@]}") | $(stat median "${mt[@]}") | $(stat median "${tt[@]}") | $(stat min "${tt[@]}") | $(stat median "${pt[@]}") |")
     TOTAL[$backend/$tag]=$(stat median "${tt[@]}")
   done
@@ -79,7 +85,7 @@ done
 
 echo "# cairn create + mount (container) latency; layout $LAYOUT; median of $REPS after one warm-up;" \
   "sync before each create; btrfs: loop-mounted sparse file; zfs: zfs-fuse pool on a sparse file"
-echo "# cairn $CAIRN; $(machine_line)${RT:+; timed commands at real-time priority $RT (chrt -f)}"
+echo "# cairn $CAIRN; $(machine_line)${RT:+; timed loops at real-time priority $RT (chrt -f)}"
 echo
 echo "| backend | image | create ms | mount ms | create+mount ms (median) | create+mount ms (best) | \`cairn ps\` ms (floor) |"
 echo "|---|---|---:|---:|---:|---:|---:|"
