@@ -7,11 +7,9 @@
 #include <optional>
 #include <vector>
 
-#include "backend/composefs/index_sink.h"
 #include "backend/composefs/merge.h"
 #include "erofs/writer.h"
 #include "util/sys.h"
-#include "util/temp_dir.h"
 
 namespace cairn::composefs {
 namespace {
@@ -24,70 +22,6 @@ Result<void> write_image_file(const erofs::Tree& tree, const std::string& path) 
   TRY(erofs::write_composefs_image(tree, erofs::WriteOptions{}, sink));
   return sys::fsync(fd.get(), path);
 }
-
-// Ingests the layers of one chain whose indexes are missing; see the file
-// comment of composefs_backend.h. Every layer's sink (its index in memory,
-// its staged objects) is kept until finish() publishes them all.
-class ComposefsChainBuild final : public ChainBuild {
- public:
-  ComposefsChainBuild(ComposefsBackend& backend, std::vector<ChainLink> chain,
-                      std::vector<bool> needed, TempDir staging)
-      : m_backend(backend), m_chain(std::move(chain)), m_needed(std::move(needed)),
-        m_staging(std::move(staging)) {}
-
-  size_t first_needed() const override {
-    for (size_t i = 0; i < m_needed.size(); ++i) {
-      if (m_needed[i]) return i;
-    }
-    return m_needed.size();
-  }
-  bool needs_layer(size_t index) const override { return m_needed.at(index); }
-
-  Result<LayerSink*> begin_layer(size_t index) override {
-    std::string dir = m_staging.path() + "/layer-" + std::to_string(index);
-    if (::mkdir(dir.c_str(), 0700) != 0) return fail_errno(errno, "mkdir " + dir);
-    m_current = std::make_unique<IndexSink>(m_backend.objects(), dir);
-    return m_current.get();
-  }
-
-  Result<void> commit_layer(size_t index) override {
-    m_done.emplace(m_chain.at(index).diff_id, std::move(m_current));
-    return {};
-  }
-
-  Result<void> finish() override {
-    const Digest& top = m_chain.back().chain_id;
-    ASSIGN_OR_RETURN(bool present, m_backend.has_image(top));
-    StagedBuild build;
-    if (!present) {
-      std::map<Digest, const LayerIndex*> fresh;
-      for (const auto& [diff_id, sink] : m_done) fresh.emplace(diff_id, &sink->index());
-      ASSIGN_OR_RETURN(build, m_backend.stage_images(m_chain, fresh, m_staging.path()));
-    }
-    TRY(publish_layers());
-    if (!present) TRY(m_backend.publish_image(std::move(build)));
-    return {};
-  }
-
- private:
-  Result<void> publish_layers() {
-    if (m_done.empty()) return {};
-    TRY(sys::syncfs_path(m_staging.path()));
-    for (auto& [diff_id, sink] : m_done) TRY(sink->publish());
-    TRY(sys::syncfs_path(m_staging.path()));
-    for (auto& [diff_id, sink] : m_done) {
-      TRY(sys::write_file_atomic(m_backend.index_path(diff_id), serialize_index(sink->index())));
-    }
-    return {};
-  }
-
-  ComposefsBackend& m_backend;
-  std::vector<ChainLink> m_chain;
-  std::vector<bool> m_needed;
-  TempDir m_staging;
-  std::unique_ptr<IndexSink> m_current;
-  std::map<Digest, std::unique_ptr<IndexSink>> m_done;
-};
 
 }  // namespace
 
@@ -143,21 +77,6 @@ std::string ComposefsBackend::signature_path(const Digest& top) const {
 }
 std::string ComposefsBackend::chain_path(const Digest& top) const {
   return m_dir + "/images/" + std::string(top.hex()) + ".chain";
-}
-
-Result<std::unique_ptr<ChainBuild>> ComposefsBackend::begin_build(
-    std::span<const ChainLink> chain) {
-  if (chain.empty()) return fail(Errc::bad_input, "image has no layers");
-  std::vector<bool> needed(chain.size(), false);
-  std::set<Digest> claimed;
-  for (size_t i = 0; i < chain.size(); ++i) {
-    ASSIGN_OR_RETURN(bool indexed, sys::exists(index_path(chain[i].diff_id)));
-    needed[i] = !indexed && claimed.insert(chain[i].diff_id).second;
-  }
-  ASSIGN_OR_RETURN(TempDir staging, TempDir::create(m_tmp, "cfs-build-"));
-  return std::make_unique<ComposefsChainBuild>(
-      *this, std::vector<ChainLink>(chain.begin(), chain.end()), std::move(needed),
-      std::move(staging));
 }
 
 Result<const LayerIndex*> ComposefsBackend::load_index(

@@ -70,7 +70,9 @@ class ComposefsBackend final : public Backend {
   ComposefsBackend(std::string store_root, Mode mode, size_t hybrid_min_images);
 
   std::string_view name() const override { return "composefs"; }
+  // composefs_builds.cc. Streams need no spooling: layers are independent.
   Result<std::unique_ptr<ChainBuild>> begin_build(std::span<const ChainLink> chain) override;
+  Result<std::unique_ptr<StreamBuild>> begin_stream_build() override;
   Result<bool> has_image(const Digest& top) override;
   // Errc::unsupported: the image is a tree only once mounted.
   Result<std::string> rootfs_path(const Digest& top) override;

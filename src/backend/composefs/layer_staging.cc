@@ -1,0 +1,53 @@
+#include "backend/composefs/layer_staging.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "backend/composefs/composefs_backend.h"
+#include "util/sys.h"
+
+namespace cairn::composefs {
+
+Result<LayerStaging> LayerStaging::create(ComposefsBackend& backend) {
+  ASSIGN_OR_RETURN(TempDir staging, TempDir::create(backend.tmp_dir(), "cfs-build-"));
+  return LayerStaging(backend, std::move(staging));
+}
+
+Result<LayerSink*> LayerStaging::begin_layer() {
+  std::string dir = m_staging.path() + "/layer-" + std::to_string(m_layers++);
+  if (::mkdir(dir.c_str(), 0700) != 0) return fail_errno(errno, "mkdir " + dir);
+  m_current = std::make_unique<IndexSink>(m_backend->objects(), dir);
+  return m_current.get();
+}
+
+void LayerStaging::keep_layer(const Digest& diff_id) {
+  m_kept.try_emplace(diff_id, std::move(m_current));
+  m_current.reset();
+}
+
+Result<void> LayerStaging::publish(std::span<const ChainLink> chain) {
+  ASSIGN_OR_RETURN(bool present, m_backend->has_image(chain.back().chain_id));
+  StagedBuild build;
+  if (!present) {
+    std::map<Digest, const LayerIndex*> fresh;
+    for (const auto& [diff_id, sink] : m_kept) fresh.emplace(diff_id, &sink->index());
+    ASSIGN_OR_RETURN(build, m_backend->stage_images(chain, fresh, m_staging.path()));
+  }
+  TRY(publish_layers());
+  if (!present) TRY(m_backend->publish_image(std::move(build)));
+  return {};
+}
+
+Result<void> LayerStaging::publish_layers() {
+  if (m_kept.empty()) return {};
+  TRY(sys::syncfs_path(m_staging.path()));
+  for (auto& [diff_id, sink] : m_kept) TRY(sink->publish());
+  TRY(sys::syncfs_path(m_staging.path()));
+  for (auto& [diff_id, sink] : m_kept) {
+    TRY(sys::write_file_atomic(m_backend->index_path(diff_id), serialize_index(sink->index())));
+  }
+  return {};
+}
+
+}  // namespace cairn::composefs
