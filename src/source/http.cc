@@ -147,8 +147,8 @@ HttpResult HttpSession::get(const HttpRequest& request, HttpBodySink* sink, size
     CHECK_MSG(m_curl != nullptr, "curl_easy_init failed");
   }
   Transfer t{*lib, static_cast<CURL*>(m_curl.get()), sink, max_body, {}};
-  std::unique_ptr<curl_slist, decltype((*lib)->curl_slist_free_all)> headers(nullptr,
-                                                                       (*lib)->curl_slist_free_all);
+  auto free_list = (*lib)->curl_slist_free_all;
+  std::unique_ptr<curl_slist, decltype(free_list)> headers(nullptr, free_list);
   for (const std::string& h : request.headers) {
     headers.reset(t.lib->curl_slist_append(headers.release(), h.c_str()));
     CHECK_MSG(headers != nullptr, "curl_slist_append failed");

@@ -74,22 +74,21 @@ Result<Metadata> Metadata::open(const std::string& path) {
 // SQLite reads without parsing anything, so that opening an up-to-date store
 // (every command does) runs no schema statements.
 Result<void> Metadata::migrate() {
+  const std::string known = std::to_string(k_schema_version);
+  auto newer = [&known](const std::string& version) {
+    return fail(Errc::unsupported,
+                "store schema version " + version + " (this cairn knows " + known + ")");
+  };
   ASSIGN_OR_RETURN(auto header, m_db.prepare("PRAGMA user_version"));
   ASSIGN_OR_RETURN(bool row, header.step());
   const std::int64_t stamped = row ? header.integer(0) : 0;
   if (stamped == k_schema_version) return {};
-  if (stamped > k_schema_version) {
-    return fail(Errc::unsupported, "store schema version " + std::to_string(stamped) +
-                                       " (this cairn knows " + std::to_string(k_schema_version) + ")");
-  }
+  if (stamped > k_schema_version) return newer(std::to_string(stamped));
   TRY(m_db.exec(k_schema));
   ASSIGN_OR_RETURN(auto version, setting("schema_version"));
-  if (version && *version != "1" && *version != std::to_string(k_schema_version)) {
-    return fail(Errc::unsupported, "store schema version " + *version + " (this cairn knows " +
-                                       std::to_string(k_schema_version) + ")");
-  }
-  TRY(set_setting("schema_version", std::to_string(k_schema_version)));
-  return m_db.exec("PRAGMA user_version = " + std::to_string(k_schema_version));
+  if (version && *version != "1" && *version != known) return newer(*version);
+  TRY(set_setting("schema_version", known));
+  return m_db.exec("PRAGMA user_version = " + known);
 }
 
 Result<std::optional<std::string>> Metadata::setting(const std::string& key) {
