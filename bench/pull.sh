@@ -30,14 +30,25 @@ if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 source "$REPO_DIR/tests/integration/services.sh"
 
 WORK=$(mktemp -d "${BENCH_TMP:-/var/tmp}/cairn-pull.XXXXXX")
-# fresh DIR: DIR removed, after unmounting what a tool left mounted below it (podman's overlay driver
-# bind-mounts its home)
-fresh() {
+# fresh DIR: DIR moved out of the way into $WORK/trash, after unmounting what a tool left mounted below
+# it (podman's overlay driver bind-mounts its home). Trees are not deleted between runs: on ext4 without
+# a journal (this VM's scratch filesystem) the inode allocator skips inodes freed in the last 60 s, at
+# one inode-table lookup per skipped inode (fs/ext4/ialloc.c, recently_deleted()), so deleting the last
+# run's tree right before a run taxes every file the next run creates (with a tool that creates
+# thousands, cairn or umoci, by seconds; `tar -x` of a save creates ten). flush_trash deletes them
+# between images, then waits out that window.
+unmount_below() {
   awk -v d="$1" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/mounts | sort -r |
     while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
-  rm -rf "$1"
 }
-cleanup() { stop_services; fresh "$WORK"; }
+fresh() {
+  [ -e "$1" ] || return 0
+  unmount_below "$1"
+  mkdir -p "$WORK/trash"
+  mv "$1" "$(mktemp -d "$WORK/trash/XXXXXX")/"
+}
+flush_trash() { rm -rf "$WORK/trash"; sync; sleep 61; }
+cleanup() { stop_services; unmount_below "$WORK"; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 LAYOUT=${2:-}
@@ -72,11 +83,11 @@ timed() {
 
 # One run of each tool: the setup (fresh target) is outside the timed part.
 run_cairn_registry() {
-  rm -rf "$WORK/store"
+  fresh "$WORK/store"
   timed cairn "$CAIRN" --root "$WORK/store" --backend dir import --insecure "docker://$REG_HOST/bench/$1:latest"
 }
 run_cairn_dockerd() {
-  rm -rf "$WORK/store"
+  fresh "$WORK/store"
   timed cairn "$CAIRN" --root "$WORK/store" --backend dir import "dockerd://$REG_HOST/bench/$1:latest"
 }
 podman_pull() {  # podman_pull DRIVER TAG
@@ -91,12 +102,12 @@ run_docker() {
   timed docker docker pull -q "$REG_HOST/bench/$1:latest"
 }
 run_skopeo-umoci() {
-  rm -rf "$WORK/oci" "$WORK/rootfs"
+  fresh "$WORK/oci"; fresh "$WORK/rootfs"
   timed skopeo sh -c 'skopeo copy -q --src-tls-verify=false "$1" "oci:$2:img" &&
     umoci raw unpack --image "$2:img" "$3"' _ "docker://$REG_HOST/bench/$1:latest" "$WORK/oci" "$WORK/rootfs"
 }
 run_docker-save() {
-  rm -rf "$WORK/save"; mkdir -p "$WORK/save"
+  fresh "$WORK/save"; mkdir -p "$WORK/save"
   timed save sh -c 'docker save "$1" | tar -x -C "$2"' _ "$REG_HOST/bench/$1:latest" "$WORK/save"
 }
 
@@ -134,7 +145,10 @@ echo "<!-- bench/pull.sh: $(nproc) CPUs, scratch $(df -T "$WORK" | awk 'NR==2 {p
 echo
 echo "| image | source | cairn s | peer | peer s | peer / cairn |"
 echo "|---|---|---:|---|---:|---:|"
+first=1
 for tag in $IMAGES; do
+  [ "$first" = 1 ] || flush_trash
+  first=0
   cairn_registry=$(bench cairn_registry "$tag")
   cairn_dockerd=
   for peer in $PEERS; do

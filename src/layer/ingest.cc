@@ -56,10 +56,50 @@ class HeadRecorder final : public Reader {
   size_t m_size = 0;
 };
 
-Result<std::unique_ptr<Reader>> open_decompressor(Reader& blob, Compression compression) {
-  if (compression == Compression::none) return make_detecting_decompressor(blob);
-  return make_decompressor(blob, compression);
-}
+// blob ─▶ sha256 ─▶ decompress ─▶ sha256. An uncompressed blob is its own
+// tar, so its bytes are hashed once and both digests are the same: for the
+// plain layer.tar of docker-archive files and `docker save` streams that
+// halves the hashing.
+class Decoding {
+ public:
+  // Reads `blob`, which must outlive this.
+  explicit Decoding(Reader& blob) : m_head(blob), m_blob(m_head) {}
+  Decoding(const Decoding&) = delete;
+  Decoding& operator=(const Decoding&) = delete;
+
+  // Sets up the decompressor; a declared compression of none means "detect".
+  Result<void> open(Compression declared) {
+    if (declared == Compression::none) {
+      ASSIGN_OR_RETURN(m_decompressed, make_detecting_decompressor(m_blob));
+      declared = detect_compression(m_head.head());
+    } else {
+      ASSIGN_OR_RETURN(m_decompressed, make_decompressor(m_blob, declared));
+    }
+    m_compression = declared;
+    if (declared != Compression::none) m_tar.emplace(*m_decompressed);
+    return {};
+  }
+
+  Reader& tar() { return m_tar ? static_cast<Reader&>(*m_tar) : *m_decompressed; }
+  // Once tar() has returned 0: reads what follows the compressed stream.
+  Result<void> finish() {
+    TRY(drain(m_blob));
+    return {};
+  }
+
+  Compression compression() const { return m_compression; }
+  std::uint64_t blob_bytes() const { return m_blob.bytes(); }
+  std::uint64_t tar_bytes() const { return m_tar ? m_tar->bytes() : m_blob.bytes(); }
+  Digest blob_digest() { return m_blob.digest(); }
+  Digest diff_id() { return m_tar ? m_tar->digest() : m_blob.digest(); }
+
+ private:
+  HeadRecorder m_head;
+  HashingReader m_blob;
+  std::unique_ptr<Reader> m_decompressed;
+  std::optional<HashingReader> m_tar;  // only for compressed blobs
+  Compression m_compression = Compression::none;
+};
 
 Result<void> check_digest(std::string_view what, const Digest& expected, const Digest& actual) {
   if (expected == actual) return {};
@@ -74,8 +114,18 @@ Result<void> check_digest(std::string_view what, const Digest& expected, const D
 // byte, including whatever follows the tar's end-of-archive blocks.
 class Decoder {
  public:
+  // Results of the decoding thread, read once finish() has succeeded.
+  struct Digests {
+    std::uint64_t blob_bytes = 0;
+    std::uint64_t tar_bytes = 0;
+    Digest blob_digest;
+    Digest diff_id;
+    Compression compression = Compression::none;
+  };
+
+  // A declared compression of none means "detect from the first bytes".
   Decoder(Reader& blob_stream, Compression compression)
-      : m_blob(blob_stream), m_compression(compression), m_pipe(k_pipe_capacity) {}
+      : m_source(blob_stream), m_compression(compression), m_pipe(k_pipe_capacity) {}
   ~Decoder() { stop(); }
 
   void start() {
@@ -96,10 +146,7 @@ class Decoder {
     m_thread.join();
   }
 
-  std::uint64_t blob_bytes() const { return m_blob.bytes(); }
-  std::uint64_t tar_bytes() const { return m_tar_bytes; }
-  Digest blob_digest() { return m_blob.digest(); }
-  Digest diff_id() const { return *m_diff_id; }
+  const Digests& digests() const { return *m_digests; }
 
  private:
   static constexpr size_t k_pipe_capacity = 4 << 20;
@@ -119,40 +166,52 @@ class Decoder {
   }
 
   Result<void> pump() {
-    ASSIGN_OR_RETURN(std::unique_ptr<Reader> decompressed,
-                     open_decompressor(m_blob, m_compression));
-    HashingReader tar(*decompressed);
+    Decoding decoding(m_source);
+    TRY(decoding.open(m_compression));
     std::vector<std::byte> buf(256 * 1024);
     for (;;) {
-      ASSIGN_OR_RETURN(size_t n, tar.read(buf));
+      ASSIGN_OR_RETURN(size_t n, decoding.tar().read(buf));
       if (n == 0) break;
       if (!m_pipe.write(std::span(buf).first(n))) return fail(Errc::usage, "ingest cancelled");
     }
-    TRY(drain(m_blob));
-    m_tar_bytes = tar.bytes();
-    m_diff_id = tar.digest();
-    m_blob.digest();
+    TRY(decoding.finish());
+    m_digests = Digests{decoding.blob_bytes(), decoding.tar_bytes(), decoding.blob_digest(),
+                        decoding.diff_id(), decoding.compression()};
     return {};
   }
 
-  HashingReader m_blob;
+  Reader& m_source;
   Compression m_compression;
   BytePipe m_pipe;
   PipeReader m_pipe_reader{m_pipe};
   std::thread m_thread;
   Result<void> m_status;
-  std::uint64_t m_tar_bytes = 0;
-  std::optional<Digest> m_diff_id;
+  std::optional<Digests> m_digests;
 };
 
-Result<IngestStats> verify(const LayerDescriptor& layer, Decoder& decoder, IngestStats stats) {
-  stats.blob_bytes = decoder.blob_bytes();
-  stats.tar_bytes = decoder.tar_bytes();
+// Feeds the decoded tar into `sink` and waits for the decoding thread; on
+// any failure the thread is stopped first.
+Result<std::uint64_t> apply_decoded(Decoder& decoder, LayerSink& sink) {
+  decoder.start();
+  auto entries = read_tar_into(decoder.tar_stream(), sink);
+  Result<void> consumed = entries ? sink.finish() : fail(std::move(entries).error());
+  if (!consumed) {
+    decoder.stop();
+    return fail(std::move(consumed).error());
+  }
+  TRY(decoder.finish());
+  return *entries;
+}
+
+Result<IngestStats> verify(const LayerDescriptor& layer, const Decoder::Digests& digests,
+                           IngestStats stats) {
+  stats.blob_bytes = digests.blob_bytes;
+  stats.tar_bytes = digests.tar_bytes;
   if (layer.size && *layer.size != stats.blob_bytes) {
     return SizeLimitReader::size_mismatch(*layer.size, std::to_string(stats.blob_bytes));
   }
-  TRY(check_digest("blob digest", layer.blob_digest, decoder.blob_digest()));
-  TRY(check_digest("diff_id", layer.diff_id, decoder.diff_id()));
+  TRY(check_digest("blob digest", layer.blob_digest, digests.blob_digest));
+  TRY(check_digest("diff_id", layer.diff_id, digests.diff_id));
   return stats;
 }
 
@@ -161,35 +220,21 @@ Result<IngestStats> ingest(const LayerDescriptor& layer, LayerSink& sink) {
   ASSIGN_OR_RETURN(std::unique_ptr<Reader> raw, layer.open());
   SizeLimitReader limited(*raw, layer.size);
   Decoder decoder(limited, layer.compression);
-  decoder.start();
-
   IngestStats stats;
-  auto entries = read_tar_into(decoder.tar_stream(), sink);
-  Result<void> consumed = entries ? sink.finish() : fail(std::move(entries).error());
-  if (!consumed) {
-    decoder.stop();
-    return fail(std::move(consumed).error());
-  }
-  stats.entries = *entries;
-  TRY(decoder.finish());
-  return verify(layer, decoder, stats);
+  ASSIGN_OR_RETURN(stats.entries, apply_decoded(decoder, sink));
+  return verify(layer, decoder.digests(), stats);
 }
 
 }  // namespace
 
 Result<IngestDigests> ingest_unverified(Reader& blob_stream, LayerSink& sink) {
-  HeadRecorder head(blob_stream);
-  HashingReader blob(head);
-  ASSIGN_OR_RETURN(std::unique_ptr<Reader> decompressed, make_detecting_decompressor(blob));
-  HashingReader tar(*decompressed);
+  Decoder decoder(blob_stream, Compression::none);
   IngestStats stats;
-  ASSIGN_OR_RETURN(stats.entries, read_tar_into(tar, sink));
-  TRY(sink.finish());
-  TRY(drain(tar));
-  TRY(drain(blob));
-  stats.blob_bytes = blob.bytes();
-  stats.tar_bytes = tar.bytes();
-  return IngestDigests{stats, blob.digest(), tar.digest(), detect_compression(head.head())};
+  ASSIGN_OR_RETURN(stats.entries, apply_decoded(decoder, sink));
+  const Decoder::Digests& digests = decoder.digests();
+  stats.blob_bytes = digests.blob_bytes;
+  stats.tar_bytes = digests.tar_bytes;
+  return IngestDigests{stats, digests.blob_digest, digests.diff_id, digests.compression};
 }
 
 Result<IngestStats> ingest_layer(const LayerDescriptor& layer, LayerSink& sink) {

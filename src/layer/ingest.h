@@ -7,8 +7,14 @@
 // called. After that the rest of the decompressed stream (whatever follows
 // the tar end-of-archive blocks still counts for the diff_id) and the rest of
 // the blob are read, and only then are the digests checked. Memory stays
-// bounded (a few 128 KiB buffers plus the codec window) whatever the layer
-// size.
+// bounded (a few 128 KiB buffers, a 4 MiB hand-over pipe and the codec
+// window) whatever the layer size.
+//
+// Reading, hashing and decompressing run on a second thread that hands the
+// tar stream to the calling thread, which parses it and feeds the sink: the
+// blob Reader (and anything it calls, such as progress reports) is used from
+// that thread until the call returns. An uncompressed blob is its own tar,
+// so it is hashed once and its diff_id is its blob digest.
 #pragma once
 
 #include <cstdint>

@@ -17,6 +17,10 @@ namespace cairn {
 namespace {
 
 constexpr size_t k_max_stderr = 4096;
+// The stream pipe's size (F_SETPIPE_SZ; 1 MiB is the default limit for
+// unprivileged processes). With the default 64 KiB the writer and cairn take
+// turns every few KiB; a larger pipe lets them run side by side.
+constexpr int k_pipe_size = 1 << 20;
 
 // The `save` child process; its stdout is the stream.
 class SaveProcess final : public ImageStream {
@@ -83,6 +87,7 @@ Result<std::unique_ptr<ImageStream>> spawn(const std::string& uri,
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2");
   UniqueFd read_end(fds[0]), write_end(fds[1]);
+  (void)::fcntl(read_end.get(), F_SETPIPE_SZ, k_pipe_size);  // a smaller pipe still works
   UniqueFd err(::memfd_create("cairn-save-stderr", MFD_CLOEXEC));
   if (!err) return fail_errno(errno, "memfd_create");
   posix_spawn_file_actions_t actions;

@@ -94,6 +94,36 @@ TEST_P(IngestCompression, DiffIdMismatch) {
                                          ", got " + Digest::of(tar).str());
 }
 
+TEST_P(IngestCompression, UnverifiedComputesBothDigestsAndDetectsTheCompression) {
+  std::string tar = sample_tar() + std::string(3000, '\0');
+  std::string blob = compress(tar, GetParam());
+  MemoryReader reader(blob);
+  RecordingSink sink;
+  auto digests = ingest_unverified(reader, sink);
+  ASSERT_TRUE(digests) << digests.error().message();
+  EXPECT_EQ(digests->blob_digest, Digest::of(blob));
+  EXPECT_EQ(digests->diff_id, Digest::of(tar));
+  EXPECT_EQ(digests->compression, GetParam());
+  EXPECT_EQ(digests->stats.blob_bytes, blob.size());
+  EXPECT_EQ(digests->stats.tar_bytes, tar.size());
+  EXPECT_EQ(digests->stats.entries, 4u);
+  EXPECT_TRUE(sink.finished);
+  ASSERT_EQ(sink.entries.size(), 4u);
+  EXPECT_EQ(sink.entries[2].content, std::string(600000, 'z'));
+}
+
+TEST_P(IngestCompression, UnverifiedStopsAtTheSinksError) {
+  std::string tar = sample_tar();
+  std::string blob = compress(tar, GetParam());
+  MemoryReader reader(blob);
+  RecordingSink sink;
+  sink.fail_at = {{2, Error::from_errno(ENOSPC, "write big")}};
+  auto digests = ingest_unverified(reader, sink);
+  ASSERT_FALSE(digests);
+  EXPECT_TRUE(digests.error().is_errno(ENOSPC));
+  EXPECT_FALSE(sink.finished);
+}
+
 INSTANTIATE_TEST_SUITE_P(Ingest, IngestCompression,
                          testing::Values(Compression::none, Compression::gzip, Compression::zstd));
 
