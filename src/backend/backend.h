@@ -25,6 +25,14 @@
 // as for ChainBuild apply. The default implementation returns
 // Errc::unsupported, and the importer then spools every layer to ROOT/tmp and
 // takes the begin_build() path instead.
+//
+// A StreamBuild whose any_order() is true (layers independent of what lies
+// below them: composefs) takes the layers in stream order instead: each
+// begin_layer() is followed by commit_unordered(diff_id), with no ChainID;
+// a diff_id may come more than once. finish(chain) then gets the image's
+// chain in apply order, every diff_id of which has been committed (repeats
+// included); committed layers that the chain does not name are discarded.
+// It returns how many of the chain's layers the backend already held.
 #pragma once
 
 #include <cstdint>
@@ -59,8 +67,13 @@ class ChainBuild {
 class StreamBuild {
  public:
   virtual ~StreamBuild() = default;
+  virtual bool any_order() const { return false; }
   virtual Result<LayerSink*> begin_layer() = 0;
   virtual Result<void> commit_layer(const ChainLink& link) = 0;
+  // Only for any_order() builds.
+  virtual Result<void> commit_unordered(const Digest& diff_id) {
+    return fail(Errc::unsupported, "layer " + diff_id.str() + ": build needs apply order");
+  }
   virtual Result<size_t> finish(std::span<const ChainLink> chain) = 0;
 };
 

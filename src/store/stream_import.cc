@@ -24,7 +24,7 @@
 namespace cairn {
 namespace {
 
-enum class Mode { direct, spool };
+enum class Mode { direct, any_order, spool };
 
 struct Spooled {
   std::string path;
@@ -65,25 +65,29 @@ class StreamPass {
              TempDir spool_dir, std::unique_ptr<StreamBuild> build)
       : m_store(store), m_source(source), m_observer(observer),
         m_spool_dir(std::move(spool_dir)), m_build(std::move(build)),
-        m_mode(m_build ? Mode::direct : Mode::spool) {}
+        m_mode(!m_build ? Mode::spool : m_build->any_order() ? Mode::any_order : Mode::direct) {}
 
   Result<void> read(ImageStream& stream);
-  bool direct() const { return m_mode == Mode::direct; }
+  Mode mode() const { return m_mode; }
   Result<SavedImage> resolve() const { return resolve_saved_image(m_index, m_source.uri); }
   // nullopt: the stream has to be read again in spool mode.
   Result<std::optional<ImportResult>> finish_direct(const SavedImage& image,
                                                     const ImportOptions& options);
+  Result<ImportResult> finish_any_order(const SavedImage& image, const ImportOptions& options);
   Result<ImportResult> finish_spooled(const SavedImage& image, const ImportOptions& options);
 
  private:
   Result<void> walk(Reader& stream);
   Result<void> on_regular(const std::string& name, std::uint64_t size, Reader& data);
   Result<void> on_layer(const std::string& name, std::uint64_t size, Reader& data);
+  Result<IngestDigests> ingest(const std::string& name, std::uint64_t size, Reader& data);
   Result<void> apply(const std::string& name, std::uint64_t size, Reader& data);
+  Result<void> apply_unordered(const std::string& name, std::uint64_t size, Reader& data);
   Result<void> apply_spooled(const std::string& name);
   Result<void> apply_due_spooled();
   Result<void> spool(const std::string& name, Reader& data);
   std::optional<std::string> parent_hint(const std::string& name) const;
+  Result<ImportResult> finish_build(const SavedImage& image, const ImportOptions& options);
   std::string v1_id(const std::string& name) const;
 
   Store& m_store;
@@ -97,6 +101,7 @@ class StreamPass {
   std::vector<std::string> m_applied;  // member names, in apply order
   std::vector<IngestDigests> m_digests;
   std::vector<ChainLink> m_chain;
+  std::map<std::string, IngestDigests> m_arrived;  // any_order: layer members ingested
   std::string m_last_v1;
   size_t m_spooled = 0;
 };
@@ -160,6 +165,7 @@ std::string StreamPass::v1_id(const std::string& name) const {
 }
 
 Result<void> StreamPass::on_layer(const std::string& name, std::uint64_t size, Reader& data) {
+  if (m_mode == Mode::any_order) return apply_unordered(name, size, data);
   std::optional<std::string> parent = parent_hint(name);
   bool in_turn = m_mode == Mode::direct && (!parent || *parent == m_last_v1);
   if (!in_turn) return spool(name, data);
@@ -168,8 +174,11 @@ Result<void> StreamPass::on_layer(const std::string& name, std::uint64_t size, R
   return apply_due_spooled();
 }
 
-Result<void> StreamPass::apply(const std::string& name, std::uint64_t size, Reader& data) {
-  size_t index = m_applied.size();
+// Feeds the member into the build's next layer; index: its place in the
+// observer's reports.
+Result<IngestDigests> StreamPass::ingest(const std::string& name, std::uint64_t size,
+                                         Reader& data) {
+  size_t index = m_applied.size() + m_arrived.size();
   ASSIGN_OR_RETURN(LayerSink * sink, m_build->begin_layer());
   ProgressReader::Report report;
   if (m_observer.layer_progress) {
@@ -182,14 +191,30 @@ Result<void> StreamPass::apply(const std::string& name, std::uint64_t size, Read
   if (!digests) {
     return fail(std::move(digests).error().wrap(m_source.uri + ": layer " + name));
   }
-  Digest chain = m_chain.empty() ? digests->diff_id : chain_id(m_chain.back().chain_id, digests->diff_id);
-  ChainLink link{digests->diff_id, chain};
+  return *digests;
+}
+
+Result<void> StreamPass::apply(const std::string& name, std::uint64_t size, Reader& data) {
+  size_t index = m_applied.size();
+  ASSIGN_OR_RETURN(IngestDigests digests, ingest(name, size, data));
+  Digest chain = m_chain.empty() ? digests.diff_id : chain_id(m_chain.back().chain_id, digests.diff_id);
+  ChainLink link{digests.diff_id, chain};
   TRY(m_build->commit_layer(link));
   m_chain.push_back(link);
   m_applied.push_back(name);
-  m_digests.push_back(*digests);
+  m_digests.push_back(digests);
   m_last_v1 = v1_id(name);
-  if (m_observer.layer_done) m_observer.layer_done(index, digests->stats.tar_bytes);
+  if (m_observer.layer_done) m_observer.layer_done(index, digests.stats.tar_bytes);
+  return {};
+}
+
+Result<void> StreamPass::apply_unordered(const std::string& name, std::uint64_t size,
+                                         Reader& data) {
+  size_t index = m_arrived.size();
+  ASSIGN_OR_RETURN(IngestDigests digests, ingest(name, size, data));
+  TRY(m_build->commit_unordered(digests.diff_id));
+  m_arrived.insert_or_assign(name, digests);
+  if (m_observer.layer_done) m_observer.layer_done(index, digests.stats.tar_bytes);
   return {};
 }
 
@@ -249,6 +274,31 @@ Result<std::optional<ImportResult>> StreamPass::finish_direct(const SavedImage& 
     if (!state->second.spool) return std::nullopt;
     TRY(apply_spooled(member));
   }
+  return finish_build(image, options);
+}
+
+// Layers in stream order, put in the manifest's order here (a member the
+// manifest names twice counts twice; one it does not name is left out).
+Result<ImportResult> StreamPass::finish_any_order(const SavedImage& image,
+                                                  const ImportOptions& options) {
+  for (const SavedLayer& layer : image.layers) {
+    auto arrived = m_arrived.find(layer.member);
+    if (arrived == m_arrived.end()) {
+      return fail(Errc::bad_input,
+                  m_source.uri + ": layer " + layer.member + " is not in the stream");
+    }
+    const Digest& diff_id = arrived->second.diff_id;
+    Digest chain = m_chain.empty() ? diff_id : chain_id(m_chain.back().chain_id, diff_id);
+    m_chain.push_back({diff_id, chain});
+    m_digests.push_back(arrived->second);
+  }
+  return finish_build(image, options);
+}
+
+// m_chain and m_digests hold the image's layers in apply order: checked
+// against the manifest and config, then published.
+Result<ImportResult> StreamPass::finish_build(const SavedImage& image,
+                                              const ImportOptions& options) {
   for (size_t i = 0; i < image.layers.size(); ++i) {
     std::string what = m_source.uri + ": layer " + std::to_string(i + 1) + " diff_id";
     TRY(check_digest(what, image.layers[i].diff_id, m_digests[i].diff_id));
@@ -311,7 +361,11 @@ Result<std::optional<ImportResult>> run_pass(Store& store, const StreamSource& s
   TRY(pass.read(*stream));
   ASSIGN_OR_RETURN(SavedImage image, pass.resolve());
   if (image.layers.empty()) return fail(Errc::unsupported, source.uri + ": image has no layers");
-  if (pass.direct()) return pass.finish_direct(image, options);
+  switch (pass.mode()) {
+    case Mode::direct: return pass.finish_direct(image, options);
+    case Mode::any_order: return pass.finish_any_order(image, options);
+    case Mode::spool: break;
+  }
   return pass.finish_spooled(image, options);
 }
 

@@ -18,18 +18,25 @@
 //     the layer below) and otherwise assumed to be stream order. A layer
 //     that is not next is spooled to ROOT/tmp and applied once its parent
 //     has been (the fallback the design allows for out-of-order layers).
-//     Small JSON members are kept in memory.
+//     A build that takes layers in any order (StreamBuild::any_order:
+//     composefs) gets every layer member as it arrives instead, named by
+//     its diff_id alone; nothing is spooled. Small JSON members are kept in
+//     memory.
 //  2. At the end of the stream the producer's exit status is checked, the
 //     manifest and config are resolved (source/save_layout.h), spooled
 //     layers still due are applied, and the applied sequence must equal the
 //     manifest's layer order and its diff_ids the config's rootfs.diff_ids.
+//     With an any-order build the members ingested are put in the
+//     manifest's order here (one named twice is used twice, one not named
+//     is discarded by the build) and checked the same way; the ChainIDs
+//     are computed from them.
 //     Only then does the backend finish and the metadata get written.
 //  3. If the guess in 1 turns out wrong (the stream order was not the apply
 //     order, or a layer is needed twice but its data was consumed), the
 //     staged build is dropped and the stream is read once more in spool mode:
 //     every layer goes to ROOT/tmp, then import_image() runs as for a file
 //     source. Spool mode is also the path for backends without streaming
-//     builds.
+//     builds. An any-order build never needs it.
 //
 // Any failure (a truncated stream, a missing config, a digest mismatch, a
 // producer exit status != 0) leaves the store unchanged.

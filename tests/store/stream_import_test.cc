@@ -1,11 +1,16 @@
-// import_stream over save streams built in memory: the legacy form in the
-// orders docker 20.10 and podman 4 write, the OCI-layout form, layers out
-// of order, a repeated layer, and every failure leaving the store as it was.
+// import_stream over save streams built in memory, into the dir backend
+// (layers applied in order: spooled or read again when out of order) and
+// the composefs one (layers taken in any order, the stream read once): the
+// legacy form in the orders docker 20.10 and podman 4 write, the
+// OCI-layout form, layers out of order, a repeated layer, a layer the
+// manifest does not name, and every failure leaving the store as it was.
 #include "store/stream_import.h"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -72,12 +77,22 @@ std::vector<Digest> diff_ids_of(const std::vector<std::string>& tars) {
   return out;
 }
 
+// A layer the manifest does not name: one file too big to be inlined by
+// composefs, so that it would leave an object behind.
+std::string unlisted_layer() {
+  TarFixture t;
+  t.file("unlisted", std::string(1000, 'u'));
+  return t.finish();
+}
+
 // A legacy save: apply order `layers` (indexes into tars, repeats allowed);
-// `order` is the stream order of the distinct layer members.
+// `order` is the stream order of the distinct layer members; `unlisted`, a
+// layer member after them that the manifest does not name.
 enum class Naming { docker, podman };
 std::string legacy_stream(const std::vector<std::string>& tars, const std::vector<size_t>& layers,
                           const std::vector<size_t>& order, Naming naming,
-                          std::optional<std::string> config = std::nullopt) {
+                          std::optional<std::string> config = std::nullopt,
+                          std::optional<std::string> unlisted = std::nullopt) {
   std::vector<Digest> ids;
   for (size_t i : layers) ids.push_back(Digest::of(tars[i]));
   std::string cfg = config.value_or(testing::make_config(ids));
@@ -96,6 +111,7 @@ std::string legacy_stream(const std::vector<std::string>& tars, const std::vecto
     out.file(docker_dir(pos) + "/json", v1.dump());
     out.file(docker_dir(pos) + "/layer.tar", tars[layers[pos]]);
   }
+  if (unlisted) out.file("unlisted.tar", *unlisted);
   for (size_t pos = 0; pos < layers.size(); ++pos) {
     paths.push_back(naming == Naming::podman ? hex(Digest::of(tars[layers[pos]])) + ".tar"
                                              : docker_dir(pos) + "/layer.tar");
@@ -107,15 +123,27 @@ std::string legacy_stream(const std::vector<std::string>& tars, const std::vecto
   return out.finish();
 }
 
-class StreamImportTest : public ::testing::Test {
+// Over the backend GetParam() names (or the first of the tuple).
+template <typename Param>
+class StreamImportTest : public ::testing::TestWithParam<Param> {
  protected:
+  const std::string& backend_name() const {
+    if constexpr (std::is_same_v<Param, std::string>) {
+      return this->GetParam();
+    } else {
+      return std::get<0>(this->GetParam());
+    }
+  }
+  bool composefs() const { return backend_name() == "composefs"; }
+
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "applying layers needs root (chown, mknod)";
+    if (::geteuid() != 0) GTEST_SKIP() << "applying layers needs root (chown, mknod, mount)";
     auto dir = TempDir::create("/var/tmp", "cairn-stream-test-");
     ASSERT_TRUE(dir) << dir.error().message();
     m_dir.emplace(std::move(*dir));
-    auto store = Store::open(StoreOptions{.root = m_dir->path() + "/store", .backend = "dir"},
-                             Access::read_write);
+    auto store = Store::open(
+        StoreOptions{.root = m_dir->path() + "/store", .backend = backend_name()},
+        Access::read_write);
     ASSERT_TRUE(store) << store.error().message();
     m_store = std::move(*store);
   }
@@ -132,24 +160,38 @@ class StreamImportTest : public ::testing::Test {
     return names;
   }
 
+  // Regular files under ROOT/REL, at any depth.
+  size_t file_count(const std::string& rel) const {
+    std::error_code ec;
+    size_t count = 0;
+    std::filesystem::recursive_directory_iterator it(m_store->root() + "/" + rel, ec);
+    for (const auto& e : it) count += e.is_regular_file() ? 1 : 0;
+    return count;
+  }
+
   void expect_unchanged() {
     auto images = m_store->metadata().list_images();
     ASSERT_TRUE(images);
     EXPECT_TRUE(images->empty());
     EXPECT_TRUE(listing("dir/images").empty());
+    EXPECT_EQ(file_count("composefs"), 0u);
     EXPECT_TRUE(listing("tmp").empty());
   }
 
-  // The rootfs of the image the import made, checked against three_layers().
+  // The rootfs of the image the import made (mounted, for composefs),
+  // checked against three_layers().
   void expect_three_layer_tree(const ImportResult& result, size_t layer_count) {
     auto image = m_store->metadata().find_image(result.image_id);
     ASSERT_TRUE(image && *image);
     EXPECT_EQ((*image)->layers.size(), layer_count);
-    auto rootfs = m_store->backend().rootfs_path((*image)->top_chain);
+    auto rootfs = m_store->backend().mount_image((*image)->top_chain, "");
     ASSERT_TRUE(rootfs) << rootfs.error().message();
     EXPECT_EQ(*sys::read_file(*rootfs + "/etc/base"), "third\n");
     EXPECT_EQ(*sys::read_file(*rootfs + "/etc/second"), "second\n");
     EXPECT_FALSE(*sys::exists(*rootfs + "/etc/gone"));
+    EXPECT_FALSE(*sys::exists(*rootfs + "/unlisted"));
+    auto unmounted = m_store->backend().unmount(*rootfs);
+    EXPECT_TRUE(unmounted) << unmounted.error().message();
     EXPECT_TRUE(listing("tmp").empty());
   }
 
@@ -162,20 +204,22 @@ struct OrderCase {
   Naming naming;
   std::vector<size_t> layers;
   std::vector<size_t> order;
-  int expected_opens;  // 2: the stream had to be read again in spool mode
+  int expected_opens;  // 2: dir read the stream again in spool mode (composefs: always 1)
 };
 
 void PrintTo(const OrderCase& c, std::ostream* os) { *os << c.name; }
 
-class StreamOrderTest : public StreamImportTest, public ::testing::WithParamInterface<OrderCase> {};
+const auto k_backends = ::testing::Values(std::string("dir"), std::string("composefs"));
+
+using StreamOrderTest = StreamImportTest<std::tuple<std::string, OrderCase>>;
 
 TEST_P(StreamOrderTest, ImportsInApplyOrder) {
-  const OrderCase& c = GetParam();
+  const OrderCase& c = std::get<1>(GetParam());
   auto tars = three_layers();
   Counted src = memory_source(legacy_stream(tars, c.layers, c.order, c.naming));
   auto result = import_stream(*m_store, src.source, {});
   ASSERT_TRUE(result) << result.error().message();
-  EXPECT_EQ(*src.opens, c.expected_opens);
+  EXPECT_EQ(*src.opens, composefs() ? 1 : c.expected_opens);
   EXPECT_EQ(result->layers_ingested, c.layers.size());
   EXPECT_EQ(result->name, "test/img:1");
   expect_three_layer_tree(*result, c.layers.size());
@@ -188,17 +232,38 @@ TEST_P(StreamOrderTest, ImportsInApplyOrder) {
 
 INSTANTIATE_TEST_SUITE_P(
     Orders, StreamOrderTest,
-    ::testing::Values(
+    ::testing::Combine(k_backends, ::testing::Values(
         OrderCase{"podman_in_order", Naming::podman, {0, 1, 2}, {0, 1, 2}, 1},
         OrderCase{"docker_in_order", Naming::docker, {0, 1, 2}, {0, 1, 2}, 1},
         OrderCase{"docker_shuffled_spools", Naming::docker, {0, 1, 2}, {2, 0, 1}, 1},
         OrderCase{"docker_reversed_spools", Naming::docker, {0, 1, 2}, {2, 1, 0}, 1},
         OrderCase{"docker_repeated_layer", Naming::docker, {0, 1, 2, 1}, {3, 1, 0, 2}, 1},
         OrderCase{"podman_out_of_order_rereads", Naming::podman, {0, 1, 2}, {1, 0, 2}, 2},
-        OrderCase{"podman_repeated_layer_rereads", Naming::podman, {0, 1, 2, 1}, {0, 1, 2}, 2}),
-    [](const auto& p) { return p.param.name; });
+        OrderCase{"podman_repeated_layer_rereads", Naming::podman, {0, 1, 2, 1}, {0, 1, 2}, 2})),
+    [](const auto& p) { return std::get<0>(p.param) + "_" + std::get<1>(p.param).name; });
 
-TEST_F(StreamImportTest, OciLayoutForm) {
+using StreamBackendTest = StreamImportTest<std::string>;
+
+// The image is imported; of the unlisted layer nothing stays (dir applied
+// it as the next layer, then read the stream again in spool mode; composefs
+// indexed it and discards it).
+TEST_P(StreamBackendTest, UnlistedLayerLeavesNothing) {
+  auto tars = three_layers();
+  for (Naming naming : {Naming::docker, Naming::podman}) {
+    Counted src = memory_source(
+        legacy_stream(tars, {0, 1, 2}, {0, 1, 2}, naming, std::nullopt, unlisted_layer()));
+    auto result = import_stream(*m_store, src.source, {});
+    ASSERT_TRUE(result) << result.error().message();
+    EXPECT_EQ(*src.opens, composefs() ? 1 : 2);
+    expect_three_layer_tree(*result, 3);
+    if (composefs()) {
+      EXPECT_EQ(listing("composefs/layers").size(), 3u);
+      EXPECT_EQ(file_count("composefs/objects"), 0u);  // the layers' files are all inlined
+    }
+  }
+}
+
+TEST_P(StreamBackendTest, OciLayoutForm) {
   auto tars = three_layers();
   testing::OciLayoutFixture plain;
   testing::FixtureImage fixture = plain.add_image(tars);
@@ -222,7 +287,7 @@ TEST_F(StreamImportTest, OciLayoutForm) {
   expect_three_layer_tree(*result, 3);
 }
 
-TEST_F(StreamImportTest, TruncatedStreamLeavesStoreUnchanged) {
+TEST_P(StreamBackendTest, TruncatedStreamLeavesStoreUnchanged) {
   std::string stream = legacy_stream(three_layers(), {0, 1, 2}, {0, 1, 2}, Naming::podman);
   for (size_t cut : {size_t{700}, stream.size() / 2, stream.size() - 1500}) {
     Counted src = memory_source(stream.substr(0, cut));
@@ -233,7 +298,7 @@ TEST_F(StreamImportTest, TruncatedStreamLeavesStoreUnchanged) {
   }
 }
 
-TEST_F(StreamImportTest, DiffIdMismatchLeavesStoreUnchanged) {
+TEST_P(StreamBackendTest, DiffIdMismatchLeavesStoreUnchanged) {
   auto tars = three_layers();
   std::vector<Digest> ids = diff_ids_of(tars);
   ids[1] = Digest::of("something else");
@@ -248,7 +313,7 @@ TEST_F(StreamImportTest, DiffIdMismatchLeavesStoreUnchanged) {
   }
 }
 
-TEST_F(StreamImportTest, MissingConfigOrManifest) {
+TEST_P(StreamBackendTest, MissingConfigOrManifest) {
   TarFixture only_layer;
   only_layer.file("abc.tar", three_layers()[0]);
   TarFixture no_config;
@@ -263,7 +328,7 @@ TEST_F(StreamImportTest, MissingConfigOrManifest) {
   }
 }
 
-TEST_F(StreamImportTest, ProducerFailureWins) {
+TEST_P(StreamBackendTest, ProducerFailureWins) {
   std::string stream = legacy_stream(three_layers(), {0, 1, 2}, {0, 1, 2}, Naming::podman);
   for (const std::string& bytes : {stream, stream.substr(0, 1000), std::string()}) {
     Counted src = memory_source(bytes, Error(make_error_code(Errc::not_found), "no such image"));
@@ -273,6 +338,9 @@ TEST_F(StreamImportTest, ProducerFailureWins) {
     expect_unchanged();
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StreamBackendTest, k_backends,
+                         [](const auto& p) { return p.param; });
 
 }  // namespace
 }  // namespace cairn

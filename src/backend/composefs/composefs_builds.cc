@@ -3,7 +3,6 @@
 // streams whose layers come first. Layers are independent here (one index
 // per diff_id, whatever lies below), so a streamed layer is indexed as it
 // arrives, in any order, and nothing is spooled.
-#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -41,44 +40,49 @@ class ComposefsChainBuild final : public ChainBuild {
   LayerStaging m_staging;
 };
 
-// Indexes every layer of the stream as it arrives; a layer whose index the
-// store has (or that came before in this stream) is dropped once its
-// diff_id is known.
+// Indexes every layer of the stream as it arrives, in any order; a layer
+// whose index the store has (or that came before in this stream) is dropped
+// once its diff_id is known.
 class ComposefsStreamBuild final : public StreamBuild {
  public:
   ComposefsStreamBuild(ComposefsBackend& backend, LayerStaging staging)
       : m_backend(backend), m_staging(std::move(staging)) {}
 
+  bool any_order() const override { return true; }
   Result<LayerSink*> begin_layer() override { return m_staging.begin_layer(); }
-
   Result<void> commit_layer(const ChainLink& link) override {
-    ASSIGN_OR_RETURN(bool indexed, sys::exists(m_backend.index_path(link.diff_id)));
-    bool repeated = !m_seen.insert(link.diff_id).second;
+    return commit_unordered(link.diff_id);
+  }
+
+  Result<void> commit_unordered(const Digest& diff_id) override {
+    ASSIGN_OR_RETURN(bool indexed, sys::exists(m_backend.index_path(diff_id)));
+    bool repeated = !m_seen.insert(diff_id).second;
     if (indexed || repeated) {
       m_staging.drop_layer();
-      if (indexed) ++m_held;
+      if (indexed) m_held.insert(diff_id);
     } else {
-      m_staging.keep_layer(link.diff_id);
+      m_staging.keep_layer(diff_id);
     }
-    m_links.push_back(link);
     return {};
   }
 
   Result<size_t> finish(std::span<const ChainLink> chain) override {
-    if (!std::equal(chain.begin(), chain.end(), m_links.begin(), m_links.end(),
-                    [](const ChainLink& a, const ChainLink& b) { return a.chain_id == b.chain_id; })) {
-      return fail(Errc::bad_input, "the stream's layers are not the image's chain");
+    size_t held = 0;
+    for (const ChainLink& link : chain) {
+      if (!m_seen.contains(link.diff_id)) {
+        return fail(Errc::bad_input, "layer " + link.diff_id.str() + " was not streamed");
+      }
+      held += m_held.contains(link.diff_id) ? 1 : 0;
     }
     TRY(m_staging.publish(chain));
-    return m_held;
+    return held;
   }
 
  private:
   ComposefsBackend& m_backend;
   LayerStaging m_staging;
-  std::vector<ChainLink> m_links;
   std::set<Digest> m_seen;
-  size_t m_held = 0;
+  std::set<Digest> m_held;  // indexed before this build
 };
 
 }  // namespace

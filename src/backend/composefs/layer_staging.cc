@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "backend/composefs/composefs_backend.h"
@@ -27,6 +28,10 @@ void LayerStaging::keep_layer(const Digest& diff_id) {
 }
 
 Result<void> LayerStaging::publish(std::span<const ChainLink> chain) {
+  std::erase_if(m_kept, [chain](const auto& kept) {
+    return std::none_of(chain.begin(), chain.end(),
+                        [&](const ChainLink& link) { return link.diff_id == kept.first; });
+  });
   ASSIGN_OR_RETURN(bool present, m_backend->has_image(chain.back().chain_id));
   StagedBuild build;
   if (!present) {

@@ -34,7 +34,8 @@ class LayerStaging {
   void drop_layer() { m_current.reset(); }
 
   // Builds the image of CHAIN (unless the store has it) from the kept
-  // layers and the store's indexes, and publishes both.
+  // layers and the store's indexes, and publishes both; kept layers that
+  // CHAIN does not name are discarded.
   Result<void> publish(std::span<const ChainLink> chain);
 
  private:
