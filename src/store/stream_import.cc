@@ -197,7 +197,8 @@ Result<IngestDigests> StreamPass::ingest(const std::string& name, std::uint64_t 
 Result<void> StreamPass::apply(const std::string& name, std::uint64_t size, Reader& data) {
   size_t index = m_applied.size();
   ASSIGN_OR_RETURN(IngestDigests digests, ingest(name, size, data));
-  Digest chain = m_chain.empty() ? digests.diff_id : chain_id(m_chain.back().chain_id, digests.diff_id);
+  Digest chain =
+      m_chain.empty() ? digests.diff_id : chain_id(m_chain.back().chain_id, digests.diff_id);
   ChainLink link{digests.diff_id, chain};
   TRY(m_build->commit_layer(link));
   m_chain.push_back(link);
