@@ -9,7 +9,7 @@ namespace {
 
 std::unexpected<Error> loader_error(std::string what) {
   const char* why = dlerror();
-  return std::unexpected(Error(std::error_code(ENOENT, std::generic_category()),
+  return std::unexpected(Error(std::error_code(ELIBACC, std::generic_category()),
                                what + ": " + (why ? why : "unknown error")));
 }
 

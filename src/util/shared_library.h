@@ -23,8 +23,9 @@ namespace cairn {
 
 class SharedLibrary {
  public:
-  // dlopen(soname, RTLD_NOW | RTLD_LOCAL). Fails with ENOENT, the loader's
-  // message and the Debian package that provides it.
+  // dlopen(soname, RTLD_NOW | RTLD_LOCAL). Fails with ELIBACC (a plain
+  // failure, exit 1), the loader's message and the Debian package that
+  // provides it.
   static Result<SharedLibrary> open(const std::string& soname, const std::string& package);
 
   // Looks `name` up into `out`; fails naming the symbol and the library.

@@ -22,7 +22,7 @@ TEST(SharedLibrary, BindsTypedEntryPoints) {
 TEST(SharedLibrary, MissingLibraryNamesItAndItsPackage) {
   auto missing = SharedLibrary::open("libcairn-nonexistent.so.1", "cairn-nothing");
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code(), std::error_code(ENOENT, std::generic_category()));
+  EXPECT_EQ(missing.error().code(), std::error_code(ELIBACC, std::generic_category()));
   EXPECT_NE(missing.error().message().find("libcairn-nonexistent.so.1"), std::string::npos);
   EXPECT_NE(missing.error().message().find("cairn-nothing"), std::string::npos);
 }
