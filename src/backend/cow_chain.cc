@@ -51,42 +51,48 @@ Result<std::unique_ptr<CowChainBuild>> CowChainBuild::begin(CowLayers& layers,
   return build;
 }
 
-CowChainBuild::~CowChainBuild() { drop_staged(); }
-
-void CowChainBuild::drop_staged() {
-  m_applier.reset();
-  if (m_staged) m_layers.discard(*m_staged);
-  m_staged.reset();
-}
-
-Result<LayerSink*> CowChainBuild::begin_layer(size_t index) {
-  if (index != m_next || index >= m_chain.size() || m_staged) {
-    return fail(Errc::usage, "layer " + std::to_string(index) + " begun out of order");
-  }
-  const Digest* parent = index == 0 ? nullptr : &m_chain[index - 1].chain_id;
-  ASSIGN_OR_RETURN(StagedLayer staged,
-                   m_layers.stage(std::string(m_chain[index].chain_id.hex()), parent));
+Result<LayerSink*> StagedApply::start(const std::string& tag, const Digest* parent) {
+  ASSIGN_OR_RETURN(StagedLayer staged, m_layers.stage(tag, parent));
   m_staged = std::move(staged);
   auto applier = DirApplier::open(m_staged->path);
   if (!applier) {
-    drop_staged();
+    drop();
     return fail(std::move(applier).error());
   }
   m_applier = std::move(*applier);
   return m_applier.get();
 }
 
-Result<void> CowChainBuild::commit_layer(size_t index) {
-  if (index != m_next || !m_staged) {
-    return fail(Errc::usage, "layer " + std::to_string(index) + " committed out of order");
-  }
+Result<void> StagedApply::publish(const ChainLink& link) {
   m_applier.reset();
-  auto published = m_layers.publish(m_chain[index], *m_staged);
+  auto published = m_layers.publish(link, *m_staged);
   if (!published) {
-    drop_staged();
+    drop();
     return published;
   }
   m_staged.reset();
+  return {};
+}
+
+void StagedApply::drop() {
+  m_applier.reset();
+  if (m_staged) m_layers.discard(*m_staged);
+  m_staged.reset();
+}
+
+Result<LayerSink*> CowChainBuild::begin_layer(size_t index) {
+  if (index != m_next || index >= m_chain.size() || m_layer.active()) {
+    return fail(Errc::usage, "layer " + std::to_string(index) + " begun out of order");
+  }
+  const Digest* parent = index == 0 ? nullptr : &m_chain[index - 1].chain_id;
+  return m_layer.start(std::string(m_chain[index].chain_id.hex()), parent);
+}
+
+Result<void> CowChainBuild::commit_layer(size_t index) {
+  if (index != m_next || !m_layer.active()) {
+    return fail(Errc::usage, "layer " + std::to_string(index) + " committed out of order");
+  }
+  TRY(m_layer.publish(m_chain[index]));
   ++m_next;
   return {};
 }
@@ -96,50 +102,27 @@ Result<void> CowChainBuild::finish() {
   return {};
 }
 
-CowStreamBuild::~CowStreamBuild() { drop_staged(); }
-
-void CowStreamBuild::drop_staged() {
-  m_applier.reset();
-  if (m_staged) m_layers.discard(*m_staged);
-  m_staged.reset();
-}
-
 Result<LayerSink*> CowStreamBuild::begin_layer() {
-  if (m_staged) return fail(Errc::usage, "stream layer begun before the last was committed");
+  if (m_layer.active()) return fail(Errc::usage, "stream layer begun before the last was committed");
   const Digest* parent = m_committed.empty() ? nullptr : &m_committed.back().chain_id;
-  std::string tag = "stream-" + std::to_string(m_committed.size());
-  ASSIGN_OR_RETURN(StagedLayer staged, m_layers.stage(tag, parent));
-  m_staged = std::move(staged);
-  auto applier = DirApplier::open(m_staged->path);
-  if (!applier) {
-    drop_staged();
-    return fail(std::move(applier).error());
-  }
-  m_applier = std::move(*applier);
-  return m_applier.get();
+  return m_layer.start("stream-" + std::to_string(m_committed.size()), parent);
 }
 
 Result<void> CowStreamBuild::commit_layer(const ChainLink& link) {
-  if (!m_staged) return fail(Errc::usage, "stream layer committed before it was begun");
-  m_applier.reset();
+  if (!m_layer.active()) return fail(Errc::usage, "stream layer committed before it was begun");
   ASSIGN_OR_RETURN(bool held, m_layers.has_layer(link.chain_id));
   if (held) {
-    drop_staged();
+    m_layer.drop();
     ++m_already_held;
   } else {
-    auto published = m_layers.publish(link, *m_staged);
-    if (!published) {
-      drop_staged();
-      return published;
-    }
-    m_staged.reset();
+    TRY(m_layer.publish(link));
   }
   m_committed.push_back(link);
   return {};
 }
 
 Result<size_t> CowStreamBuild::finish(std::span<const ChainLink> chain) {
-  if (m_staged || chain.size() != m_committed.size() ||
+  if (m_layer.active() || chain.size() != m_committed.size() ||
       !std::equal(chain.begin(), chain.end(), m_committed.begin(),
                   [](const ChainLink& a, const ChainLink& b) { return a.chain_id == b.chain_id; })) {
     return fail(Errc::usage, "stream build finished with another chain than it applied");

@@ -68,15 +68,35 @@ class CowLayers {
 std::vector<Digest> unneeded_layers(const std::map<Digest, std::optional<Digest>>& layers,
                                     const std::set<Digest>& keep);
 
+// One layer being applied into a staged copy of its parent: start(), feed
+// the sink, then publish() or drop(). Destroying it drops what is staged.
+class StagedApply {
+ public:
+  explicit StagedApply(CowLayers& layers) : m_layers(layers) {}
+  ~StagedApply() { drop(); }
+  StagedApply(const StagedApply&) = delete;
+  StagedApply& operator=(const StagedApply&) = delete;
+
+  bool active() const { return m_staged.has_value(); }
+  // Stages a layer named after TAG on PARENT (nullptr: a base layer) and
+  // returns the applier writing into it.
+  Result<LayerSink*> start(const std::string& tag, const Digest* parent);
+  // Publishes the staged layer as LINK; on failure it is dropped.
+  Result<void> publish(const ChainLink& link);
+  void drop();
+
+ private:
+  CowLayers& m_layers;
+  std::optional<StagedLayer> m_staged;
+  std::unique_ptr<DirApplier> m_applier;
+};
+
 class CowChainBuild final : public ChainBuild {
  public:
   static Result<std::unique_ptr<CowChainBuild>> begin(CowLayers& layers,
                                                       std::span<const ChainLink> chain);
   CowChainBuild(CowLayers& layers, std::vector<ChainLink> chain, size_t first_needed)
-      : m_layers(layers), m_chain(std::move(chain)), m_first_needed(first_needed) {}
-  ~CowChainBuild() override;
-  CowChainBuild(const CowChainBuild&) = delete;
-  CowChainBuild& operator=(const CowChainBuild&) = delete;
+      : m_layer(layers), m_chain(std::move(chain)), m_first_needed(first_needed) {}
 
   size_t first_needed() const override { return m_first_needed; }
   Result<LayerSink*> begin_layer(size_t index) override;
@@ -84,22 +104,15 @@ class CowChainBuild final : public ChainBuild {
   Result<void> finish() override;
 
  private:
-  void drop_staged();
-
-  CowLayers& m_layers;
+  StagedApply m_layer;
   std::vector<ChainLink> m_chain;
   size_t m_first_needed;
   size_t m_next = 0;  // the layer begin_layer() expects next
-  std::optional<StagedLayer> m_staged;
-  std::unique_ptr<DirApplier> m_applier;
 };
 
 class CowStreamBuild final : public StreamBuild {
  public:
-  explicit CowStreamBuild(CowLayers& layers) : m_layers(layers) {}
-  ~CowStreamBuild() override;
-  CowStreamBuild(const CowStreamBuild&) = delete;
-  CowStreamBuild& operator=(const CowStreamBuild&) = delete;
+  explicit CowStreamBuild(CowLayers& layers) : m_layers(layers), m_layer(layers) {}
 
   Result<LayerSink*> begin_layer() override;
   // A layer already published under LINK's ChainID (another image has it)
@@ -108,13 +121,10 @@ class CowStreamBuild final : public StreamBuild {
   Result<size_t> finish(std::span<const ChainLink> chain) override;
 
  private:
-  void drop_staged();
-
   CowLayers& m_layers;
+  StagedApply m_layer;
   std::vector<ChainLink> m_committed;
   size_t m_already_held = 0;
-  std::optional<StagedLayer> m_staged;
-  std::unique_ptr<DirApplier> m_applier;
 };
 
 }  // namespace cairn
