@@ -1,5 +1,7 @@
 #include "erofs/tree.h"
 
+#include "util/split.h"
+
 namespace cairn::erofs {
 namespace {
 
@@ -32,10 +34,7 @@ Result<std::vector<std::string>> split_tree_path(std::string_view path) {
   }
   std::vector<std::string> parts;
   if (path == "/") return parts;
-  size_t start = 1;
-  for (;;) {
-    size_t end = path.find('/', start);
-    std::string_view part = path.substr(start, end == std::string_view::npos ? end : end - start);
+  for (std::string_view part : split(path.substr(1), '/')) {
     if (part.empty() || part == "." || part == "..") {
       return fail(Errc::bad_input, "invalid component in path " + std::string(path));
     }
@@ -43,9 +42,8 @@ Result<std::vector<std::string>> split_tree_path(std::string_view path) {
       return fail(Errc::bad_input, "name too long in path " + std::string(path));
     }
     parts.emplace_back(part);
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
   }
+  return parts;
 }
 
 Tree::Tree(Inode root) {

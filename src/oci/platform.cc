@@ -6,6 +6,8 @@
 #include <cctype>
 #include <vector>
 
+#include "util/split.h"
+
 namespace cairn {
 namespace {
 
@@ -65,21 +67,15 @@ Platform host_platform() {
 }
 
 Result<Platform> parse_platform(std::string_view text) {
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  for (;;) {
-    size_t slash = text.find('/', pos);
-    parts.emplace_back(text.substr(pos, slash - pos));
-    if (slash == std::string_view::npos) break;
-    pos = slash + 1;
-  }
+  std::vector<std::string_view> parts = split(text, '/');
   bool ok = parts.size() == 2 || parts.size() == 3;
-  for (const std::string& part : parts) ok = ok && !part.empty();
+  for (std::string_view part : parts) ok = ok && !part.empty();
   if (!ok) {
     return fail(Errc::usage, "invalid platform \"" + std::string(text) +
                                  "\": expected os/arch[/variant]");
   }
-  Platform p{parts[0], parts[1], parts.size() == 3 ? parts[2] : ""};
+  Platform p{std::string(parts[0]), std::string(parts[1]),
+             std::string(parts.size() == 3 ? parts[2] : "")};
   return normalize_platform(std::move(p));
 }
 

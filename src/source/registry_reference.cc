@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/split.h"
+
 namespace cairn {
 namespace {
 
@@ -33,13 +35,10 @@ bool valid_component(std::string_view c) {
 }
 
 bool valid_repository(std::string_view repo) {
-  size_t start = 0;
-  for (;;) {
-    size_t slash = repo.find('/', start);
-    if (!valid_component(repo.substr(start, slash - start))) return false;
-    if (slash == std::string_view::npos) return true;
-    start = slash + 1;
+  for (std::string_view component : split(repo, '/')) {
+    if (!valid_component(component)) return false;
   }
+  return true;
 }
 
 bool valid_domain(std::string_view domain) {

@@ -2,16 +2,13 @@
 
 #include <vector>
 
+#include "util/split.h"
+
 namespace cairn {
 
 std::optional<std::string> clean_relative_path(std::string_view path) {
   std::vector<std::string_view> segments;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t end = path.find('/', pos);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view seg = path.substr(pos, end - pos);
-    pos = end + 1;
+  for (std::string_view seg : split(path, '/')) {
     if (seg.empty() || seg == ".") continue;
     if (seg != "..") {
       segments.push_back(seg);

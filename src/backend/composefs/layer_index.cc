@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "util/split.h"
+
 namespace cairn::composefs {
 namespace {
 
@@ -91,18 +93,6 @@ void append_entry(std::string& out, const IndexEntry& e) {
   out += '\n';
 }
 
-std::vector<std::string_view> split_fields(std::string_view line) {
-  std::vector<std::string_view> fields;
-  size_t start = 0;
-  while (start <= line.size()) {
-    size_t space = line.find(' ', start);
-    if (space == std::string_view::npos) space = line.size();
-    fields.push_back(line.substr(start, space - start));
-    start = space + 1;
-  }
-  return fields;
-}
-
 bool known_op(char c) {
   return std::string_view("fdlhcbpwo").find(c) != std::string_view::npos;
 }
@@ -133,7 +123,7 @@ bool parse_xattr(std::string_view field, IndexEntry& e) {
 }
 
 std::optional<IndexEntry> parse_entry(std::string_view line) {
-  std::vector<std::string_view> f = split_fields(line);
+  std::vector<std::string_view> f = split(line, ' ');
   if (f.size() < 11 || f[0].size() != 1 || !known_op(f[0][0]) || !f[1].starts_with('/')) {
     return std::nullopt;
   }

@@ -15,6 +15,7 @@
 
 #include "backend/composefs/object_store.h"
 #include "layer/oci_path.h"
+#include "util/split.h"
 
 namespace cairn::composefs {
 namespace {
@@ -76,12 +77,8 @@ erofs::Inode implicit_dir() {
 
 std::deque<std::string> components(std::string_view path) {
   std::deque<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string_view::npos) slash = path.size();
-    if (slash > start) parts.emplace_back(path.substr(start, slash - start));
-    start = slash + 1;
+  for (std::string_view part : split(path, '/')) {
+    if (!part.empty()) parts.emplace_back(part);
   }
   return parts;
 }

@@ -11,9 +11,9 @@
 // path that inode has now goes into the layer too, as one inode again.
 #include <sys/stat.h>
 
-#include <algorithm>
 
 #include "backend/composefs/merge.h"
+#include "util/split.h"
 
 namespace cairn::composefs {
 
@@ -75,11 +75,9 @@ void Merger::collect_paths(const Node& dir, const std::string& path, PathsById& 
 void Merger::include_path(DiffNode& root, std::string_view path) const {
   DiffNode* at = &root;
   const Node* node = m_root.get();
-  while (!path.empty()) {
-    path.remove_prefix(1);  // the '/'
-    size_t end = std::min(path.find('/'), path.size());
-    std::string name(path.substr(0, end));
-    path.remove_prefix(end);
+  path.remove_prefix(1);  // the leading '/'
+  for (std::string_view part : split(path, '/')) {
+    std::string name(part);
     node = node->children.at(name).get();
     at = &at->children.try_emplace(name, DiffNode{node, false, {}}).first->second;
   }
