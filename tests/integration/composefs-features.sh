@@ -16,15 +16,9 @@ CAIRN=${1:-${CAIRN:-}}
 CAIRN=$(readlink -f "$CAIRN")
 . "$(dirname "$(readlink -f "$0")")/lib.sh"
 
-has_fs() { grep -qw "$1" /proc/filesystems || { modprobe "$1" 2>/dev/null && grep -qw "$1" /proc/filesystems; }; }
-if [ "$(id -u)" != 0 ]; then echo "# SKIP composefs-features.sh: needs root (mounts)"; exit 0; fi
-for fs in erofs overlay; do
-  if ! has_fs "$fs"; then echo "# SKIP composefs-features.sh: the kernel lacks $fs"; exit 0; fi
-done
+composefs_prelude composefs-features.sh
 BACKEND=composefs
-WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-cfsf.XXXXXX")
-cleanup() { unmount_all "$WORK"; if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi; }
-trap cleanup EXIT
+scratch_work cfsf
 
 "$PY" "$REPO_DIR/tests/fixtures/make-images.py" "$WORK/img" >"$WORK/gen.log" 2>&1 ||
   { diag "$WORK/gen.log"; exit 1; }

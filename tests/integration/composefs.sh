@@ -9,9 +9,6 @@
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
 
-has_fs() { grep -qw "$1" /proc/filesystems || { modprobe "$1" 2>/dev/null && grep -qw "$1" /proc/filesystems; }; }
-if [ "$(id -u)" != 0 ]; then echo "# SKIP composefs.sh: needs root (mounts)"; exit 0; fi
-for fs in erofs overlay; do
-  if ! has_fs "$fs"; then echo "# SKIP composefs.sh: the kernel lacks $fs"; exit 0; fi
-done
+. "$HERE/lib.sh"
+composefs_prelude composefs.sh
 CAIRN_IT_BACKEND=composefs exec bash "$HERE/run.sh" "$@"

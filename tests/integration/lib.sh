@@ -88,3 +88,20 @@ unmount_all() {
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
 }
+
+# composefs_prelude SCRIPT: exits 0 with a SKIP line unless this is root on a kernel with erofs and
+# overlay (composefs mounts need them all)
+composefs_prelude() {
+  local fs
+  if [ "$(id -u)" != 0 ]; then echo "# SKIP $1: needs root (mounts)"; exit 0; fi
+  for fs in erofs overlay; do
+    grep -qw "$fs" /proc/filesystems || { modprobe "$fs" 2>/dev/null && grep -qw "$fs" /proc/filesystems; } ||
+      { echo "# SKIP $1: the kernel lacks $fs"; exit 0; }
+  done
+}
+
+# scratch_work TAG: WORK = a new scratch directory, unmounted and removed at exit (KEEP=1 keeps it)
+scratch_work() {
+  WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-$1.XXXXXX")
+  trap 'unmount_all "$WORK"; if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
+}
