@@ -94,6 +94,7 @@ integrity() {
   ROOT=$WORK/store-integrity
   c_import "oci:$OCI:base"; base=$IMG_ID
   c_import "oci:$OCI:torture" --mode per-layer; torture=$IMG_ID
+  fsck_erofs "per-layer" "$ROOT"/composefs/images/*.layer.cfs
   c_run digest "$base"
   digest=$LAST
   expect "digest prints 64 hex digits (got $digest)" is_digest "$RC" "$digest"

@@ -105,3 +105,16 @@ scratch_work() {
   WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-$1.XXXXXX")
   trap 'unmount_all "$WORK"; if [ "${KEEP:-0}" = 1 ]; then echo "# kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
 }
+
+# fsck_erofs DESC FILE...: every FILE (an EROFS image; patterns that matched nothing are left out)
+# passes fsck.erofs, and there is at least one
+fsck_erofs() {
+  local desc=$1 img n=0 bad=0; shift
+  command -v fsck.erofs >/dev/null || { not_ok "fsck.erofs is installed (erofs-utils)"; return; }
+  for img in "$@"; do
+    [ -e "$img" ] || continue
+    n=$((n + 1))
+    fsck.erofs "$img" >"$WORK/fsck.log" 2>&1 || { bad=$((bad + 1)); diag "$WORK/fsck.log" 5; }
+  done
+  expect "$desc: fsck.erofs accepts all $n EROFS images ($bad refused)" [ "$n" -gt 0 -a "$bad" = 0 ]
+}
