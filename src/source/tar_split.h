@@ -1,0 +1,56 @@
+// Docker's layer store keeps every layer unpacked (overlay2:
+// DATA_ROOT/overlay2/<cache-id>/diff) next to a "tar-split" record
+// (DATA_ROOT/image/overlay2/layerdb/sha256/<chain-id>/tar-split.json.gz) from
+// which the exact bytes of the layer tar it was unpacked from are put
+// together again; `docker save` does exactly that. TarSplitReader does it
+// too, as a Reader, so a layer can be imported (and its diff_id checked)
+// straight from the layer store.
+//
+// Record format (after gzip): one JSON object per line, in stream order.
+//   {"type":1,"payload":"<base64>","position":N}
+//       a segment: raw tar bytes (headers, extension records, padding, the
+//       end-of-archive blocks), written out as they are.
+//   {"type":2,"name":"<path>","size":S,"payload":"<base64 crc64>","position":N}
+//       a file's content: S bytes read from the layer directory at <path>
+//       (the member name as the tar had it, "./" or "/" prefixes allowed).
+//       "name_raw" (base64) replaces "name" when the name is not UTF-8.
+//       S == 0 (directories, links, whiteouts, empty files) reads nothing.
+// "position" and the crc64 payload are not used: the caller hashes the whole
+// stream and compares it with the layer's diff_id, which covers both.
+//
+// Errors are Errc::bad_input, naming the record line or the file:
+//   - a line that is not such an object, an unknown type, bad base64;
+//   - a file name that is empty, has a ".." component or leads through a
+//     symlink (files are opened with openat2 RESOLVE_BENEATH |
+//     RESOLVE_NO_SYMLINKS below the layer directory);
+//   - a file that is missing, not a regular file, or whose size is not S
+//     (the layer directory changed since it was unpacked).
+// Errors of the records Reader pass through.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "util/error.h"
+#include "util/reader.h"
+#include "util/unique_fd.h"
+
+namespace cairn {
+
+class TarSplitReader final : public Reader {
+ public:
+  // records: the decompressed record lines; layer_dir: an O_DIRECTORY fd of
+  // the unpacked layer; name: for error messages (e.g. the layer's diff_id).
+  TarSplitReader(std::unique_ptr<Reader> records, UniqueFd layer_dir, std::string name);
+  ~TarSplitReader() override;
+
+  // Yields the reassembled tar. File contents are read straight into `buf`.
+  Result<size_t> read(std::span<std::byte> buf) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
+
+}  // namespace cairn
