@@ -14,7 +14,8 @@
 //       a file's content: S bytes read from the layer directory at <path>
 //       (the member name as the tar had it, "./" or "/" prefixes allowed).
 //       "name_raw" (base64) replaces "name" when the name is not UTF-8.
-//       S == 0 (directories, links, whiteouts, empty files) reads nothing.
+//       S == 0 (directories, links, whiteouts, empty files) reads nothing;
+//       the name is then neither checked nor opened.
 // "position" and the crc64 payload are not used: the caller hashes the whole
 // stream and compares it with the layer's diff_id, which covers both.
 //
@@ -25,7 +26,8 @@
 //     RESOLVE_NO_SYMLINKS below the layer directory);
 //   - a file that is missing, not a regular file, or whose size is not S
 //     (the layer directory changed since it was unpacked).
-// Errors of the records Reader pass through.
+// Other system errors opening or reading a file keep their errno; errors of
+// the records Reader pass through.
 #pragma once
 
 #include <memory>
