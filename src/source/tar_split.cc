@@ -45,8 +45,9 @@ using Json = nlohmann::json;
 
 constexpr size_t k_chunk = 64 * 1024;
 constexpr size_t k_max_line = 64 << 20;
-constexpr std::int64_t k_segment_type = 1;
-constexpr std::int64_t k_file_type = 2;
+// As tar-split numbers them: FileType = 1, SegmentType = 2.
+constexpr std::int64_t k_file_type = 1;
+constexpr std::int64_t k_segment_type = 2;
 constexpr int k_open_flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 constexpr std::uint64_t k_resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 

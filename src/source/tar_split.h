@@ -7,13 +7,14 @@
 // straight from the layer store.
 //
 // Record format (after gzip): one JSON object per line, in stream order.
-//   {"type":1,"payload":"<base64>","position":N}
+//   {"type":2,"payload":"<base64>","position":N}
 //       a segment: raw tar bytes (headers, extension records, padding, the
 //       end-of-archive blocks), written out as they are.
-//   {"type":2,"name":"<path>","size":S,"payload":"<base64 crc64>","position":N}
+//   {"type":1,"name":"<path>","size":S,"payload":"<base64 crc64>","position":N}
 //       a file's content: S bytes read from the layer directory at <path>
 //       (the member name as the tar had it, "./" or "/" prefixes allowed).
-//       "name_raw" (base64) replaces "name" when the name is not UTF-8.
+//       "name_raw" (base64) replaces "name" when the name is not UTF-8;
+//       "size" is left out when it is 0.
 //       S == 0 (directories, links, whiteouts, empty files) reads nothing;
 //       the name is then neither checked nor opened.
 // "position" and the crc64 payload are not used: the caller hashes the whole

@@ -25,19 +25,21 @@ const std::string k_crc = base64_encode(std::string(8, '\x5a'));
 std::string quoted(const std::string& text) { return nlohmann::json(text).dump(); }
 
 std::string segment_line(const std::string& bytes, int position) {
-  return R"({"type":1,"payload":")" + base64_encode(bytes) + R"(","position":)" +
+  return R"({"type":2,"payload":")" + base64_encode(bytes) + R"(","position":)" +
          std::to_string(position) + "}";
 }
 
-// As tar-split writes it: "size" is left out when it is 0 (omitempty).
+// As docker's layer store has it: type 1, no "size" and a null checksum for
+// an empty member, e.g. {"type":1,"name":"bin/","payload":null,"position":1}.
 std::string file_line(const std::string& name, std::uint64_t size, int position) {
-  std::string line = R"({"type":2,"name":)" + quoted(name);
+  std::string line = R"({"type":1,"name":)" + quoted(name);
   if (size > 0) line += R"(,"size":)" + std::to_string(size);
-  return line + R"(,"payload":")" + k_crc + R"(","position":)" + std::to_string(position) + "}";
+  line += size > 0 ? R"(,"payload":")" + k_crc + "\"" : std::string(R"(,"payload":null)");
+  return line + R"(,"position":)" + std::to_string(position) + "}";
 }
 
 std::string file_line_raw(const std::string& name, std::uint64_t size, int position) {
-  return R"({"type":2,"name_raw":")" + base64_encode(name) + R"(","size":)" +
+  return R"({"type":1,"name_raw":")" + base64_encode(name) + R"(","size":)" +
          std::to_string(size) + R"(,"payload":")" + k_crc + R"(","position":)" +
          std::to_string(position) + "}";
 }
@@ -276,7 +278,7 @@ TEST_F(TarSplitTest, LineLayoutVariants) {
 
 TEST_F(TarSplitTest, SizeZeroMembersAreNotOpened) {
   std::string records = file_line("absent", 0, 0) + "\n" + file_line("../outside", 0, 1) + "\n" +
-                        R"({"type":2,"name":"./","payload":null,"position":2})" + "\n" +
+                        R"({"type":1,"name":"./","payload":null,"position":2})" + "\n" +
                         segment_line("tail", 3) + "\n";
   auto out = read_with(*reader(records), 512);
   ASSERT_TRUE(out) << out.error().message();
@@ -379,23 +381,23 @@ TEST_F(TarSplitTest, Errors) {
        "line 2: file name has a \"..\" component: \"a/../../hello\""},
       {"dot-dot name", file_line("..", 5, 0), nullptr, "\"..\" component"},
       {"empty name", file_line("./", 5, 0), nullptr, "line 1: an empty file name"},
-      {"no name", R"({"type":2,"size":5,"payload":null,"position":0})", nullptr,
+      {"no name", R"({"type":1,"size":5,"payload":null,"position":0})", nullptr,
        "line 1: file without a \"name\""},
-      {"bad name_raw", R"({"type":2,"name_raw":"%%%","size":5,"position":0})", nullptr,
+      {"bad name_raw", R"({"type":1,"name_raw":"%%%","size":5,"position":0})", nullptr,
        "\"name_raw\" is not base64"},
-      {"malformed JSON", head + "{\"type\":1,\"payload\":\"aGk=\"\n", nullptr,
+      {"malformed JSON", head + "{\"type\":2,\"payload\":\"aGk=\"\n", nullptr,
        "line 2: not a JSON object"},
       {"not an object", "[1,2]\n", nullptr, "line 1: not a JSON object"},
       {"truncated last line", head + file_line("hello", 5, 1).substr(0, 20), nullptr,
        "line 2: not a JSON object"},
       {"unknown type", head + "\n" + R"({"type":3,"payload":"aGk=","position":1})", nullptr,
        "line 3: unknown type 3"},
-      {"type is a string", R"({"type":"1","payload":"aGk="})", nullptr, "no integer \"type\""},
-      {"bad base64", R"({"type":1,"payload":"aGk!","position":0})", nullptr,
+      {"type is a string", R"({"type":"2","payload":"aGk="})", nullptr, "no integer \"type\""},
+      {"bad base64", R"({"type":2,"payload":"aGk!","position":0})", nullptr,
        "line 1: \"payload\" is not base64"},
-      {"segment without payload", R"({"type":1,"position":0})", nullptr,
+      {"segment without payload", R"({"type":2,"position":0})", nullptr,
        "segment without a string \"payload\""},
-      {"negative size", R"({"type":2,"name":"hello","size":-5})", hello,
+      {"negative size", R"({"type":1,"name":"hello","size":-5})", hello,
        "\"size\" is not a count of bytes"},
   };
   for (const ErrorCase& c : cases) {
