@@ -106,28 +106,26 @@ class LineSplitter {
   bool m_eof = false;
 };
 
-// The member name as a path below the layer directory, or why it is refused.
-std::optional<std::string> relative_name(std::string_view name, std::string& why) {
+// The member name without its "./" and "/" prefixes.
+std::string_view relative_name(std::string_view name) {
   for (;;) {
     if (name.starts_with('/')) {
       name.remove_prefix(1);
     } else if (name.starts_with("./")) {
       name.remove_prefix(2);
     } else {
-      break;
+      return name;
     }
   }
-  if (name.empty() || name == ".") {
-    why = "an empty file name";
-    return std::nullopt;
+}
+
+// Why a relative name is refused; nullptr if it is not.
+const char* name_problem(std::string_view rel) {
+  if (rel.empty() || rel == ".") return "an empty file name";
+  for (std::string_view part : split(rel, '/')) {
+    if (part == "..") return "file name has a \"..\" component";
   }
-  for (std::string_view part : split(name, '/')) {
-    if (part == "..") {
-      why = "file name has a \"..\" component";
-      return std::nullopt;
-    }
-  }
-  return std::string(name);
+  return nullptr;
 }
 
 std::string open_failure(const Error& err) {
@@ -135,6 +133,7 @@ std::string open_failure(const Error& err) {
   if (err.is_errno(ELOOP)) return "leads through a symlink";
   if (err.is_errno(ENOTDIR)) return "has a parent that is not a directory";
   if (err.is_errno(EXDEV)) return "leaves the layer directory";
+  if (err.is_errno(ENXIO) || err.is_errno(ENODEV)) return "is not a regular file";
   return {};
 }
 
@@ -226,10 +225,11 @@ Result<void> TarSplitReader::State::load_file(const Json& record) {
   }
   if (size == 0) return {};
   ASSIGN_OR_RETURN(std::string member, member_name(record));
-  std::string why;
-  std::optional<std::string> rel = relative_name(member, why);
-  if (!rel) return bad_line(why + ": \"" + member + "\"");
-  return open_file(std::move(*rel), size);
+  std::string_view rel = relative_name(member);
+  if (const char* problem = name_problem(rel)) {
+    return bad_line(std::string(problem) + ": \"" + member + "\"");
+  }
+  return open_file(std::string(rel), size);
 }
 
 Result<std::string> TarSplitReader::State::member_name(const Json& record) {

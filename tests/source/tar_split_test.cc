@@ -375,6 +375,11 @@ TEST_F(TarSplitTest, Errors) {
       {"fifo in place of the file", head + file_line("hello", 5, 1),
        [](const std::string& layer) { ASSERT_EQ(::mkfifo((layer + "/hello").c_str(), 0644), 0); },
        "hello: is not a regular file"},
+      {"socket in place of the file", head + file_line("hello", 5, 1),
+       [](const std::string& layer) {
+         ASSERT_EQ(::mknod((layer + "/hello").c_str(), S_IFSOCK | 0644, 0), 0);
+       },
+       "hello: is not a regular file"},
       {"file on the way", head + file_line("hello/x", 5, 1), hello,
        "hello/x: has a parent that is not a directory"},
       {"dot-dot component", head + file_line("a/../../hello", 5, 1), hello,
