@@ -10,6 +10,8 @@
 // longest line (bounded by k_max_line), so the records Reader is read in big
 // chunks. Each non-empty line is parsed as one JSON object; a partial last
 // line (the records cut short) fails to parse unless it is a whole object.
+// (tar-split's own unpacker takes an unparseable last line for the end of
+// the records; here it is an error, and a diff_id check would fail anyway.)
 //
 // File names are checked before they are used: "./" and "/" prefixes are
 // dropped, an empty name or a ".." component is refused, and the file is
@@ -149,7 +151,7 @@ struct TarSplitReader::State {
   Result<void> load_segment(const Json& record);
   Result<void> load_file(const Json& record);
   Result<std::string> member_name(const Json& record);
-  Result<void> open_file(std::string path, std::uint64_t size);
+  Result<void> open_file(std::string rel, std::uint64_t size);
   Result<size_t> read_file(std::span<std::byte> buf);
 
   std::string line_context() const { return name + ": tar-split line " + std::to_string(line_no); }
