@@ -119,6 +119,7 @@ void configure(const Transfer& t, const HttpRequest& request, curl_slist* header
   set(CURLOPT_HEADERDATA, &t);
   set(CURLOPT_WRITEFUNCTION, on_body);
   set(CURLOPT_WRITEDATA, &t);
+  if (!request.unix_socket.empty()) set(CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
 }
 
 }  // namespace

@@ -30,6 +30,7 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   TlsVerify tls = TlsVerify::yes;
+  std::string unix_socket;  // connect to this socket instead of the URL's host (Docker's API)
 };
 
 struct HttpResponse {

@@ -98,7 +98,7 @@ Result<std::shared_ptr<RegistryClient>> RegistryClient::connect(RegistryReferenc
   client->m_origin = "https://" + host;
   if (is_insecure(client->m_options, host)) {
     client->m_tls = TlsVerify::no;
-    HttpResult probe = client->m_session.get({client->m_origin + "/v2/", {}, TlsVerify::no},
+    HttpResult probe = client->m_session.get({client->m_origin + "/v2/", {}, TlsVerify::no, ""},
                                              nullptr, k_max_error_body);
     if (probe.failure != HttpFailure::none) client->m_origin = "http://" + host;
   }
@@ -146,7 +146,7 @@ Result<HttpResult> RegistryClient::exchange(HttpSession& session, std::string ur
                                             HttpBodySink* sink, size_t max_body) {
   bool challenged = false;
   for (int hop = 0; hop <= k_max_redirects; ++hop) {
-    HttpRequest request{url, headers, m_tls};
+    HttpRequest request{url, headers, m_tls, ""};
     bool to_registry = url_origin(url) == m_origin;
     std::optional<std::string> auth;
     if (to_registry) {
@@ -221,7 +221,7 @@ Result<std::string> RegistryClient::fetch_token(HttpSession& session,
     url += "service=" + url_escape(service->second) + "&";
   }
   url += "scope=" + url_escape(token_scope(challenge));
-  HttpRequest request{url, {}, m_tls};
+  HttpRequest request{url, {}, m_tls, ""};
   if (m_credentials) {
     request.headers.push_back("Authorization: Basic " +
                               base64_encode(m_credentials->username + ":" + m_credentials->password));
