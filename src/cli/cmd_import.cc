@@ -1,11 +1,13 @@
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/import_progress.h"
 #include "source/daemon_source.h"
+#include "source/docker_layer_store.h"
 #include "source/source.h"
 #include "store/import.h"
 #include "store/stream_import.h"
@@ -23,7 +25,30 @@ struct ImportArgs {
   std::vector<std::string> netrc_files;
   unsigned parallel = 4;
   DaemonOptions daemon;
+  bool docker_save = false;
 };
+
+constexpr std::string_view k_dockerd_scheme = "dockerd://";
+
+DockerEnvironment docker_environment() {
+  auto env = [](const char* name) {
+    const char* value = std::getenv(name);
+    return std::string(value ? value : "");
+  };
+  DockerEnvironment docker{env("DOCKER_HOST"), env("DOCKER_CONTEXT"), env("DOCKER_CONFIG")};
+  if (docker.config_dir.empty() && !env("HOME").empty()) docker.config_dir = env("HOME") + "/.docker";
+  return docker;
+}
+
+// dockerd:// from the daemon's layer store (source/docker_layer_store.h);
+// nullopt when it has to go through `docker save`.
+Result<std::optional<ImagePlan>> plan_from_docker_store(const ImportArgs& args) {
+  if (args.docker_save || !args.source.starts_with(k_dockerd_scheme)) return std::nullopt;
+  std::string image = args.source.substr(k_dockerd_scheme.size());
+  if (image.empty() || image.starts_with('-')) return std::nullopt;  // daemon_save_command says why
+  ASSIGN_OR_RETURN(LayerStorePlan direct, plan_docker_layer_store(image, docker_environment()));
+  return std::move(direct.plan);
+}
 
 SourceOptions source_options_of(const ImportArgs& args) {
   SourceOptions options;
@@ -40,12 +65,18 @@ SourceOptions source_options_of(const ImportArgs& args) {
   return options;
 }
 
-// Daemon sources stream (store/stream_import.h); the others are planned first.
+// dockerd:// reads the layer store when it can, daemon sources stream otherwise
+// (store/stream_import.h); the others are planned first.
 Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& global,
                                    const ImportObserver& observer) {
   ImportOptions options;
   if (!args.name.empty()) options.name = args.name;
   if (is_daemon_uri(args.source)) {
+    ASSIGN_OR_RETURN(std::optional<ImagePlan> direct, plan_from_docker_store(args));
+    if (direct) {
+      ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
+      return import_image(*store, *direct, options, observer);
+    }
     ASSIGN_OR_RETURN(StreamSource source, daemon_stream_source(args.source, args.daemon));
     ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
     return import_stream(*store, source, options, observer);
@@ -89,6 +120,9 @@ Action define_import(CLI::App& command, const GlobalOptions& global) {
   command.add_option("--netrc", args->netrc_files,
                      "Credentials in netrc form, like enroot's .credentials (repeatable)");
   command.add_option("--parallel", args->parallel, "Layer downloads in flight at once");
+  command.add_flag("--docker-save", args->docker_save,
+                   "dockerd://: read the image through `docker save`, not from the daemon's "
+                   "layer store");
   command.add_option("--podman-root", args->daemon.podman_root,
                      "podman://: storage root (podman --root)");
   command.add_option("--podman-runroot", args->daemon.podman_runroot,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Daemon sources against the real engines: a private dockerd (data under a temp dir, unix socket
 # only, no iptables, no bridge) and podman with private storage (vfs). Images made by
-# tests/fixtures/make-daemon-images.py are loaded into both, imported via dockerd:// and
-# podman://, and compared with the same image imported from its docker-archive and oci sources.
+# tests/fixtures/make-daemon-images.py are loaded into both, imported via dockerd:// (from the
+# daemon's layer store, and through docker save) and podman://, and compared with the same image
+# imported from its docker-archive and oci sources.
 #
 # usage: daemons.sh CAIRN_BINARY     (root). Skips (exit 0, with a reason) only when the docker,
 # dockerd or podman binaries are missing. Every daemon started here is stopped by PID on exit.
@@ -104,13 +105,59 @@ for image in layered base; do
   fresh_store
   c_import "docker-archive:$archive"; listing_ok=$RC
   c_mount "$(tail -n1 "$WORK/out" >/dev/null; echo "$IMG_ID")"; listing "$MNT" "$WORK/file.listing"
-  for src in "podman://cairn-test/$image" "dockerd://cairn-test/$image"; do
+  for src in "podman://cairn-test/$image" "dockerd://cairn-test/$image" \
+    "dockerd://cairn-test/$image --docker-save"; do
     fresh_store
-    c_import "$src" "${P_ARGS[@]}"
+    # shellcheck disable=SC2086 # a source may carry a flag
+    c_import $src "${P_ARGS[@]}"
     if [ "$RC" != 0 ] || [ "$listing_ok" != 0 ]; then not_ok "fresh import $src (rc=$RC)"; diag "$WORK/err"; continue; fi
     same_tree "$image: fresh $(src_label "$src") tree equals docker-archive" "$IMG_ID" "$WORK/file.listing"
   done
 done
+
+# dockerd:// reads the daemon's layer store (source/docker_layer_store.h): no docker CLI runs (a
+# `docker` that fails comes first in PATH); --docker-save goes through the CLI and yields the same image
+FAKE=$WORK/fakebin
+mkdir -p "$FAKE"
+printf '#!/bin/sh\necho "fake docker: $*" >&2\nexit 99\n' >"$FAKE/docker"
+chmod +x "$FAKE/docker"
+fresh_store
+PATH=$FAKE:$PATH c_import dockerd://cairn-test/layered
+expect "dockerd:// from the layer store runs no docker CLI (rc=$RC)" test "$RC" = 0
+store_id=$IMG_ID
+expect "dockerd:// from the layer store records the saved name" \
+  grep -q '"name": "cairn-test/layered:latest"' "$WORK/out"
+PATH=$FAKE:$PATH c_import dockerd://cairn-test/layered --docker-save
+expect "--docker-save runs docker save" grep -q "fake docker: save cairn-test/layered" "$WORK/err"
+fresh_store
+c_import dockerd://cairn-test/layered --docker-save
+expect "--docker-save gives the same image id (rc=$RC)" test "$RC" = 0 -a "$IMG_ID" = "$store_id"
+c_import dockerd://cairn-test/layered
+expect "dockerd:// after --docker-save adds no layer ($INGESTED)" test "$RC" = 0 -a "$INGESTED" = 0
+
+# a layer store that changed under the daemon: the reassembled tar no longer hashes to the diff_id
+# (same size) or no longer matches its record (other size); the store is left as it was
+UPPER=$(docker image inspect -f '{{.GraphDriver.Data.UpperDir}}' cairn-test/layered)
+VICTIM=$(find "$UPPER" -type f -size +0 | head -n1)
+if [ -z "$VICTIM" ]; then
+  not_ok "a regular file in the top layer's directory ($UPPER)"
+else
+  cp -a "$VICTIM" "$WORK/victim.orig"
+  fresh_store; store_snapshot "$WORK/before"
+  printf X | dd of="$VICTIM" bs=1 seek=0 conv=notrunc status=none
+  c_import dockerd://cairn-test/layered
+  expect "changed layer file: exit 4 (rc=$RC)" test "$RC" = 4
+  expect "changed layer file: digest mismatch" grep -q "digest mismatch" "$WORK/err"
+  echo extra >>"$VICTIM"
+  c_import dockerd://cairn-test/layered
+  expect "grown layer file: exit 4 (rc=$RC)" test "$RC" = 4
+  expect "grown layer file: said so" grep -q "changed since it was unpacked" "$WORK/err"
+  store_snapshot "$WORK/after"
+  same_listing "a changed layer store leaves the store unchanged" "$WORK/before" "$WORK/after"
+  cp -a "$WORK/victim.orig" "$VICTIM"
+  c_import dockerd://cairn-test/layered
+  expect "restored layer file imports again (rc=$RC)" test "$RC" = 0 -a "$IMG_ID" = "$store_id"
+fi
 
 # errors: a missing image (exit 3), a missing daemon (exit 1), nothing left behind
 fresh_store; c_import "docker-archive:$IMG/layered.docker-legacy.tar"; store_snapshot "$WORK/before"
