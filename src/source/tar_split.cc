@@ -13,8 +13,9 @@
 // (tar-split's own unpacker takes an unparseable last line for the end of
 // the records; here it is an error, and a diff_id check would fail anyway.)
 //
-// File names are checked before they are used: "./" and "/" prefixes are
-// dropped, an empty name or a ".." component is refused, and the file is
+// File names are cleaned lexically before they are used, as docker's
+// unpacker cleaned them when it wrote the files ("/", "." and "a/.." go); a
+// name that is empty or climbs above the layer directory is refused, and the file is
 // opened with openat2 so that no symlink (nor a magic link) is followed and
 // the path cannot leave the layer directory. The file must be a regular file
 // of exactly the recorded size and must not end early while it is read: any
@@ -37,6 +38,7 @@
 
 #include "layer/safe_root.h"
 #include "source/registry_auth.h"
+#include "util/lexical_path.h"
 #include "util/split.h"
 #include "util/sys.h"
 
@@ -107,28 +109,6 @@ class LineSplitter {
   size_t m_end = 0;
   bool m_eof = false;
 };
-
-// The member name without its "./" and "/" prefixes.
-std::string_view relative_name(std::string_view name) {
-  for (;;) {
-    if (name.starts_with('/')) {
-      name.remove_prefix(1);
-    } else if (name.starts_with("./")) {
-      name.remove_prefix(2);
-    } else {
-      return name;
-    }
-  }
-}
-
-// Why a relative name is refused; nullptr if it is not.
-const char* name_problem(std::string_view rel) {
-  if (rel.empty() || rel == ".") return "an empty file name";
-  for (std::string_view part : split(rel, '/')) {
-    if (part == "..") return "file name has a \"..\" component";
-  }
-  return nullptr;
-}
 
 std::string open_failure(const Error& err) {
   if (err.is_errno(ENOENT)) return "is missing";
@@ -227,11 +207,11 @@ Result<void> TarSplitReader::State::load_file(const Json& record) {
   }
   if (size == 0) return {};
   ASSIGN_OR_RETURN(std::string member, member_name(record));
-  std::string_view rel = relative_name(member);
-  if (const char* problem = name_problem(rel)) {
-    return bad_line(std::string(problem) + ": \"" + member + "\"");
-  }
-  return open_file(std::string(rel), size);
+  // Cleaned lexically, as docker's unpacker placed it ("a/./b/../c" is "a/c").
+  std::optional<std::string> rel = clean_relative_path(member);
+  if (!rel) return bad_line("file name climbs out of the layer directory: \"" + member + "\"");
+  if (rel->empty()) return bad_line("an empty file name: \"" + member + "\"");
+  return open_file(std::move(*rel), size);
 }
 
 Result<std::string> TarSplitReader::State::member_name(const Json& record) {

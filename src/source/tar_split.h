@@ -22,8 +22,9 @@
 //
 // Errors are Errc::bad_input, naming the record line or the file:
 //   - a line that is not such an object, an unknown type, bad base64;
-//   - a file name that is empty, has a ".." component or leads through a
-//     symlink (files are opened with openat2 RESOLVE_BENEATH |
+//   - a file name that is empty or, cleaned lexically as docker's unpacker
+//     cleaned it ("a/./b/../c" is "a/c"), climbs out of the directory, or
+//     leads through a symlink (files are opened with openat2 RESOLVE_BENEATH |
 //     RESOLVE_NO_SYMLINKS below the layer directory);
 //   - a file that is missing, not a regular file, or whose size is not S
 //     (the layer directory changed since it was unpacked).

@@ -382,9 +382,9 @@ TEST_F(TarSplitTest, Errors) {
        "hello: is not a regular file"},
       {"file on the way", head + file_line("hello/x", 5, 1), hello,
        "hello/x: has a parent that is not a directory"},
-      {"dot-dot component", head + file_line("a/../../hello", 5, 1), hello,
-       "line 2: file name has a \"..\" component: \"a/../../hello\""},
-      {"dot-dot name", file_line("..", 5, 0), nullptr, "\"..\" component"},
+      {"dot-dot climbing out", head + file_line("a/../../hello", 5, 1), hello,
+       "line 2: file name climbs out of the layer directory: \"a/../../hello\""},
+      {"dot-dot name", file_line("..", 5, 0), nullptr, "climbs out of the layer directory"},
       {"empty name", file_line("./", 5, 0), nullptr, "line 1: an empty file name"},
       {"no name", R"({"type":1,"size":5,"payload":null,"position":0})", nullptr,
        "line 1: file without a \"name\""},
@@ -418,6 +418,17 @@ TEST_F(TarSplitTest, Errors) {
     EXPECT_EQ(message.rfind("sha256:abc: tar-split line ", 0), 0u) << message;
     EXPECT_NE(message.find(c.expect), std::string::npos) << message;
   }
+}
+
+TEST_F(TarSplitTest, NamesAreCleanedAsDockersUnpackerCleanedThem) {
+  ASSERT_EQ(::mkdir((m_layer + "/a").c_str(), 0755), 0);
+  write(m_layer + "/a/hello", "hello");
+  std::string segment(k_block, 'h');
+  auto out = read_with(*reader(segment_line(segment, 0) + "\n" +
+                               file_line("./a/./b/../hello", 5, 1)),
+                       4096);
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_EQ(*out, segment + "hello");
 }
 
 TEST(Base64, AcceptsGoStdEncoding) {
