@@ -42,11 +42,13 @@ DockerEnvironment docker_environment() {
 
 // dockerd:// from the daemon's layer store (source/docker_layer_store.h);
 // nullopt when it has to go through `docker save`.
-Result<std::optional<ImagePlan>> plan_from_docker_store(const ImportArgs& args) {
+Result<std::optional<ImagePlan>> plan_from_docker_store(const ImportArgs& args,
+                                                        ImportProgress* progress) {
   if (args.docker_save || !args.source.starts_with(k_dockerd_scheme)) return std::nullopt;
   std::string image = args.source.substr(k_dockerd_scheme.size());
   if (image.empty() || image.starts_with('-')) return std::nullopt;  // daemon_save_command says why
   ASSIGN_OR_RETURN(LayerStorePlan direct, plan_docker_layer_store(image, docker_environment()));
+  if (!direct.plan && progress) progress->note("reading through docker save: " + direct.why_not);
   return std::move(direct.plan);
 }
 
@@ -68,11 +70,12 @@ SourceOptions source_options_of(const ImportArgs& args) {
 // dockerd:// reads the layer store when it can, daemon sources stream otherwise
 // (store/stream_import.h); the others are planned first.
 Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& global,
-                                   const ImportObserver& observer) {
+                                   ImportProgress* progress) {
+  ImportObserver observer = progress ? progress->observer() : ImportObserver{};
   ImportOptions options;
   if (!args.name.empty()) options.name = args.name;
   if (is_daemon_uri(args.source)) {
-    ASSIGN_OR_RETURN(std::optional<ImagePlan> direct, plan_from_docker_store(args));
+    ASSIGN_OR_RETURN(std::optional<ImagePlan> direct, plan_from_docker_store(args, progress));
     if (direct) {
       ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
       return import_image(*store, *direct, options, observer);
@@ -88,8 +91,8 @@ Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& 
 
 Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
   std::optional<ImportProgress> progress = ImportProgress::for_stderr();
-  ImportObserver observer = progress ? progress->observer() : ImportObserver{};
-  ASSIGN_OR_RETURN(ImportResult result, import_source(args, global, observer));
+  ASSIGN_OR_RETURN(ImportResult result,
+                   import_source(args, global, progress ? &*progress : nullptr));
   if (progress) progress->summary(result);
   if (global.json) {
     nlohmann::json out = {{"id", result.image_id.str()},

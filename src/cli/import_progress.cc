@@ -79,6 +79,11 @@ void ImportProgress::draw(bool finished) {
   std::fflush(stderr);
 }
 
+void ImportProgress::note(const std::string& text) {
+  std::lock_guard lock(m_mutex);
+  std::fprintf(stderr, "%s\n", text.c_str());
+}
+
 void ImportProgress::summary(const ImportResult& result) {
   std::lock_guard lock(m_mutex);
   if (m_layer) std::fputc('\n', stderr);

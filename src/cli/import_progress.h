@@ -27,6 +27,8 @@ class ImportProgress {
 
   // Callbacks that draw on this display; it must outlive the import.
   ImportObserver observer();
+  // A line of its own before the layers, e.g. why a faster path was not taken.
+  void note(const std::string& text);
   void summary(const ImportResult& result);
 
  private:
