@@ -13,11 +13,14 @@
 #include <vector>
 
 #include "source/registry_auth.h"
+#include "support/source_fixtures.h"
 #include "support/temp_dir_test.h"
 #include "util/sys.h"
 
 namespace cairn {
 namespace {
+
+using testing::ustar_header;
 
 constexpr size_t k_block = 512;
 const std::string k_crc = base64_encode(std::string(8, '\x5a'));
@@ -42,35 +45,6 @@ std::string file_line_raw(const std::string& name, std::uint64_t size, int posit
   return R"({"type":1,"name_raw":")" + base64_encode(name) + R"(","size":)" +
          std::to_string(size) + R"(,"payload":")" + k_crc + R"(","position":)" +
          std::to_string(position) + "}";
-}
-
-void put_octal(std::string& header, size_t offset, size_t width, std::uint64_t value) {
-  std::string digits(width - 1, '0');
-  for (size_t i = width - 1; i-- > 0 && value > 0; value >>= 3) {
-    digits[i] = static_cast<char>('0' + (value & 7));
-  }
-  header.replace(offset, width - 1, digits);
-}
-
-// A ustar header block with a correct checksum.
-std::string ustar_header(const std::string& name, char type, std::uint64_t size,
-                         const std::string& link) {
-  std::string h(k_block, '\0');
-  h.replace(0, std::min<size_t>(name.size(), 100), name.substr(0, 100));
-  put_octal(h, 100, 8, type == '5' ? 0755 : 0644);
-  put_octal(h, 108, 8, 0);
-  put_octal(h, 116, 8, 0);
-  put_octal(h, 124, 12, size);
-  put_octal(h, 136, 12, 1700000000);
-  h[156] = type;
-  h.replace(157, link.size(), link);
-  h.replace(257, 6, std::string("ustar\0", 6));
-  h.replace(263, 2, "00");
-  h.replace(148, 8, std::string(8, ' '));
-  unsigned sum = 0;
-  for (char c : h) sum += static_cast<unsigned char>(c);
-  put_octal(h, 148, 7, sum);
-  return h;
 }
 
 std::string pattern(size_t size, unsigned seed) {

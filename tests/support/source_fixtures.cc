@@ -26,8 +26,10 @@ void put_octal(std::string& block, size_t offset, size_t width, std::uint64_t va
   put(block, offset, buf, width - 1);
 }
 
-std::string header(const std::string& name, char type, std::uint64_t size,
-                   const std::string& link) {
+}  // namespace
+
+std::string ustar_header(const std::string& name, char type, std::uint64_t size,
+                         const std::string& link) {
   std::string b(k_block, '\0');
   put(b, 0, name, 100);
   put_octal(b, 100, 8, type == '5' ? 0755 : 0644);
@@ -46,6 +48,8 @@ std::string header(const std::string& name, char type, std::uint64_t size,
   std::memcpy(b.data() + 148, chk, 7);
   return b;
 }
+
+namespace {
 
 std::string pax_record(const std::string& key, const std::string& value) {
   std::string body = " " + key + "=" + value + "\n";
@@ -69,8 +73,8 @@ void TarFixture::raw(const std::string& name, char type, std::string_view data,
   std::string pax;
   if (name.size() > 100) pax += pax_record("path", name);
   if (link.size() > 100) pax += pax_record("linkpath", link);
-  if (!pax.empty()) m_bytes += header("PaxHeaders/x", 'x', pax.size(), "") + padded(pax);
-  m_bytes += header(name, type, declared_size, link) + padded(data);
+  if (!pax.empty()) m_bytes += ustar_header("PaxHeaders/x", 'x', pax.size(), "") + padded(pax);
+  m_bytes += ustar_header(name, type, declared_size, link) + padded(data);
 }
 
 void TarFixture::file(const std::string& name, std::string_view data) {

@@ -16,6 +16,11 @@
 
 namespace cairn::testing {
 
+// One ustar header block (mode 0755 for directories, else 0644; owner 0;
+// mtime 0) with a correct checksum; `name` and `link` up to 100 bytes.
+std::string ustar_header(const std::string& name, char type, std::uint64_t size,
+                         const std::string& link = "");
+
 // A tar archive built in memory (ustar headers; pax 'x' for long names).
 class TarFixture {
  public:
