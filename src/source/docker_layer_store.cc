@@ -43,38 +43,38 @@ struct StorePaths {
   std::string layer_root;  // DATA_ROOT/overlay2
 };
 
-// The layer's tar-split record and unpacked directory; nullopt (with `why`)
-// when the layer store does not hold them as expected.
+// A layer's tar-split record and unpacked directory.
 struct LayerFiles {
   std::string tar_split;
   std::string diff_dir;
 };
 
-Result<std::optional<LayerFiles>> find_layer(const StorePaths& paths, const Digest& chain,
-                                             const Digest& diff_id, std::string& why) {
+// The files of a layer, or why the layer store does not hold them as expected.
+struct LayerLookup {
+  std::optional<LayerFiles> files;
+  std::string why_not;
+};
+
+Result<LayerLookup> find_layer(const StorePaths& paths, const Digest& chain,
+                               const Digest& diff_id) {
   std::string dir = paths.image_root + "/layerdb/sha256/" + std::string(chain.hex());
   auto recorded = sys::read_file(dir + "/diff", 1024);
   auto cache_id = sys::read_file(dir + "/cache-id", 1024);
   for (auto* read : {&recorded, &cache_id}) {
     if (*read) continue;
     if (!out_of_reach(read->error())) return fail(std::move(*read).error());
-    why = "layer " + diff_id.str() + " is not in " + dir;
-    return std::nullopt;
+    return LayerLookup{std::nullopt, "layer " + diff_id.str() + " is not in " + dir};
   }
   std::string name = first_line(*cache_id);
   if (first_line(*recorded) != diff_id.str() || !is_plain_name(name)) {
-    why = dir + " does not describe layer " + diff_id.str();
-    return std::nullopt;
+    return LayerLookup{std::nullopt, dir + " does not describe layer " + diff_id.str()};
   }
   LayerFiles files{dir + "/tar-split.json.gz", paths.layer_root + "/" + name + "/diff"};
   for (const std::string& path : {files.tar_split, files.diff_dir}) {
-    auto exists = sys::exists(path);
-    if (!exists) return fail(std::move(exists).error());
-    if (*exists) continue;
-    why = "layer " + diff_id.str() + ": no " + path;
-    return std::nullopt;
+    ASSIGN_OR_RETURN(bool exists, sys::exists(path));
+    if (!exists) return LayerLookup{std::nullopt, "layer " + diff_id.str() + ": no " + path};
   }
-  return files;
+  return LayerLookup{std::move(files), ""};
 }
 
 LayerDescriptor layer_descriptor(const Digest& diff_id, LayerFiles files) {
@@ -112,11 +112,9 @@ Result<LayerStorePlan> plan_from_store(const StorePaths& paths, const EngineImag
                  saved_repo_tag(image, found.repo_tags)};
   std::vector<Digest> chains = chain_ids(parsed.diff_ids);
   for (size_t i = 0; i < chains.size(); ++i) {
-    std::string why;
-    ASSIGN_OR_RETURN(std::optional<LayerFiles> files,
-                     find_layer(paths, chains[i], parsed.diff_ids[i], why));
-    if (!files) return miss(std::move(why));
-    plan.layers.push_back(layer_descriptor(parsed.diff_ids[i], std::move(*files)));
+    ASSIGN_OR_RETURN(LayerLookup found_layer, find_layer(paths, chains[i], parsed.diff_ids[i]));
+    if (!found_layer.files) return miss(std::move(found_layer.why_not));
+    plan.layers.push_back(layer_descriptor(parsed.diff_ids[i], std::move(*found_layer.files)));
   }
   if (plan.layers.empty()) return miss("image has no layers");
   return LayerStorePlan{std::move(plan), ""};

@@ -136,11 +136,13 @@ c_import dockerd://cairn-test/layered
 expect "dockerd:// after --docker-save adds no layer ($INGESTED)" test "$RC" = 0 -a "$INGESTED" = 0
 
 # a layer store that changed under the daemon: the reassembled tar no longer hashes to the diff_id
-# (same size) or no longer matches its record (other size); the store is left as it was
-UPPER=$(docker image inspect -f '{{.GraphDriver.Data.UpperDir}}' cairn-test/layered)
-VICTIM=$(find "$UPPER" -type f -size +0 | head -n1)
+# (same size) or no longer matches its record (other size); the store is left as it was. The file
+# is in the base layer's directory, which every backend reads (composefs reads a layer that an
+# image repeats once: layered's top layer is its second again, from another directory).
+BASE_DIR=$(docker image inspect -f '{{.GraphDriver.Data.LowerDir}}' cairn-test/layered | tr : '\n' | tail -n1)
+VICTIM=$(find "$BASE_DIR" -type f -size +0 | head -n1)
 if [ -z "$VICTIM" ]; then
-  not_ok "a regular file in the top layer's directory ($UPPER)"
+  not_ok "a regular file in the base layer's directory ($BASE_DIR)"
 else
   cp -a "$VICTIM" "$WORK/victim.orig"
   fresh_store; store_snapshot "$WORK/before"
