@@ -15,9 +15,9 @@
 //
 // File names are cleaned lexically before they are used, as docker's
 // unpacker cleaned them when it wrote the files ("/", "." and "a/.." go); a
-// name that is empty or climbs above the layer directory is refused, and the file is
-// opened with openat2 so that no symlink (nor a magic link) is followed and
-// the path cannot leave the layer directory. The file must be a regular file
+// name that is empty or climbs above the layer directory is refused. The
+// file is opened with openat2 so that no symlink (nor a magic link) is
+// followed and the path cannot leave the layer directory. The file must be a regular file
 // of exactly the recorded size and must not end early while it is read: any
 // difference means the layer directory is no longer what was unpacked.
 // O_NONBLOCK keeps a FIFO in place of a file from blocking the open.
