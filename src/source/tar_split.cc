@@ -66,7 +66,8 @@ class LineSplitter {
     size_t searched = 0;
     for (;;) {
       const char* start = m_buf.data() + m_begin;
-      const void* nl = std::memchr(start + searched, '\n', m_end - m_begin - searched);
+      size_t unsearched = m_end - m_begin - searched;
+      const void* nl = unsearched > 0 ? std::memchr(start + searched, '\n', unsearched) : nullptr;
       if (nl) return take(static_cast<size_t>(static_cast<const char*>(nl) - start), 1);
       searched = m_end - m_begin;
       if (m_eof) {
