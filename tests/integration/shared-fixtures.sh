@@ -11,8 +11,11 @@
 #              filesystem of their own (tests/integration/cow_fs.sh: a loop-mounted btrfs, a
 #              zfs-fuse pool on a file; COW_FS_SIZE, default 1G, 4G for the full set) holding the store
 #
-# Per tag and source form (oci:$OCI:TAG, oci:$LAYOUTS/TAG[-zstd|-uncompressed]:latest,
-# oci-archive:$ARCHIVES/TAG.oci.tar:latest, docker-archive:$ARCHIVES/TAG.docker.tar — those that exist):
+# Per tag and source form (dockerd://TAG, oci:$OCI:TAG, oci:$LAYOUTS/TAG[-zstd|-uncompressed]:latest,
+# oci-archive:$ARCHIVES/TAG.oci.tar:latest, docker-archive:$ARCHIVES/TAG.docker.tar — those that exist;
+# dockerd:// first, from a private dockerd that `docker load`ed TAG.docker.tar, so its layers are read
+# from the daemon's layer store before any other form stored them; where docker loads the archive but
+# cannot `docker save` it either, cairn must refuse it cleanly):
 #  * import; from the second form on, 0 layers ingested (layers are named by diff_id)
 #  * mount, then the kit's compare-tree.sh ROOTFS TAG against its umoci reference listing (once per
 #    distinct image ID)
@@ -54,6 +57,7 @@ WORK=$(mktemp -d "${CAIRN_TEST_TMP:-$E2E/tmp}/cairn-e2e.XXXXXX")
 # the chain stores' read-only subvolumes and datasets go with their filesystem, never by rm -rf
 cleanup() {
   set +e
+  stop_services
   cow_fs_teardown
   unmount_all "$WORK"
   if awk -v d="$WORK/" 'index($2, d) == 1 {found=1} END {exit !found}' /proc/mounts; then
@@ -62,6 +66,13 @@ cleanup() {
 }
 trap cleanup EXIT
 ROOT=$WORK/store
+# a private dockerd for the dockerd:// form (services.sh; stopped by PID in cleanup)
+SERVICE_PIDS=()
+. "$IT_DIR/services.sh"
+DOCKERD_UP=0
+if command -v dockerd >/dev/null && command -v docker >/dev/null; then
+  if start_dockerd "$WORK/dk"; then DOCKERD_UP=1; else note "private dockerd did not start: no dockerd:// form"; fi
+fi
 case $BACKEND in
   btrfs|zfs)
     rc=0
@@ -75,8 +86,22 @@ all_tags() {
   ref_names "$OCI" | grep -E '^(base|app-.*|tricky|edge-.*|evil-.*)$' | grep -v '\.partial$' || true
 }
 
+# docker_form TAG: sets DOCKER_FORM to dockerd://REF when the private dockerd loads TAG's docker
+# archive and can save it, or DOCKER_REFUSED to REF when it loads it but cannot save it (its layer
+# store lost what the tar held)
+docker_form() {
+  local tag=$1 ref
+  DOCKER_FORM="" DOCKER_REFUSED=""
+  [ "$DOCKERD_UP" = 1 ] && [ -f "$ARCHIVES/$tag.docker.tar" ] || return 0
+  docker load -q -i "$ARCHIVES/$tag.docker.tar" >"$WORK/docker-load" 2>&1 || return 0
+  ref=$(sed -n 's/^Loaded image: //p' "$WORK/docker-load" | head -n1)
+  [ -n "$ref" ] || return 0
+  if docker save "$ref" >/dev/null 2>&1; then DOCKER_FORM=dockerd://$ref; else DOCKER_REFUSED=$ref; fi
+}
+
 sources_of() {
   local tag=$1 v
+  [ -z "$DOCKER_FORM" ] || echo "$DOCKER_FORM"
   echo "oci:$OCI:$tag"
   for v in "$tag" "$tag-zstd" "$tag-uncompressed"; do
     [ -f "$LAYOUTS/$v/index.json" ] && echo "oci:$LAYOUTS/$v:latest"
@@ -88,7 +113,21 @@ sources_of() {
 
 # form SOURCE: short name of a source form, e.g. oci:oci, oci:tricky-zstd, oci-archive, docker-archive
 form() {
-  case $1 in oci:*) local p=${1#oci:}; echo "oci:$(basename "${p%:*}")";; *) echo "${1%%:*}";; esac
+  case $1 in
+    oci:*) local p=${1#oci:}; echo "oci:$(basename "${p%:*}")";;
+    dockerd://*) echo dockerd;;
+    *) echo "${1%%:*}";;
+  esac
+}
+
+# docker_refused TAG REF: docker loaded TAG but cannot save it; cairn's dockerd:// must refuse it
+# cleanly too
+docker_refused() {
+  store_snapshot "$WORK/before"
+  c_import "dockerd://$2"
+  expect "$1 via dockerd: docker cannot save it, cairn refuses it too (exit $RC)" is_cairn_error
+  store_snapshot "$WORK/after"
+  expect "$1 via dockerd: refused import leaves the store unchanged" diff -q "$WORK/before" "$WORK/after"
 }
 
 evil_clean() { "$KIT/check-evil.sh" check >"$WORK/evil" 2>&1; }
@@ -250,6 +289,8 @@ main() {
   : >"$WORK/base-objects"
   for tag in $tags; do
     IDS="" COMPARED="" FIRST=1
+    docker_form "$tag"
+    [ -z "$DOCKER_REFUSED" ] || docker_refused "$tag" "$DOCKER_REFUSED"
     while read -r src; do
       one_source "$tag" "$src"
     done < <(sources_of "$tag")
