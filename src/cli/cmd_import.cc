@@ -36,7 +36,9 @@ DockerEnvironment docker_environment() {
     return std::string(value ? value : "");
   };
   DockerEnvironment docker{env("DOCKER_HOST"), env("DOCKER_CONTEXT"), env("DOCKER_CONFIG")};
-  if (docker.config_dir.empty() && !env("HOME").empty()) docker.config_dir = env("HOME") + "/.docker";
+  if (docker.config_dir.empty() && !env("HOME").empty()) {
+    docker.config_dir = env("HOME") + "/.docker";
+  }
   return docker;
 }
 

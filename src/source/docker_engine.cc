@@ -67,7 +67,9 @@ Result<std::string> DockerEngine::get(const std::string& path) {
                       .unix_socket = m_socket};
   HttpResult result = m_http.get(request, nullptr, k_max_response);
   std::string where = "docker daemon at " + m_socket + ": GET " + path;
-  if (result.failure != HttpFailure::none) return fail_errno(ECONNREFUSED, where + ": " + result.error);
+  if (result.failure != HttpFailure::none) {
+    return fail_errno(ECONNREFUSED, where + ": " + result.error);
+  }
   long status = result.response.status;
   if (status == 404) return fail(Errc::not_found, daemon_message(result.response.body));
   if (status != 200) {
@@ -86,7 +88,8 @@ Result<EngineInfo> DockerEngine::info() {
     info.driver = json.value("Driver", "");
   }
   if (info.root_dir.empty() || info.driver.empty()) {
-    return fail(Errc::bad_input, "docker daemon at " + m_socket + ": /info without DockerRootDir or Driver");
+    return fail(Errc::bad_input,
+                "docker daemon at " + m_socket + ": /info without DockerRootDir or Driver");
   }
   return info;
 }

@@ -83,9 +83,9 @@ LayerDescriptor layer_descriptor(const Digest& diff_id, LayerFiles files) {
   desc.open = [files = std::move(files), diff_id]() -> Result<std::unique_ptr<Reader>> {
     ASSIGN_OR_RETURN(UniqueFd record, sys::open(files.tar_split, O_RDONLY));
     ASSIGN_OR_RETURN(UniqueFd dir, sys::open(files.diff_dir, O_RDONLY | O_DIRECTORY));
+    auto compressed = std::make_unique<FdReader>(std::move(record), files.tar_split);
     ASSIGN_OR_RETURN(std::unique_ptr<Reader> lines,
-                     make_decompressor(std::make_unique<FdReader>(std::move(record), files.tar_split),
-                                       Compression::gzip));
+                     make_decompressor(std::move(compressed), Compression::gzip));
     return std::make_unique<TarSplitReader>(std::move(lines), std::move(dir),
                                             "layer store " + diff_id.str());
   };
