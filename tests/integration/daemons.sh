@@ -32,7 +32,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$DOCKERD_PID" 2>/dev/null || true
   fi
-  umount "$WORK"/docker/data/* 2>/dev/null || true
+  unmount_all "$WORK"  # dockerd's, and the image mounts of composefs stores
   [ -n "${KEEP:-}" ] || rm -rf "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
