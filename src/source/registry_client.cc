@@ -247,10 +247,10 @@ Result<std::string> RegistryClient::fetch_token(HttpSession& session,
 
 Error RegistryClient::auth_error() const {
   if (m_credentials) {
-    return Error(make_error_code(Errc::usage), "authentication failed for " + m_ref.domain +
+    return Error(make_error_code(Errc::access_denied), "authentication failed for " + m_ref.domain +
                                                    " (user \"" + m_credentials->username + "\")");
   }
-  return Error(make_error_code(Errc::usage),
+  return Error(make_error_code(Errc::access_denied),
                "authentication required for " + m_ref.domain + "/" + m_ref.repository +
                    ": no credentials found (or the repository does not exist)");
 }

@@ -19,13 +19,14 @@
 // cancels its transfer. The plan keeps the registry client alive as long as
 // any of its open functions or readers exist.
 //
-// Errors: Errc::usage for a malformed reference or failed/required
-// authentication ("authentication failed for HOST"), Errc::not_found for an
-// unknown repository, tag, digest or platform, Errc::unsupported for schema 1
-// manifests and non-image artifacts, Errc::digest_mismatch for content that
-// does not match its digest, Errc::bad_input for malformed documents, and
-// EIO for transport failures and HTTP errors that outlived the retries (the
-// message carries curl's reason or the HTTP status).
+// Errors: Errc::usage for a malformed reference, Errc::access_denied for
+// failed or required authentication ("authentication failed for HOST"),
+// Errc::not_found for an unknown repository, tag, digest or platform,
+// Errc::unsupported for schema 1 manifests and non-image artifacts,
+// Errc::digest_mismatch for content that does not match its digest,
+// Errc::bad_input for malformed documents, and EIO for transport failures
+// and HTTP errors that outlived the retries (the message carries curl's
+// reason or the HTTP status).
 #pragma once
 
 #include <string_view>

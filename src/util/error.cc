@@ -17,6 +17,7 @@ class CairnCategory final : public std::error_category {
       case Errc::busy: return "in use";
       case Errc::corrupt_store: return "store is corrupt";
       case Errc::usage: return "invalid usage";
+      case Errc::access_denied: return "access denied";
     }
     return "unknown error";
   }

@@ -30,6 +30,7 @@ enum class Errc {
   busy,              // in use (mounted, referenced by a container)
   corrupt_store,     // the store itself is inconsistent
   usage,             // invalid arguments or configuration
+  access_denied,     // a server refused the credentials, or wanted some and got none
 };
 
 const std::error_category& cairn_category() noexcept;

@@ -180,7 +180,7 @@ TEST_F(RegistryFakeTest, BearerWithWrongCredentialsFails) {
   use_netrc("alice", "nope");
   auto p = plan();
   ASSERT_FALSE(p);
-  EXPECT_TRUE(p.error().is(Errc::usage)) << p.error().message();
+  EXPECT_TRUE(p.error().is(Errc::access_denied)) << p.error().message();
   EXPECT_NE(p.error().message().find("authentication failed for " + m_registry.host()),
             std::string::npos) << p.error().message();
 }

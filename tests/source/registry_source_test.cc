@@ -186,7 +186,7 @@ TEST_F(RegistrySourceTest, HtpasswdBasicAuth) {
 
   auto anonymous = plan(ref("cairn/private:v1"));
   ASSERT_FALSE(anonymous);
-  EXPECT_TRUE(anonymous.error().is(Errc::usage)) << anonymous.error().message();
+  EXPECT_TRUE(anonymous.error().is(Errc::access_denied)) << anonymous.error().message();
   EXPECT_NE(anonymous.error().message().find("authentication required"), std::string::npos);
 
   std::string host = m_registry->host();
@@ -195,7 +195,7 @@ TEST_F(RegistrySourceTest, HtpasswdBasicAuth) {
   m_options.credential_files = {{netrc, CredentialFormat::netrc}};
   auto wrong = plan(ref("cairn/private:v1"));
   ASSERT_FALSE(wrong);
-  EXPECT_TRUE(wrong.error().is(Errc::usage)) << wrong.error().message();
+  EXPECT_TRUE(wrong.error().is(Errc::access_denied)) << wrong.error().message();
   EXPECT_NE(wrong.error().message().find("authentication failed for " + host), std::string::npos)
       << wrong.error().message();
 
