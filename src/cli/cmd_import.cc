@@ -24,6 +24,7 @@ struct ImportArgs {
   std::vector<std::string> authfiles;
   std::vector<std::string> netrc_files;
   unsigned parallel = 4;
+  unsigned retries = RegistryOptions{}.retries;
   DaemonOptions daemon;
   bool docker_save = false;
 };
@@ -66,6 +67,7 @@ SourceOptions source_options_of(const ImportArgs& args) {
     options.registry.credential_files.push_back({path, CredentialFormat::netrc});
   }
   options.registry.max_parallel_fetches = std::max(1u, args.parallel);
+  options.registry.retries = args.retries;
   return options;
 }
 
@@ -125,6 +127,8 @@ Action define_import(CLI::App& command, const GlobalOptions& global) {
   command.add_option("--netrc", args->netrc_files,
                      "Credentials in netrc form, like enroot's .credentials (repeatable)");
   command.add_option("--parallel", args->parallel, "Layer downloads in flight at once");
+  command.add_option("--retries", args->retries,
+                     "Retries of a transient registry failure (a dropped download resumes)");
   command.add_flag("--docker-save", args->docker_save,
                    "dockerd://: read the image through `docker save`, not from the daemon's "
                    "layer store");
