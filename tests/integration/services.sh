@@ -4,6 +4,16 @@
 #
 #   start_registry DIR [USER PASS]  -> REG_PID, REG_PORT, REG_HOST (127.0.0.1:PORT); plain HTTP,
 #                                      storage under DIR, htpasswd (bcrypt) auth when USER is given
+#   start_token_registry DIR USER PASS PUBLIC_PREFIX
+#                                   -> the same with bearer-token auth from a token server of ours
+#                                      (tests/tools/registry-token-server.py; TOKEN_LOG: one line
+#                                      per token request): USER gets what it asks for, anonymous
+#                                      clients may pull below PUBLIC_PREFIX
+#   start_cutting_proxy DIR UPSTREAM BYTES CUTS [MIN_SIZE]
+#                                   -> PROXY_HOST: a proxy that cuts the first CUTS downloads of
+#                                      each blob of MIN_SIZE bytes or more after BYTES (CUTS -1: all;
+#                                      tests/tools/cutting-proxy.py; PROXY_LOG: one line per blob
+#                                      GET, with its Range)
 #   start_dockerd DIR               -> DOCKERD_PID; exports DOCKER_HOST (unix socket under DIR; no
 #                                      iptables, no bridge). DIR must be short (socket path < 108)
 #   podman_storage DIR [DRIVER]     -> PODMAN_ARGS (--root/--runroot/--storage-driver) and exports
@@ -24,7 +34,56 @@ wait_for() {
 }
 
 start_registry() {
-  local dir=$1 user=${2:-} pass=${3:-}
+  local dir=$1 user=${2:-} pass=${3:-} auth=
+  mkdir -p "$dir"
+  if [ -n "$user" ]; then
+    htpasswd -Bbn "$user" "$pass" >"$dir/htpasswd"
+    auth=$(printf 'auth:\n  htpasswd:\n    realm: cairn-test\n    path: %s/htpasswd\n' "$dir")
+  fi
+  launch_registry "$dir" "$auth"
+}
+
+start_token_registry() {
+  local dir=$1 user=$2 pass=$3 public=$4 auth
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=cairn-test-token-issuer \
+    -keyout "$dir/token.key" -out "$dir/token.crt" >"$dir/openssl.log" 2>&1 || return 1
+  TOKEN_LOG=$dir/token.log
+  : >"$TOKEN_LOG"
+  start_tool TOKEN_PORT "$dir/token.port" "$REPO_DIR/tests/tools/registry-token-server.py" \
+    --key "$dir/token.key" --cert "$dir/token.crt" --service cairn-test-registry \
+    --issuer cairn-test-token-issuer --user "$user:$pass" --public "$public" \
+    --log "$TOKEN_LOG" || return 1
+  auth=$(printf 'auth:\n  token:\n    realm: http://127.0.0.1:%s/token\n    service: %s\n    issuer: %s\n    rootcertbundle: %s\n' \
+    "$TOKEN_PORT" cairn-test-registry cairn-test-token-issuer "$dir/token.crt")
+  launch_registry "$dir" "$auth"
+}
+
+start_cutting_proxy() {
+  local dir=$1 upstream=$2 cut_after=$3 cuts=$4 min_size=${5:-0}
+  mkdir -p "$dir"
+  PROXY_LOG=$dir/proxy.log
+  : >"$PROXY_LOG"
+  start_tool PROXY_PORT "$dir/proxy.port" "$REPO_DIR/tests/tools/cutting-proxy.py" \
+    --upstream "$upstream" --cut-after "$cut_after" --cuts "$cuts" \
+    --min-size "$min_size" --log "$PROXY_LOG" || return 1
+  PROXY_HOST=127.0.0.1:$PROXY_PORT
+}
+
+# start_tool VAR PORT_FILE SCRIPT ARGS...: runs a loopback test server of tests/tools that
+# writes its port to PORT_FILE; sets VAR to that port
+start_tool() {
+  local var=$1 port_file=$2; shift 2
+  rm -f "$port_file"
+  /usr/bin/python3 "$@" --port-file "$port_file" >"$port_file.log" 2>&1 &
+  SERVICE_PIDS+=("$!")
+  wait_for 10 test -s "$port_file" || return 1
+  printf -v "$var" '%s' "$(cat "$port_file")"
+}
+
+# launch_registry DIR AUTH_YAML: docker-registry with storage under DIR/data
+launch_registry() {
+  local dir=$1 auth=$2
   mkdir -p "$dir/data"
   REG_PORT=$(free_port)
   REG_HOST=127.0.0.1:$REG_PORT
@@ -32,10 +91,7 @@ start_registry() {
     printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n'
     printf 'storage:\n  filesystem:\n    rootdirectory: %s/data\n  delete:\n    enabled: true\n' "$dir"
     printf 'http:\n  addr: %s\n' "$REG_HOST"
-    if [ -n "$user" ]; then
-      htpasswd -Bbn "$user" "$pass" >"$dir/htpasswd"
-      printf 'auth:\n  htpasswd:\n    realm: cairn-test\n    path: %s/htpasswd\n' "$dir"
-    fi
+    [ -z "$auth" ] || printf '%s\n' "$auth"
   } >"$dir/config.yml"
   docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
   REG_PID=$!
