@@ -3,9 +3,12 @@
 # to the registry (skopeo), loaded into a private dockerd and private podman storage, and kept as
 # docker-archive and oci files is imported from each; only the first import ingests layers (all
 # sources give the same diff_ids, so the same ChainIDs: with the dir backend the same top chain,
-# hence the same tree), and every rootfs lists the same. Then the registry options through the
-# CLI: --insecure, --authfile against an htpasswd registry, wrong password, unknown tag; and the
-# progress display on a terminal (script(1)).
+# hence the same tree), and every rootfs lists the same. Then manifest and layer forms, each into
+# a fresh store and compared with the OCI layout's tree: zstd and uncompressed layers, a Docker
+# schema2 manifest, a two-platform OCI index (the host's platform, and --platform), a pull by
+# digest. Then the registry options through the CLI: --insecure, --authfile against an htpasswd
+# registry, wrong password, unknown tag; and the progress display on a terminal (script(1)).
+# Bearer tokens: registry-token.sh; dropped and corrupted downloads: registry-faults.sh.
 #
 # usage: registry.sh CAIRN_BINARY   (root). Skips (exit 0, with a reason) when docker-registry,
 # skopeo, htpasswd, docker, dockerd or podman are missing. Every service started here is stopped
@@ -41,8 +44,17 @@ IMG=$WORK/images
 "$PY" "$REPO_DIR/tests/fixtures/make-daemon-images.py" "$IMG"
 "$PY" "$REPO_DIR/tests/fixtures/make-images.py" "$WORK/fixtures" >/dev/null
 quiet() { "$@" >"$WORK/quiet.log" 2>&1 || { diag "$WORK/quiet.log"; return 1; }; }
-push() {  # push OCI_REF REGISTRY REPO:TAG
-  skopeo copy -q --dest-tls-verify=false "$1" "docker://$2/$3" >"$WORK/push.log" 2>&1
+push() {  # push OCI_REF REGISTRY REPO:TAG [SKOPEO_ARGS...]
+  local src=$1 dest=docker://$2/$3; shift 3
+  skopeo copy -q --dest-tls-verify=false "$@" "$src" "$dest" >"$WORK/push.log" 2>&1 ||
+    { diag "$WORK/push.log"; return 1; }
+}
+# push_as_is: layers as they are (skopeo would compress uncompressed ones)
+push_as_is() { push "$@" --preserve-digests; }
+media_types() {  # media_types REGISTRY REPO:TAG: the manifest's media type, then its layers'
+  skopeo inspect --tls-verify=false --raw "docker://$1/$2" | "$PY" -c 'import json, sys
+m = json.load(sys.stdin)
+print(" ".join([m["mediaType"]] + [l["mediaType"] for l in m["layers"]]))'
 }
 for image in layered base; do
   case $image in
@@ -93,6 +105,56 @@ for image in layered base; do
   import_all "$image" "dockerd://cairn-test/$image" "$reg"
   import_all "$image" "$oci" "$reg"
 done
+
+# manifest and layer forms through the CLI: each first into a fresh store, its tree against the
+# OCI layout's, which then adds no layer
+FX=$WORK/fixtures/oci
+first_then_oci() {  # first_then_oci DESC SOURCE OCI_REF [IMPORT_ARGS...]
+  local desc=$1 src=$2 ref=$3; shift 3
+  rm -rf "$ROOT"
+  c_import "$src" --insecure "$@"
+  if [ "$RC" != 0 ]; then not_ok "$desc: import (rc=$RC)"; diag "$WORK/err"; return; fi
+  ok "$desc: import ingests its layers ($INGESTED)"
+  local id=$IMG_ID
+  c_mount "$id"; listing "$MNT" "$WORK/got.listing"
+  c_import "$ref"
+  expect "$desc: is $(src_label "$ref") (adds no layer: $INGESTED)" test "$IMG_ID:$INGESTED" = "$id:0"
+  c_mount "$IMG_ID"; listing "$MNT" "$WORK/ref.listing"
+  same_listing "$desc: the tree equals $(src_label "$ref")'s" "$WORK/ref.listing" "$WORK/got.listing"
+}
+expect "push torture as it is (gzip, zstd and uncompressed layers)" push_as_is "oci:$FX:torture" \
+  "$OPEN" cairn-test/torture:as-is
+expect "the torture push has zstd and uncompressed layers" \
+  grep -Eq 'tar\+zstd.* application/vnd.oci.image.layer.v1.tar( |$)' <(media_types "$OPEN" cairn-test/torture:as-is)
+first_then_oci "torture (zstd and uncompressed layers)" "docker://$OPEN/cairn-test/torture:as-is" \
+  "oci:$FX:torture"
+# a registry of its own: skopeo would reuse the gzip blobs it pushed to $OPEN before
+expect "registry for the zstd push started" start_registry "$WORK/reg-zstd"
+ZSTD=$REG_HOST
+expect "push base recompressed as zstd" push "oci:$FX:base" "$ZSTD" cairn-test/base:zstd \
+  --dest-compress-format zstd
+expect "the zstd push is an OCI manifest of zstd layers" test "$(media_types "$ZSTD" cairn-test/base:zstd)" = \
+  "application/vnd.oci.image.manifest.v1+json application/vnd.oci.image.layer.v1.tar+zstd"
+first_then_oci "base, zstd" "docker://$ZSTD/cairn-test/base:zstd" "oci:$FX:base"
+expect "push base as a Docker schema2 manifest" push "oci:$FX:base" "$OPEN" cairn-test/base:schema2 \
+  --format v2s2
+expect "the schema2 push is a Docker schema2 manifest" test "$(media_types "$OPEN" cairn-test/base:schema2)" = \
+  "application/vnd.docker.distribution.manifest.v2+json application/vnd.docker.image.rootfs.diff.tar.gzip"
+first_then_oci "base, Docker schema2" "docker://$OPEN/cairn-test/base:schema2" "oci:$FX:base"
+expect "push the two-platform index" push_as_is "oci:$FX:multi" "$OPEN" cairn-test/multi:latest --all
+case $(uname -m) in
+  x86_64) host_arch=amd64 other_arch=arm64 ;;
+  aarch64) host_arch=arm64 other_arch=amd64 ;;
+  *) host_arch= other_arch=arm64; note "the index holds amd64 and arm64 images; this host is $(uname -m)" ;;
+esac
+if [ -n "$host_arch" ]; then
+  first_then_oci "index: the host's platform" "docker://$OPEN/cairn-test/multi:latest" \
+    "oci:$FX:multi-$host_arch"
+fi
+first_then_oci "index: --platform linux/$other_arch" "docker://$OPEN/cairn-test/multi:latest" \
+  "oci:$FX:multi-$other_arch" --platform "linux/$other_arch"
+digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$ZSTD/cairn-test/base:zstd")
+first_then_oci "pull by digest" "docker://$ZSTD/cairn-test/base@$digest" "oci:$FX:base"
 
 # the registry options through the CLI; every failure leaves the store as it was
 rm -rf "$ROOT"; c_import "$oci"; store_snapshot "$WORK/before"
