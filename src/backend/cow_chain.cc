@@ -51,6 +51,10 @@ Result<std::unique_ptr<CowChainBuild>> CowChainBuild::begin(CowLayers& layers,
   return build;
 }
 
+PublishedLayers::~PublishedLayers() {
+  for (auto it = m_published.rbegin(); it != m_published.rend(); ++it) m_layers.unpublish(*it);
+}
+
 Result<LayerSink*> StagedApply::start(const std::string& tag, const Digest* parent) {
   ASSIGN_OR_RETURN(StagedLayer staged, m_layers.stage(tag, parent));
   m_staged = std::move(staged);
@@ -93,12 +97,14 @@ Result<void> CowChainBuild::commit_layer(size_t index) {
     return fail(Errc::usage, "layer " + std::to_string(index) + " committed out of order");
   }
   TRY(m_layer.publish(m_chain[index]));
+  m_published.add(m_chain[index].chain_id);
   ++m_next;
   return {};
 }
 
 Result<void> CowChainBuild::finish() {
   if (m_next != m_chain.size()) return fail(Errc::usage, "chain build finished early");
+  m_published.keep();
   return {};
 }
 
@@ -116,6 +122,7 @@ Result<void> CowStreamBuild::commit_layer(const ChainLink& link) {
     ++m_already_held;
   } else {
     TRY(m_layer.publish(link));
+    m_published.add(link.chain_id);
   }
   m_committed.push_back(link);
   return {};
@@ -127,6 +134,7 @@ Result<size_t> CowStreamBuild::finish(std::span<const ChainLink> chain) {
                   [](const ChainLink& a, const ChainLink& b) { return a.chain_id == b.chain_id; })) {
     return fail(Errc::usage, "stream build finished with another chain than it applied");
   }
+  m_published.keep();
   return m_already_held;
 }
 

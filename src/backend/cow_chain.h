@@ -14,6 +14,14 @@
 // temporary name that the backend's recover() removes. first_needed() is the
 // length of the longest prefix of the chain that is already published.
 //
+// A build destroyed before finish() leaves the store as it was: besides
+// dropping what it staged, it unpublishes the layers it published itself,
+// children first. Nothing else can have come to rely on them: an import
+// holds the store's exclusive lock from begin to its metadata transaction,
+// and only that transaction makes a layer part of an image. (A killed build
+// cannot do this; the complete layers it published stay, are reused by the
+// next import of the same chain, and gc removes them if none comes.)
+//
 // CowStreamBuild does the same for save streams (dockerd://, podman://),
 // whose layers are applied as they arrive, before their diff_ids are known:
 // each layer is staged on top of the previous one under a temporary name and
@@ -59,6 +67,27 @@ class CowLayers {
   // Removes a staged layer that will not be published. Best effort: what it
   // leaves behind is removed by the backend's recover().
   virtual void discard(const StagedLayer& staged) = 0;
+  // Destroys the published layer CHAIN_ID, which has no children, for a
+  // build that published it and is abandoned. Best effort: what it leaves
+  // behind is an unreferenced layer that gc removes.
+  virtual void unpublish(const Digest& chain_id) = 0;
+};
+
+// The layers a build published itself, unpublished (newest first) when it
+// is destroyed before keep() was called.
+class PublishedLayers {
+ public:
+  explicit PublishedLayers(CowLayers& layers) : m_layers(layers) {}
+  ~PublishedLayers();
+  PublishedLayers(const PublishedLayers&) = delete;
+  PublishedLayers& operator=(const PublishedLayers&) = delete;
+
+  void add(const Digest& chain_id) { m_published.push_back(chain_id); }
+  void keep() { m_published.clear(); }
+
+ private:
+  CowLayers& m_layers;
+  std::vector<Digest> m_published;
 };
 
 // For collect(): LAYERS maps each published ChainID to its parent's (none for
@@ -96,7 +125,8 @@ class CowChainBuild final : public ChainBuild {
   static Result<std::unique_ptr<CowChainBuild>> begin(CowLayers& layers,
                                                       std::span<const ChainLink> chain);
   CowChainBuild(CowLayers& layers, std::vector<ChainLink> chain, size_t first_needed)
-      : m_layer(layers), m_chain(std::move(chain)), m_first_needed(first_needed) {}
+      : m_published(layers), m_layer(layers), m_chain(std::move(chain)),
+        m_first_needed(first_needed) {}
 
   size_t first_needed() const override { return m_first_needed; }
   Result<LayerSink*> begin_layer(size_t index) override;
@@ -104,6 +134,7 @@ class CowChainBuild final : public ChainBuild {
   Result<void> finish() override;
 
  private:
+  PublishedLayers m_published;  // first: unpublished after m_layer dropped its staging
   StagedApply m_layer;
   std::vector<ChainLink> m_chain;
   size_t m_first_needed;
@@ -112,7 +143,8 @@ class CowChainBuild final : public ChainBuild {
 
 class CowStreamBuild final : public StreamBuild {
  public:
-  explicit CowStreamBuild(CowLayers& layers) : m_layers(layers), m_layer(layers) {}
+  explicit CowStreamBuild(CowLayers& layers)
+      : m_layers(layers), m_published(layers), m_layer(layers) {}
 
   Result<LayerSink*> begin_layer() override;
   // A layer already published under LINK's ChainID (another image has it)
@@ -122,6 +154,7 @@ class CowStreamBuild final : public StreamBuild {
 
  private:
   CowLayers& m_layers;
+  PublishedLayers m_published;  // before m_layer: unpublished after it dropped its staging
   StagedApply m_layer;
   std::vector<ChainLink> m_committed;
   size_t m_already_held = 0;

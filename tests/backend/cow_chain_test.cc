@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "util/sys.h"
 #include "util/temp_dir.h"
 
@@ -78,10 +80,16 @@ class FakeLayers final : public CowLayers {
     discarded.push_back(staged.handle);
     (void)sys::remove_tree(staged.path);
   }
+  void unpublish(const Digest& chain_id) override {
+    EXPECT_TRUE(std::filesystem::is_empty(m_dir)) << "unpublished before the staging was dropped";
+    unpublished.push_back(chain_id);
+    published.erase(chain_id);
+  }
 
   std::set<Digest> published;
   std::vector<std::optional<Digest>> staged_parents;
   std::vector<std::string> discarded;
+  std::vector<Digest> unpublished;
   bool fail_publish = false;
 
  private:
@@ -134,15 +142,33 @@ TEST_F(CowChainBuildTest, BaseLayerHasNoParent) {
   EXPECT_FALSE(m_layers->staged_parents[0]);
 }
 
-TEST_F(CowChainBuildTest, AbandonedLayerIsDiscarded) {
+// An abandoned build drops what it staged, then unpublishes what it
+// published, newest first; layers it found published stay.
+TEST_F(CowChainBuildTest, AbandonedBuildLeavesTheStoreAsItWas) {
+  auto links = chain(4);
+  m_layers->published.insert(links[0].chain_id);
+  {
+    auto build = CowChainBuild::begin(*m_layers, links);
+    ASSERT_TRUE(build);
+    ASSERT_TRUE(run_layer(**build, 1));
+    ASSERT_TRUE(run_layer(**build, 2));
+    ASSERT_TRUE((*build)->begin_layer(3));
+  }
+  EXPECT_EQ(m_layers->published, std::set<Digest>{links[0].chain_id});
+  EXPECT_EQ(m_layers->discarded.size(), 1u);
+  EXPECT_EQ(m_layers->unpublished, (std::vector<Digest>{links[2].chain_id, links[1].chain_id}));
+}
+
+TEST_F(CowChainBuildTest, FinishedBuildKeepsItsLayers) {
   {
     auto build = CowChainBuild::begin(*m_layers, chain(2));
     ASSERT_TRUE(build);
     ASSERT_TRUE(run_layer(**build, 0));
-    ASSERT_TRUE((*build)->begin_layer(1));
+    ASSERT_TRUE(run_layer(**build, 1));
+    ASSERT_TRUE((*build)->finish());
   }
-  EXPECT_EQ(m_layers->published.size(), 1u);
-  EXPECT_EQ(m_layers->discarded.size(), 1u);
+  EXPECT_EQ(m_layers->published.size(), 2u);
+  EXPECT_TRUE(m_layers->unpublished.empty());
 }
 
 TEST_F(CowChainBuildTest, FailedPublishDiscardsAndFinishRefuses) {
@@ -191,18 +217,22 @@ TEST_F(CowChainBuildTest, StreamBuildStagesOnTheLastCommittedLayer) {
   EXPECT_EQ(m_layers->discarded.size(), 1u);  // the copy of the layer already held
 }
 
-TEST_F(CowChainBuildTest, StreamBuildRefusesAnotherChainAndDiscardsOnAbandon) {
-  auto links = chain(2);
+TEST_F(CowChainBuildTest, StreamBuildRefusesAnotherChainAndLeavesTheStoreOnAbandon) {
+  auto links = chain(3);
+  m_layers->published.insert(links[0].chain_id);  // another image has it
   {
     CowStreamBuild build(*m_layers);
-    ASSERT_TRUE(build.begin_layer());
-    ASSERT_TRUE(build.commit_layer(links[0]));
-    EXPECT_FALSE(build.finish(links));  // one layer applied, two claimed
+    for (size_t i = 0; i < 2; ++i) {
+      ASSERT_TRUE(build.begin_layer());
+      ASSERT_TRUE(build.commit_layer(links[i]));
+    }
+    EXPECT_FALSE(build.finish(links));  // two layers applied, three claimed
     ASSERT_TRUE(build.begin_layer());
     EXPECT_FALSE(build.begin_layer());  // the last one is not committed yet
   }
-  EXPECT_EQ(m_layers->published.size(), 1u);
-  EXPECT_EQ(m_layers->discarded.size(), 1u);
+  EXPECT_EQ(m_layers->published, std::set<Digest>{links[0].chain_id});
+  EXPECT_EQ(m_layers->unpublished, std::vector<Digest>{links[1].chain_id});
+  EXPECT_EQ(m_layers->discarded.size(), 2u);  // the copy of the held layer, the last one
 }
 
 }  // namespace

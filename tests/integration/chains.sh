@@ -11,6 +11,8 @@
 #    exactly its new layer subvolumes/datasets, re-imports create none; images are read-only
 #  * a container: create, write into it, the image is unchanged, ps, rmi refused while it
 #    exists, rm; then rmi + gc leave no layer subvolume/dataset
+#  * an image whose third layer is corrupt: refused, and the two layers published before it are
+#    gone again (a failed import leaves the store as it was)
 #  * SIGKILL at 20 points of an import: the next run repairs, no staging left, the committed
 #    image intact, and a last import succeeds
 # zfs-fuse stores neither xattrs nor times after 2038: its listings are compared without
@@ -202,6 +204,10 @@ cycle() {
   container_cycle "$second"
   b_run rmi "$second"; b_run rmi base; b_run gc
   expect "$BACKEND: rmi + gc leave no layer objects" test "$(layer_count)" = 0 -a "$(staging_count)" = 0
+  b_run import "oci:$WORK/img/bad/bad-late-layer:latest"
+  expect "$BACKEND: an image whose third layer is corrupt is refused (exit $RC)" test "$RC" = 4
+  expect "$BACKEND: ... and its first two layers, published before, are taken back" \
+    test "$(layer_count)" = 0 -a "$(staging_count)" = 0
   b_import "oci:$OCI:base" --name base
   kill_loop "$second"
   b_run rmi victim; b_run rmi base; b_run gc

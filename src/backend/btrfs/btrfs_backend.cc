@@ -110,6 +110,10 @@ void BtrfsBackend::discard(const StagedLayer& staged) {
   (void)btrfs::destroy(m_layers.get(), staged.handle);
 }
 
+void BtrfsBackend::unpublish(const Digest& chain_id) {
+  (void)btrfs::destroy(m_layers.get(), std::string(chain_id.hex()));
+}
+
 Result<void> BtrfsBackend::recover() {
   ASSIGN_OR_RETURN(auto names, list_names(m_layers.get(), layers_dir()));
   for (const std::string& name : names) {

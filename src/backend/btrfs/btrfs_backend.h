@@ -52,6 +52,7 @@ class BtrfsBackend final : public CowBackend {
   Result<StagedLayer> stage(const std::string& tag, const Digest* parent) override;
   Result<void> publish(const ChainLink& link, const StagedLayer& staged) override;
   void discard(const StagedLayer& staged) override;
+  void unpublish(const Digest& chain_id) override;
 
   std::string layers_dir() const { return m_root + "/btrfs/layers"; }
   std::string containers_dir() const { return m_root + "/btrfs/containers"; }

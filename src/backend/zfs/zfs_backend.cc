@@ -187,6 +187,10 @@ void ZfsBackend::discard(const StagedLayer& staged) {
   (void)zfs({"destroy", "-r", "-f", staged.handle});
 }
 
+void ZfsBackend::unpublish(const Digest& chain_id) {
+  (void)zfs_do({"destroy", "-r", "-f", layer_dataset(chain_id)});
+}
+
 Result<std::map<Digest, std::optional<Digest>>> ZfsBackend::list_layers() {
   std::string prefix = m_dataset + "/layers/";
   ASSIGN_OR_RETURN(std::string out, zfs({"list", "-H", "-r", "-t", "filesystem", "-o",

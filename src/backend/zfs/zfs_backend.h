@@ -60,6 +60,7 @@ class ZfsBackend final : public CowBackend {
   Result<StagedLayer> stage(const std::string& tag, const Digest* parent) override;
   Result<void> publish(const ChainLink& link, const StagedLayer& staged) override;
   void discard(const StagedLayer& staged) override;
+  void unpublish(const Digest& chain_id) override;
 
   std::string layer_dataset(const Digest& chain_id) const;
   std::string container_dataset(const std::string& name) const;
