@@ -4,6 +4,8 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. when ../shared/fixtures exists beside the repository, its small image
 #      set (busybox base + torture layers) against umoci's reference listings,
+#      in every form (the kit's registry, which this starts, a private dockerd
+#      and podman storage, the archives and layouts),
 #      with the dir backend, through composefs mounts (flat, per-layer, hybrid),
 #      and on the btrfs and zfs chain backends (each on a scratch loop btrfs /
 #      zfs-fuse pool the script makes and tears down; a container per image;
@@ -30,8 +32,15 @@ shared="$repo/../shared/fixtures"
 if [[ -x "$shared/all.sh" && "${CAIRN_SKIP_SHARED:-0}" != 1 ]]; then
   echo "== shared fixtures (small set)"
   log=$(mktemp /tmp/cairn-shared-fixtures.XXXXXX.log)
-  { SMALL=1 "$shared/install-deps.sh" && SMALL=1 "$shared/build-images.sh"; } >"$log" 2>&1 ||
-    { tail -50 "$log"; exit 1; }
+  SMALL=1 "$shared/install-deps.sh" >"$log" 2>&1 || { tail -50 "$log"; exit 1; }
+  # the kit's registry, so that the build pushes the images there too (docker:// forms); stopped
+  # at the end unless it ran before
+  if ! SMALL=1 "$shared/registry-start.sh" >>"$log" 2>&1; then
+    echo "the kit's registry did not start: no docker:// forms ($log)"
+  elif ! grep -q "already running" "$log"; then
+    trap 'SMALL=1 "$shared/registry-stop.sh" >/dev/null 2>&1 || true' EXIT
+  fi
+  SMALL=1 "$shared/build-images.sh" >>"$log" 2>&1 || { tail -50 "$log"; exit 1; }
   SMALL=1 bash "$repo/tests/integration/shared-fixtures.sh" "$repo/build/cairn" "$shared"
   for mode in flat per-layer hybrid; do
     echo "== shared fixtures (small set), composefs mounts, $mode"

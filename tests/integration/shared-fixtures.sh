@@ -11,11 +11,15 @@
 #              filesystem of their own (tests/integration/cow_fs.sh: a loop-mounted btrfs, a
 #              zfs-fuse pool on a file; COW_FS_SIZE, default 1G, 4G for the full set) holding the store
 #
-# Per tag and source form (dockerd://TAG, oci:$OCI:TAG, oci:$LAYOUTS/TAG[-zstd|-uncompressed]:latest,
+# Per tag and source form (dockerd://TAG, docker://$REG_HOST/$REPO/TAG:v2s2 from the kit's registry
+# when it runs, oci:$OCI:TAG, oci:$LAYOUTS/TAG[-zstd|-uncompressed]:latest,
 # oci-archive:$ARCHIVES/TAG.oci.tar:latest, docker-archive:$ARCHIVES/TAG.docker.tar — those that exist;
 # dockerd:// first, from a private dockerd that `docker load`ed TAG.docker.tar, so its layers are read
 # from the daemon's layer store before any other form stored them; where docker loads the archive but
-# cannot `docker save` it either, cairn must refuse it cleanly):
+# cannot `docker save` it either, cairn must refuse it cleanly). Then, each into a store of its own so
+# that it ingests every layer itself: docker://…/TAG:latest (on zfs: in the main store), and
+# podman://REF from private podman storage that loaded TAG.docker.tar (not on zfs; where podman
+# cannot save it, cairn must refuse it cleanly):
 #  * import; from the second form on, 0 layers ingested (layers are named by diff_id)
 #  * mount, then the kit's compare-tree.sh ROOTFS TAG against its umoci reference listing (once per
 #    distinct image ID)
@@ -73,6 +77,15 @@ DOCKERD_UP=0
 if command -v dockerd >/dev/null && command -v docker >/dev/null; then
   if start_dockerd "$WORK/dk"; then DOCKERD_UP=1; else note "private dockerd did not start: no dockerd:// form"; fi
 fi
+# private podman storage for the podman:// form (overlay driver, under $WORK)
+PODMAN_UP=0 PODMAN_CAIRN_ARGS=()
+if command -v podman >/dev/null; then
+  podman_storage "$WORK/pm" overlay
+  PODMAN_CAIRN_ARGS=(--podman-root "$WORK/pm/root" --podman-runroot "$WORK/pm/run")
+  PODMAN_UP=1
+fi
+REGISTRY_UP=0
+if registry_up; then REGISTRY_UP=1; else note "the kit's registry is not running: no docker:// form"; fi
 case $BACKEND in
   btrfs|zfs)
     rc=0
@@ -80,6 +93,15 @@ case $BACKEND in
     if [ "$rc" = 1 ]; then note "skipped: $BACKEND: $COW_FS_WHY"; summary; exit 0; fi
     if [ "$rc" != 0 ]; then not_ok "$BACKEND: $COW_FS_WHY"; summary; exit 1; fi
     if [ "$BACKEND" = btrfs ]; then ROOT=$BT_MNT/store; else ROOT=$ZFS_ROOT DATASET=$ZFS_STORE; fi;;
+esac
+
+# a store of its own for the podman:// and docker://…:latest forms, beside the main one, so that
+# they ingest every layer themselves (zfs: none, a store there is a dataset of its own: docker://
+# goes into the main store, and there is no podman:// form)
+case $BACKEND in
+  btrfs) OWN_STORE=$BT_MNT/own-store;;
+  zfs) OWN_STORE=""; note "zfs: no podman:// form, docker:// into the main store (a store of its own is a dataset of its own)";;
+  *) OWN_STORE=$WORK/own-store;;
 esac
 
 all_tags() {
@@ -99,9 +121,20 @@ docker_form() {
   if docker save "$ref" >/dev/null 2>&1; then DOCKER_FORM=dockerd://$ref; else DOCKER_REFUSED=$ref; fi
 }
 
+# in_registry TAG:REF: the kit's registry (when it runs) holds $REPO/TAG:REF
+in_registry() {
+  [ "$REGISTRY_UP" = 1 ] && curl -fsS -o /dev/null -H "Accept: $MANIFEST_TYPES" \
+    "http://$REG_HOST/v2/$REPO/${1%%:*}/manifests/${1#*:}" 2>/dev/null
+}
+MANIFEST_TYPES=application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json
+
+# sources_of TAG: the forms of TAG for the main store (docker://…:latest goes into a store of its
+# own unless there is none)
 sources_of() {
   local tag=$1 v
   [ -z "$DOCKER_FORM" ] || echo "$DOCKER_FORM"
+  [ -n "$OWN_STORE" ] || ! in_registry "$tag:latest" || echo "docker://$REG_HOST/$REPO/$tag:latest"
+  ! in_registry "$tag:v2s2" || echo "docker://$REG_HOST/$REPO/$tag:v2s2"
   echo "oci:$OCI:$tag"
   for v in "$tag" "$tag-zstd" "$tag-uncompressed"; do
     [ -f "$LAYOUTS/$v/index.json" ] && echo "oci:$LAYOUTS/$v:latest"
@@ -116,8 +149,53 @@ form() {
   case $1 in
     oci:*) local p=${1#oci:}; echo "oci:$(basename "${p%:*}")";;
     dockerd://*) echo dockerd;;
+    podman://*) echo podman;;
+    docker://*) echo "docker:${1##*:}";;
     *) echo "${1%%:*}";;
   esac
+}
+
+# in_own_store COMMAND ARGS...: runs COMMAND with ROOT at a store of its own, empty at the start
+# and again at the end (rmi + gc), and the main store's state put back afterwards
+in_own_store() {
+  local main_root=$ROOT main_ids=$IDS main_compared=$COMPARED main_first=$FIRST
+  ROOT=$OWN_STORE IDS="" COMPARED="" FIRST=1
+  "$@"
+  drop_images
+  ROOT=$main_root IDS=$main_ids COMPARED=$main_compared FIRST=$main_first
+}
+
+# registry_form TAG: docker://…/TAG:latest from the kit's registry into a store of its own, so that
+# every layer comes from the registry
+registry_form() {
+  [ -n "$OWN_STORE" ] && in_registry "$1:latest" || return 0
+  in_own_store one_source "$1" "docker://$REG_HOST/$REPO/$1:latest"
+}
+
+# podman_form TAG: podman loads TAG's docker archive; podman://REF goes into a store of its own, so
+# that every layer comes from podman's save stream, and is checked like any other form there.
+# Where podman loads the archive but cannot save it, cairn must refuse it cleanly.
+podman_form() {
+  local tag=$1 ref
+  [ "$PODMAN_UP" = 1 ] && [ -n "$OWN_STORE" ] && [ -f "$ARCHIVES/$tag.docker.tar" ] || return 0
+  podman "${PODMAN_ARGS[@]}" load -q -i "$ARCHIVES/$tag.docker.tar" >"$WORK/podman-load" 2>&1 ||
+    { note "$tag: podman cannot load its docker archive: no podman:// form"; return 0; }
+  ref=$(sed -n 's/^Loaded image[^:]*: //p' "$WORK/podman-load" | head -n1)
+  [ -n "$ref" ] || { note "$tag: podman load named no image"; return 0; }
+  if podman "${PODMAN_ARGS[@]}" save -q -o /dev/null "$ref" >/dev/null 2>&1; then
+    in_own_store one_source "$tag" "podman://$ref"
+  else
+    in_own_store podman_refused "$tag" "$ref"
+  fi
+  podman "${PODMAN_ARGS[@]}" rmi -f "$ref" >/dev/null 2>&1 || true
+}
+
+podman_refused() {
+  store_snapshot "$WORK/before"
+  c_import "podman://$2" "${PODMAN_CAIRN_ARGS[@]}"
+  expect "$1 via podman: podman cannot save it, cairn refuses it too (exit $RC)" is_cairn_error
+  store_snapshot "$WORK/after"
+  expect "$1 via podman: refused import leaves the store unchanged" diff -q "$WORK/before" "$WORK/after"
 }
 
 # docker_refused TAG REF: docker loaded TAG but cannot save it; cairn's dockerd:// must refuse it
@@ -222,7 +300,11 @@ one_source() {
   local tag=$1 src=$2 why
   case $tag in evil-*) "$KIT/check-evil.sh" reset;; esac
   store_snapshot "$WORK/before"
-  c_import "$src"
+  case $src in
+    docker://*) c_import "$src" --insecure;;
+    podman://*) c_import "$src" "${PODMAN_CAIRN_ARGS[@]}";;
+    *) c_import "$src";;
+  esac
   case $tag in evil-*) expect "$tag via $(form "$src"): canary CLEAN after import (exit $RC)" evil_clean;; esac
   if [ "$RC" != 0 ]; then
     refused "$tag" "$src"; return
@@ -296,6 +378,8 @@ main() {
     done < <(sources_of "$tag")
     read -r id _ <<<"$IDS" || true
     [ -z "$id" ] || container "$tag" "$id"
+    registry_form "$tag"
+    podman_form "$tag"
     # base stays: the next tags share its layer
     if [ "$tag" = base ]; then
       base_ids=$IDS
