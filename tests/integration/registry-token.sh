@@ -16,19 +16,9 @@
 set -euo pipefail
 
 CAIRN=$(readlink -f "${1:-${CAIRN:-}}")
-for tool in docker-registry skopeo openssl curl; do
-  if ! command -v "$tool" >/dev/null; then echo "# SKIP: $tool is not installed"; exit 0; fi
-done
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 source "$IT_DIR/services.sh"
-
-WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-regt.XXXXXX")
-ROOT=$WORK/store
-cleanup() {
-  stop_services
-  [ -n "${KEEP:-}" ] || rm -rf "$WORK" 2>/dev/null || true
-}
-trap cleanup EXIT
+service_scratch regt docker-registry skopeo openssl curl
 
 if ! start_token_registry "$WORK/reg" alice s3cret public/; then
   not_ok "registry with bearer-token auth started"

@@ -16,19 +16,9 @@
 set -euo pipefail
 
 CAIRN=$(readlink -f "${1:-${CAIRN:-}}")
-for tool in docker-registry skopeo htpasswd docker dockerd podman curl; do
-  if ! command -v "$tool" >/dev/null; then echo "# SKIP: $tool is not installed"; exit 0; fi
-done
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 source "$IT_DIR/services.sh"
-
-WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-reg.XXXXXX")
-ROOT=$WORK/store
-cleanup() {
-  stop_services
-  [ -n "${KEEP:-}" ] || rm -rf "$WORK" 2>/dev/null || true
-}
-trap cleanup EXIT
+service_scratch reg docker-registry skopeo htpasswd docker dockerd podman curl
 
 expect "loopback registry started" start_registry "$WORK/reg"
 OPEN=$REG_HOST

@@ -19,6 +19,9 @@
 #   podman_storage DIR [DRIVER]     -> PODMAN_ARGS (--root/--runroot/--storage-driver) and exports
 #                                      CONTAINERS_STORAGE_CONF naming the same storage
 #   stop_services                   -> SIGTERM each PID (newest first), SIGKILL after 10 s
+#   service_scratch TAG TOOL...     -> exits 0 with a SKIP line when a TOOL is missing; else WORK (a
+#                                      new scratch directory), ROOT=WORK/store, and an EXIT trap that
+#                                      stops the services and removes WORK (KEEP=1 keeps it)
 
 SERVICE_PIDS=()
 
@@ -119,6 +122,16 @@ podman_storage() {
   printf '[storage]\ndriver = "%s"\ngraphroot = "%s/root"\nrunroot = "%s/run"\n' \
     "$driver" "$dir" "$dir" >"$dir/storage.conf"
   export CONTAINERS_STORAGE_CONF=$dir/storage.conf
+}
+
+service_scratch() {
+  local tag=$1 tool; shift
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null; then echo "# SKIP: $tool is not installed"; exit 0; fi
+  done
+  WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-$tag.XXXXXX")
+  ROOT=$WORK/store
+  trap 'stop_services; [ -n "${KEEP:-}" ] || rm -rf "$WORK" 2>/dev/null || true' EXIT
 }
 
 stop_services() {

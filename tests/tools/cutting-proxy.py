@@ -20,10 +20,11 @@ The listening port is written to --port-file once the socket is bound.
 import argparse
 import http.client
 import http.server
-import os
 import socket
 import sys
 import threading
+
+import loopback_server
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te",
               "upgrade", "host", "content-length"}
@@ -97,16 +98,7 @@ def main():
     args = parser.parse_args()
 
     log = open(args.log, "a")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             make_handler(args, log, threading.Lock()))
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write("%d\n" % server.server_address[1])
-    os.rename(args.port_file + ".tmp", args.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return loopback_server.serve(make_handler(args, log, threading.Lock()), args.port_file)
 
 
 if __name__ == "__main__":

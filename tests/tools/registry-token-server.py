@@ -29,13 +29,14 @@ import argparse
 import base64
 import http.server
 import json
-import os
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
+
+import loopback_server
 
 
 def b64url(data):
@@ -163,16 +164,8 @@ def main():
     args = parser.parse_args()
 
     log = open(args.log, "a")
-    handler = make_handler(Issuer(args), args, log, threading.Lock())
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write("%d\n" % server.server_address[1])
-    os.rename(args.port_file + ".tmp", args.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return loopback_server.serve(make_handler(Issuer(args), args, log, threading.Lock()),
+                                 args.port_file)
 
 
 if __name__ == "__main__":
