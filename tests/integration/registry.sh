@@ -6,7 +6,7 @@
 # hence the same tree), and every rootfs lists the same. Then manifest and layer forms, each into
 # a fresh store and compared with the OCI layout's tree: zstd and uncompressed layers, a Docker
 # schema2 manifest, a two-platform OCI index (the host's platform, and --platform), a pull by
-# digest. Then the registry options through the CLI: --insecure, --authfile against an htpasswd
+# digest; a layer a composefs store holds is not downloaded again. Then the registry options through the CLI: --insecure, --authfile against an htpasswd
 # registry, wrong password, unknown tag; and the progress display on a terminal (script(1)).
 # Bearer tokens: registry-token.sh; dropped and corrupted downloads: registry-faults.sh.
 #
@@ -145,6 +145,23 @@ first_then_oci "index: --platform linux/$other_arch" "docker://$OPEN/cairn-test/
   "oci:$FX:multi-$other_arch" --platform "linux/$other_arch"
 digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$ZSTD/cairn-test/base:zstd")
 first_then_oci "pull by digest" "docker://$ZSTD/cairn-test/base@$digest" "oci:$FX:base"
+
+# a layer the store holds is not downloaded: torture (base's layer + 4) after base, into a
+# composefs store (which keeps layers; dir keeps whole images only), through a proxy that logs
+# every blob GET (tests/tools/cutting-proxy.py, cutting none)
+expect "logging proxy started" start_cutting_proxy "$WORK/log-proxy" "$OPEN" 0 0
+expect "push base as it is" push_as_is "oci:$FX:base" "$OPEN" cairn-test/base:as-is
+base_layer=$(skopeo inspect --tls-verify=false --raw "docker://$OPEN/cairn-test/base:as-is" |
+  "$PY" -c 'import json, sys; print(json.load(sys.stdin)["layers"][0]["digest"])')
+BACKEND=composefs ROOT=$WORK/cfs-store c_import "docker://$PROXY_HOST/cairn-test/base:as-is" --insecure
+expect "composefs store: base imported (rc=$RC)" test "$RC" = 0
+: >"$PROXY_LOG"
+BACKEND=composefs ROOT=$WORK/cfs-store c_import "docker://$PROXY_HOST/cairn-test/torture:as-is" --insecure
+expect "composefs store: torture imported after base (rc=$RC, ingested $INGESTED)" test "$RC:$INGESTED" = 0:4
+expect "composefs store: base's layer was not downloaded again" \
+  test "$(grep -c "$base_layer" "$PROXY_LOG")" = 0
+expect "composefs store: the config and the 4 new layers were ($(wc -l <"$PROXY_LOG") blob GETs)" \
+  test "$(wc -l <"$PROXY_LOG")" = 5
 
 # the registry options through the CLI; every failure leaves the store as it was
 rm -rf "$ROOT"; c_import "$oci"; store_snapshot "$WORK/before"
