@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
+#include <string_view>
 
 #include "util/sys.h"
+#include "util/temp_dir.h"
 
 extern char** environ;
 
@@ -22,11 +25,17 @@ constexpr size_t k_max_stderr = 4096;
 // turns every few KiB; a larger pipe lets them run side by side.
 constexpr int k_pipe_size = 1 << 20;
 
-// The `save` child process; its stdout is the stream.
+// The `save` child process; its stdout is the stream. Its TMPDIR, if it got
+// one, is removed after the child has been reaped.
 class SaveProcess final : public ImageStream {
  public:
-  SaveProcess(std::string uri, pid_t pid, UniqueFd out, UniqueFd err)
-      : m_uri(std::move(uri)), m_pid(pid), m_reader(std::move(out), m_uri), m_err(std::move(err)) {}
+  SaveProcess(std::string uri, pid_t pid, UniqueFd out, UniqueFd err,
+              std::optional<TempDir> temp_dir)
+      : m_uri(std::move(uri)),
+        m_temp_dir(std::move(temp_dir)),
+        m_pid(pid),
+        m_reader(std::move(out), m_uri),
+        m_err(std::move(err)) {}
   ~SaveProcess() override {
     if (m_pid > 0) {
       ::kill(m_pid, SIGKILL);
@@ -77,13 +86,40 @@ class SaveProcess final : public ImageStream {
   }
 
   std::string m_uri;
+  std::optional<TempDir> m_temp_dir;  // destroyed last, after the destructor reaped the child
   pid_t m_pid;
   FdReader m_reader;
   UniqueFd m_err;
 };
 
-Result<std::unique_ptr<ImageStream>> spawn(const std::string& uri,
-                                           const std::vector<std::string>& argv) {
+// The environment with NAME=VALUE in place of any NAME=... it holds.
+std::vector<std::string> environment_with(const std::string& name, const std::string& value) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    if (!text.starts_with(name + "=")) env.emplace_back(text);
+  }
+  env.push_back(name + "=" + value);
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+Result<std::unique_ptr<ImageStream>> spawn(const std::string& uri, std::vector<std::string> argv,
+                                           const std::string& temp_parent) {
+  std::optional<TempDir> temp_dir;
+  std::vector<std::string> env;
+  if (!temp_parent.empty()) {
+    auto created = TempDir::create(temp_parent, "save-");
+    if (!created) return fail(std::move(created).error());
+    temp_dir.emplace(std::move(*created));
+    env = environment_with("TMPDIR", temp_dir->path());
+  }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2");
   UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -94,18 +130,19 @@ Result<std::unique_ptr<ImageStream>> spawn(const std::string& uri,
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
   ::posix_spawn_file_actions_adddup2(&actions, err.get(), STDERR_FILENO);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
+  std::vector<char*> args = c_strings(argv);
+  std::vector<char*> envp = c_strings(env);
   pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(),
+                          temp_dir ? envp.data() : environ);
   ::posix_spawn_file_actions_destroy(&actions);
   if (rc == ENOENT) {
     return fail(Errc::not_found, uri + ": " + argv[0] + " is not installed (not in PATH)");
   }
   if (rc != 0) return fail_errno(rc, uri + ": spawn " + argv[0]);
   write_end.reset();
-  return std::make_unique<SaveProcess>(uri, pid, std::move(read_end), std::move(err));
+  return std::make_unique<SaveProcess>(uri, pid, std::move(read_end), std::move(err),
+                                       std::move(temp_dir));
 }
 
 }  // namespace
@@ -132,15 +169,17 @@ Result<std::vector<std::string>> daemon_save_command(std::string_view uri,
   return argv;
 }
 
-StreamSource command_stream_source(std::string uri, std::vector<std::string> argv) {
+StreamSource command_stream_source(std::string uri, std::vector<std::string> argv,
+                                   std::string temp_parent) {
   StreamSource source{uri, nullptr};
-  source.open = [uri = std::move(uri), argv = std::move(argv)] { return spawn(uri, argv); };
+  source.open = [uri = std::move(uri), argv = std::move(argv),
+                 temp_parent = std::move(temp_parent)] { return spawn(uri, argv, temp_parent); };
   return source;
 }
 
 Result<StreamSource> daemon_stream_source(std::string_view uri, const DaemonOptions& options) {
   ASSIGN_OR_RETURN(std::vector<std::string> argv, daemon_save_command(uri, options));
-  return command_stream_source(std::string(uri), std::move(argv));
+  return command_stream_source(std::string(uri), std::move(argv), options.temp_parent);
 }
 
 }  // namespace cairn

@@ -174,21 +174,27 @@ registry_form() {
 
 # podman_form TAG: podman loads TAG's docker archive; podman://REF goes into a store of its own, so
 # that every layer comes from podman's save stream, and is checked like any other form there.
-# Where podman loads the archive but cannot save it, cairn must refuse it cleanly.
+# Where podman loads the archive but cannot save it, cairn must refuse it cleanly. podman save
+# spools into $TMPDIR and leaves its files there when it fails or is killed: cairn gives it a
+# directory of its own, so the TMPDIR cairn runs with stays empty.
 podman_form() {
   local tag=$1 ref
   [ "$PODMAN_UP" = 1 ] && [ -n "$OWN_STORE" ] && [ -f "$ARCHIVES/$tag.docker.tar" ] || return 0
-  podman "${PODMAN_ARGS[@]}" load -q -i "$ARCHIVES/$tag.docker.tar" >"$WORK/podman-load" 2>&1 ||
+  pm load -q -i "$ARCHIVES/$tag.docker.tar" >"$WORK/podman-load" 2>&1 ||
     { note "$tag: podman cannot load its docker archive: no podman:// form"; return 0; }
   ref=$(sed -n 's/^Loaded image[^:]*: //p' "$WORK/podman-load" | head -n1)
   [ -n "$ref" ] || { note "$tag: podman load named no image"; return 0; }
-  if podman "${PODMAN_ARGS[@]}" save -q -o /dev/null "$ref" >/dev/null 2>&1; then
-    in_own_store one_source "$tag" "podman://$ref"
+  mkdir -p "$WORK/cairn-tmp"
+  if pm save -q -o /dev/null "$ref" >/dev/null 2>&1; then
+    TMPDIR=$WORK/cairn-tmp in_own_store one_source "$tag" "podman://$ref"
   else
-    in_own_store podman_refused "$tag" "$ref"
+    TMPDIR=$WORK/cairn-tmp in_own_store podman_refused "$tag" "$ref"
   fi
-  podman "${PODMAN_ARGS[@]}" rmi -f "$ref" >/dev/null 2>&1 || true
+  expect "$tag via podman: nothing left in the TMPDIR cairn ran with" test -z "$(ls -A "$WORK/cairn-tmp")"
+  pm rmi -f "$ref" >/dev/null 2>&1 || true
 }
+# pm ARGS...: podman on the private storage, its own temporary files in WORK
+pm() { mkdir -p "$WORK/pm-tmp"; TMPDIR=$WORK/pm-tmp podman "${PODMAN_ARGS[@]}" "$@"; }
 
 podman_refused() {
   store_snapshot "$WORK/before"
