@@ -86,7 +86,7 @@ class SaveProcess final : public ImageStream {
   }
 
   std::string m_uri;
-  std::optional<TempDir> m_temp_dir;  // destroyed last, after the destructor reaped the child
+  std::optional<TempDir> m_temp_dir;  // removed after the destructor reaped the child
   pid_t m_pid;
   FdReader m_reader;
   UniqueFd m_err;
