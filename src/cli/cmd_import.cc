@@ -84,9 +84,7 @@ Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& 
       ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
       return import_image(*store, *direct, options, observer);
     }
-    DaemonOptions daemon = args.daemon;
-    daemon.temp_parent = global.root + "/tmp";  // Store::open makes and clears it
-    ASSIGN_OR_RETURN(StreamSource source, daemon_stream_source(args.source, daemon));
+    ASSIGN_OR_RETURN(StreamSource source, daemon_stream_source(args.source, args.daemon));
     ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
     return import_stream(*store, source, options, observer);
   }

@@ -8,11 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <optional>
 #include <string_view>
 
 #include "util/sys.h"
-#include "util/temp_dir.h"
 
 extern char** environ;
 
@@ -25,17 +23,11 @@ constexpr size_t k_max_stderr = 4096;
 // turns every few KiB; a larger pipe lets them run side by side.
 constexpr int k_pipe_size = 1 << 20;
 
-// The `save` child process; its stdout is the stream. Its TMPDIR, if it got
-// one, is removed after the child has been reaped.
+// The `save` child process; its stdout is the stream.
 class SaveProcess final : public ImageStream {
  public:
-  SaveProcess(std::string uri, pid_t pid, UniqueFd out, UniqueFd err,
-              std::optional<TempDir> temp_dir)
-      : m_uri(std::move(uri)),
-        m_temp_dir(std::move(temp_dir)),
-        m_pid(pid),
-        m_reader(std::move(out), m_uri),
-        m_err(std::move(err)) {}
+  SaveProcess(std::string uri, pid_t pid, UniqueFd out, UniqueFd err)
+      : m_uri(std::move(uri)), m_pid(pid), m_reader(std::move(out), m_uri), m_err(std::move(err)) {}
   ~SaveProcess() override {
     if (m_pid > 0) {
       ::kill(m_pid, SIGKILL);
@@ -86,7 +78,6 @@ class SaveProcess final : public ImageStream {
   }
 
   std::string m_uri;
-  std::optional<TempDir> m_temp_dir;  // removed after the destructor reaped the child
   pid_t m_pid;
   FdReader m_reader;
   UniqueFd m_err;
@@ -111,15 +102,8 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 }
 
 Result<std::unique_ptr<ImageStream>> spawn(const std::string& uri, std::vector<std::string> argv,
-                                           const std::string& temp_parent) {
-  std::optional<TempDir> temp_dir;
-  std::vector<std::string> env;
-  if (!temp_parent.empty()) {
-    auto created = TempDir::create(temp_parent, "save-");
-    if (!created) return fail(std::move(created).error());
-    temp_dir.emplace(std::move(*created));
-    env = environment_with("TMPDIR", temp_dir->path());
-  }
+                                           const std::string& scratch_dir) {
+  std::vector<std::string> env = environment_with("TMPDIR", scratch_dir);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2");
   UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -133,16 +117,14 @@ Result<std::unique_ptr<ImageStream>> spawn(const std::string& uri, std::vector<s
   std::vector<char*> args = c_strings(argv);
   std::vector<char*> envp = c_strings(env);
   pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(),
-                          temp_dir ? envp.data() : environ);
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   ::posix_spawn_file_actions_destroy(&actions);
   if (rc == ENOENT) {
     return fail(Errc::not_found, uri + ": " + argv[0] + " is not installed (not in PATH)");
   }
   if (rc != 0) return fail_errno(rc, uri + ": spawn " + argv[0]);
   write_end.reset();
-  return std::make_unique<SaveProcess>(uri, pid, std::move(read_end), std::move(err),
-                                       std::move(temp_dir));
+  return std::make_unique<SaveProcess>(uri, pid, std::move(read_end), std::move(err));
 }
 
 }  // namespace
@@ -169,17 +151,17 @@ Result<std::vector<std::string>> daemon_save_command(std::string_view uri,
   return argv;
 }
 
-StreamSource command_stream_source(std::string uri, std::vector<std::string> argv,
-                                   std::string temp_parent) {
+StreamSource command_stream_source(std::string uri, std::vector<std::string> argv) {
   StreamSource source{uri, nullptr};
-  source.open = [uri = std::move(uri), argv = std::move(argv),
-                 temp_parent = std::move(temp_parent)] { return spawn(uri, argv, temp_parent); };
+  source.open = [uri = std::move(uri), argv = std::move(argv)](const std::string& scratch_dir) {
+    return spawn(uri, argv, scratch_dir);
+  };
   return source;
 }
 
 Result<StreamSource> daemon_stream_source(std::string_view uri, const DaemonOptions& options) {
   ASSIGN_OR_RETURN(std::vector<std::string> argv, daemon_save_command(uri, options));
-  return command_stream_source(std::string(uri), std::move(argv), options.temp_parent);
+  return command_stream_source(std::string(uri), std::move(argv));
 }
 
 }  // namespace cairn

@@ -8,11 +8,10 @@
 // stdout is a pipe; its stderr goes to an anonymous memory file and becomes
 // part of the error when it exits with a status != 0.
 //
+// The child's TMPDIR is the run's scratch directory (StreamSource::open):
 // `podman save` to a pipe writes each layer to a file in $TMPDIR first (and
 // a FIFO in a pipeDir* directory there), and leaves them behind when it is
-// killed, which is what happens to it when an import fails early. So with
-// DaemonOptions::temp_parent each run gets TMPDIR = a fresh directory below
-// it, removed once the child has been reaped.
+// killed, which is what happens to it when an import fails early.
 #pragma once
 
 #include <string>
@@ -27,9 +26,6 @@ namespace cairn {
 struct DaemonOptions {
   std::string podman_root;     // --root for podman, if not empty
   std::string podman_runroot;  // --runroot for podman, if not empty
-  // If not empty, an existing directory; each run's TMPDIR is a new
-  // directory in it (the store's ROOT/tmp, cleared after a crash).
-  std::string temp_parent{};
 };
 
 // Whether `uri` names a daemon source (dockerd:// or podman://).
@@ -46,9 +42,7 @@ Result<std::vector<std::string>> daemon_save_command(std::string_view uri,
 // command's stderr.
 Result<StreamSource> daemon_stream_source(std::string_view uri, const DaemonOptions& options);
 
-// A StreamSource running an arbitrary command. `uri` names it; TEMP_PARENT
-// as DaemonOptions::temp_parent.
-StreamSource command_stream_source(std::string uri, std::vector<std::string> argv,
-                                   std::string temp_parent = {});
+// A StreamSource running an arbitrary command (tests). `uri` names it.
+StreamSource command_stream_source(std::string uri, std::vector<std::string> argv);
 
 }  // namespace cairn

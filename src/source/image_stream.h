@@ -30,8 +30,11 @@ class ImageStream {
 struct StreamSource {
   std::string uri;
   // Starts a run. May be called a second time when a stream has to be
-  // re-read (store/stream_import.h).
-  std::function<Result<std::unique_ptr<ImageStream>>()> open;
+  // re-read (store/stream_import.h). SCRATCH_DIR is a directory of the
+  // store's, private to the import, that the importer removes with all it
+  // holds when the run's pass ends, failed or not: the producer keeps its
+  // temporary files there (a child process gets it as TMPDIR).
+  std::function<Result<std::unique_ptr<ImageStream>>(const std::string& scratch_dir)> open;
 };
 
 }  // namespace cairn

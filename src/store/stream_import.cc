@@ -357,8 +357,11 @@ Result<std::optional<ImportResult>> run_pass(Store& store, const StreamSource& s
                                              const ImportObserver& observer,
                                              std::unique_ptr<StreamBuild> build) {
   ASSIGN_OR_RETURN(TempDir spool_dir, TempDir::create(store.root() + "/tmp", "stream-"));
+  // the producer's, beside the spooled layers (named 0, 1, ...); removed with the pass
+  std::string scratch_dir = spool_dir.path() + "/producer";
+  TRY(sys::make_dirs(scratch_dir, 0700));
   StreamPass pass(store, source, observer, std::move(spool_dir), std::move(build));
-  ASSIGN_OR_RETURN(std::unique_ptr<ImageStream> stream, source.open());
+  ASSIGN_OR_RETURN(std::unique_ptr<ImageStream> stream, source.open(scratch_dir));
   TRY(pass.read(*stream));
   ASSIGN_OR_RETURN(SavedImage image, pass.resolve());
   if (image.layers.empty()) return fail(Errc::unsupported, source.uri + ": image has no layers");

@@ -47,12 +47,15 @@ struct Counted {
   std::shared_ptr<int> opens = std::make_shared<int>(0);
 };
 
+// Each run leaves a file in its scratch directory, as podman save does: the
+// store's tmp/ must be empty after every import, failed or not.
 Counted memory_source(std::string bytes, std::optional<Error> verdict = std::nullopt) {
   Counted counted;
   counted.source.uri = "test://stream";
-  counted.source.open = [bytes = std::move(bytes), verdict, opens = counted.opens]()
-      -> Result<std::unique_ptr<ImageStream>> {
+  counted.source.open = [bytes = std::move(bytes), verdict, opens = counted.opens](
+                            const std::string& scratch_dir) -> Result<std::unique_ptr<ImageStream>> {
     ++*opens;
+    TRY(sys::write_file_atomic(scratch_dir + "/producer-leftover", "spool"));
     return std::make_unique<MemoryStream>(bytes, verdict);
   };
   return counted;
