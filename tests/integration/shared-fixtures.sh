@@ -188,7 +188,8 @@ podman_form() {
   if pm save -q -o /dev/null "$ref" >/dev/null 2>&1; then
     TMPDIR=$WORK/cairn-tmp in_own_store one_source "$tag" "podman://$ref"
   else
-    TMPDIR=$WORK/cairn-tmp in_own_store podman_refused "$tag" "$ref"
+    TMPDIR=$WORK/cairn-tmp in_own_store engine_refused "$tag" podman "podman://$ref" \
+      "${PODMAN_CAIRN_ARGS[@]}"
   fi
   expect "$tag via podman: nothing left in the TMPDIR cairn ran with" test -z "$(ls -A "$WORK/cairn-tmp")"
   pm rmi -f "$ref" >/dev/null 2>&1 || true
@@ -196,22 +197,15 @@ podman_form() {
 # pm ARGS...: podman on the private storage, its own temporary files in WORK
 pm() { mkdir -p "$WORK/pm-tmp"; TMPDIR=$WORK/pm-tmp podman "${PODMAN_ARGS[@]}" "$@"; }
 
-podman_refused() {
+# engine_refused TAG ENGINE SOURCE [IMPORT_ARGS...]: ENGINE (docker, podman) loaded TAG but cannot
+# save it; cairn's import of SOURCE must refuse it cleanly too
+engine_refused() {
+  local tag=$1 engine=$2 src=$3; shift 3
   store_snapshot "$WORK/before"
-  c_import "podman://$2" "${PODMAN_CAIRN_ARGS[@]}"
-  expect "$1 via podman: podman cannot save it, cairn refuses it too (exit $RC)" is_cairn_error
+  c_import "$src" "$@"
+  expect "$tag via $(form "$src"): $engine cannot save it, cairn refuses it too (exit $RC)" is_cairn_error
   store_snapshot "$WORK/after"
-  expect "$1 via podman: refused import leaves the store unchanged" diff -q "$WORK/before" "$WORK/after"
-}
-
-# docker_refused TAG REF: docker loaded TAG but cannot save it; cairn's dockerd:// must refuse it
-# cleanly too
-docker_refused() {
-  store_snapshot "$WORK/before"
-  c_import "dockerd://$2"
-  expect "$1 via dockerd: docker cannot save it, cairn refuses it too (exit $RC)" is_cairn_error
-  store_snapshot "$WORK/after"
-  expect "$1 via dockerd: refused import leaves the store unchanged" diff -q "$WORK/before" "$WORK/after"
+  expect "$tag via $(form "$src"): refused import leaves the store unchanged" diff -q "$WORK/before" "$WORK/after"
 }
 
 evil_clean() { "$KIT/check-evil.sh" check >"$WORK/evil" 2>&1; }
@@ -378,7 +372,7 @@ main() {
   for tag in $tags; do
     IDS="" COMPARED="" FIRST=1
     docker_form "$tag"
-    [ -z "$DOCKER_REFUSED" ] || docker_refused "$tag" "$DOCKER_REFUSED"
+    [ -z "$DOCKER_REFUSED" ] || engine_refused "$tag" docker "dockerd://$DOCKER_REFUSED"
     while read -r src; do
       one_source "$tag" "$src"
     done < <(sources_of "$tag")
