@@ -25,7 +25,7 @@ expect "proxy that cuts each blob download once started" \
 ONCE=$PROXY_HOST ONCE_LOG=$PROXY_LOG
 expect "proxy that cuts every download of the big layer started" \
   start_cutting_proxy "$WORK/always" "$REGISTRY" 256 -1 100000
-ALWAYS=$PROXY_HOST ALWAYS_LOG=$PROXY_LOG
+ALWAYS=$PROXY_HOST
 
 IMG=$WORK/images
 "$PY" "$REPO_DIR/tests/fixtures/make-daemon-images.py" "$IMG"

@@ -38,27 +38,18 @@ done
 # no credentials from the machine's own files
 export REGISTRY_AUTH_FILE=$WORK/none.json DOCKER_CONFIG=$WORK/no-docker-config HOME=$WORK
 
-# token_requests: the token server's log lines since the last call
-seen=0
-token_requests() {
-  local total
-  total=$(wc -l <"$TOKEN_LOG")
-  tail -n +"$((seen + 1))" "$TOKEN_LOG" | head -n "$((total - seen))"
-  seen=$total
-}
-token_requests >/dev/null
-
+# the token server appends one line per request to $TOKEN_LOG; each check empties it first
+: >"$TOKEN_LOG"
 rm -rf "$ROOT"
 c_import "docker://$REGISTRY/public/torture:latest" --insecure
 expect "anonymous pull of public/: import succeeds (rc=$RC)" test "$RC" = 0
 diag "$WORK/err" 3
 expect "anonymous pull of public/: layers ingested ($INGESTED)" test "$INGESTED" -gt 0
-token_requests >"$WORK/tokens"
 expect "anonymous pull of public/: one anonymous token for the whole import" \
   grep -qx 'token user=anonymous scope=repository:public/torture:pull granted=\[\["public/torture", \["pull"\]\]\]' \
-  "$WORK/tokens"
-expect "anonymous pull of public/: no other token request" test "$(wc -l <"$WORK/tokens")" = 1
-diag "$WORK/tokens" 5
+  "$TOKEN_LOG"
+expect "anonymous pull of public/: no other token request" test "$(wc -l <"$TOKEN_LOG")" = 1
+diag "$TOKEN_LOG" 5
 c_mount "$IMG_ID"; listing "$MNT" "$WORK/registry.listing"
 c_import "$OCI"
 expect "the OCI layout then adds no layer (ingested $INGESTED)" test "$RC:$INGESTED" = 0:0
@@ -78,14 +69,13 @@ authfile() {  # authfile FILE USER PASS
   printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REGISTRY" "$(printf '%s:%s' "$2" "$3" | base64 -w0)" >"$1"
 }
 authfile "$WORK/bad.json" alice wrong
-token_requests >/dev/null
+: >"$TOKEN_LOG"
 c_import "docker://$REGISTRY/private/torture:latest" --insecure --authfile "$WORK/bad.json"
 expect "private/ with a wrong password: exit 2 (rc=$RC)" test "$RC" = 2
 expect "private/ with a wrong password: authentication failed for alice" \
   grep -q 'authentication failed for .*alice' "$WORK/err"
-token_requests >"$WORK/tokens"
 expect "private/ with a wrong password: the token server refused it" \
-  grep -q '^token user=bad ' "$WORK/tokens"
+  grep -q '^token user=bad ' "$TOKEN_LOG"
 diag "$WORK/err" 3
 unchanged "private/ with a wrong password"
 
@@ -93,18 +83,18 @@ authfile "$WORK/good.json" alice s3cret
 printf 'machine %s login alice password s3cret\n' "${REGISTRY%%:*}" >"$WORK/netrc"
 for form in authfile netrc; do
   rm -rf "$ROOT"
+  : >"$TOKEN_LOG"
   case $form in
     authfile) c_import "docker://$REGISTRY/private/torture:latest" --insecure --authfile "$WORK/good.json" ;;
     netrc) c_import "docker://$REGISTRY/private/torture:latest" --insecure --netrc "$WORK/netrc" ;;
   esac
   expect "private/ with alice's password (--$form): import succeeds (rc=$RC)" test "$RC" = 0
   diag "$WORK/err" 3
-  token_requests >"$WORK/tokens"
-  expect "private/ with alice's password (--$form): one token, for alice" \
+    expect "private/ with alice's password (--$form): one token, for alice" \
     grep -qx 'token user=alice scope=repository:private/torture:pull granted=\[\["private/torture", \["pull"\]\]\]' \
-    "$WORK/tokens"
+    "$TOKEN_LOG"
   expect "private/ with alice's password (--$form): no other token request" \
-    test "$(wc -l <"$WORK/tokens")" = 1
+    test "$(wc -l <"$TOKEN_LOG")" = 1
   c_mount "$IMG_ID"; listing "$MNT" "$WORK/private.listing"
   same_listing "private/ (--$form): the tree equals the OCI layout's" "$WORK/oci.listing" "$WORK/private.listing"
 done

@@ -6,8 +6,9 @@
 # hence the same tree), and every rootfs lists the same. Then manifest and layer forms, each into
 # a fresh store and compared with the OCI layout's tree: zstd and uncompressed layers, a Docker
 # schema2 manifest, a two-platform OCI index (the host's platform, and --platform), a pull by
-# digest; a layer a composefs store holds is not downloaded again. Then the registry options through the CLI: --insecure, --authfile against an htpasswd
-# registry, wrong password, unknown tag; and the progress display on a terminal (script(1)).
+# digest; a layer a composefs store holds is not downloaded again. Then the registry options
+# through the CLI: --insecure, --authfile against an htpasswd registry, wrong password, unknown
+# tag; and the progress display on a terminal (script(1)).
 # Bearer tokens: registry-token.sh; dropped and corrupted downloads: registry-faults.sh.
 #
 # usage: registry.sh CAIRN_BINARY   (root). Skips (exit 0, with a reason) when docker-registry,
