@@ -121,6 +121,9 @@ class Backend {
   virtual Result<void> collect(const std::set<Digest>& keep) = 0;
   // Removes half-built state left by a crash. Called with the store lock held.
   virtual Result<void> recover() = 0;
+  // Removes what open() made in a new store (directories, datasets) when the
+  // store is abandoned before it held any image or container.
+  virtual Result<void> remove_layout() = 0;
 
   // Containers (added by the btrfs/zfs chain backends): a container is a
   // writable copy-on-write copy of an image's rootfs, named NAME (validated

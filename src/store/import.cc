@@ -4,6 +4,7 @@
 
 #include "layer/ingest.h"
 #include "oci/chain_id.h"
+#include "store/image_name.h"
 #include "util/progress.h"
 
 namespace cairn {
@@ -68,11 +69,12 @@ Result<void> ingest_into(Store& store, ChainBuild& build, const ImagePlan& plan,
 Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const ImportOptions& options,
                                   const ImportObserver& observer) {
   if (plan.layers.empty()) return fail(Errc::unsupported, plan.source + ": image has no layers");
-  std::vector<ChainLink> chain = chain_of(plan);
-  ASSIGN_OR_RETURN(auto build, store.backend().begin_build(chain));
   ImportResult result{.image_id = plan.config_digest, .name = options.name,
                       .layers_ingested = 0, .layers_reused = 0};
   if (!result.name && !plan.default_name.empty()) result.name = plan.default_name;
+  if (result.name) TRY(check_image_name(*result.name));  // before any layer is ingested
+  std::vector<ChainLink> chain = chain_of(plan);
+  ASSIGN_OR_RETURN(auto build, store.backend().begin_build(chain));
   for (size_t i = 0; i < plan.layers.size(); ++i) {
     if (!build->needs_layer(i)) {
       ++result.layers_reused;

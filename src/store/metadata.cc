@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "store/image_name.h"
+
 namespace cairn {
 namespace {
 
@@ -148,6 +150,7 @@ Result<bool> image_exists(sqlite::Db& db, const Digest& id) {
 }  // namespace
 
 Result<void> Metadata::put_image(const ImageRecord& image, const std::optional<std::string>& name) {
+  if (name) TRY(check_image_name(*name));
   ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::begin(m_db));
   ASSIGN_OR_RETURN(bool exists, image_exists(m_db, image.id));
   if (!exists) {

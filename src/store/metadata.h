@@ -59,6 +59,7 @@ class Metadata {
 
   // Inserts the image (or keeps an existing one) and points `name`, if
   // given, at it, moving the name off any other image. One transaction.
+  // A name check_image_name() refuses is Errc::usage, and nothing is written.
   Result<void> put_image(const ImageRecord& image, const std::optional<std::string>& name);
 
   Result<std::vector<ImageRecord>> list_images();

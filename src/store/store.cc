@@ -11,7 +11,11 @@
 namespace cairn {
 namespace {
 
-Result<std::string> choose_backend(Metadata& metadata, const std::string& requested) {
+// The recorded backend; for a new store the requested one, else the default
+// (recorded with why, for `cairn info`). CREATED is set when nothing was recorded.
+Result<std::string> choose_backend(Metadata& metadata, const std::string& root,
+                                   const std::string& requested,
+                                   std::optional<BackendChoice>& created) {
   ASSIGN_OR_RETURN(auto recorded, metadata.setting("backend"));
   if (recorded) {
     if (!requested.empty() && requested != *recorded) {
@@ -20,9 +24,11 @@ Result<std::string> choose_backend(Metadata& metadata, const std::string& reques
     }
     return *recorded;
   }
-  std::string chosen = requested.empty() ? k_default_backend : requested;
-  TRY(metadata.set_setting("backend", chosen));
-  return chosen;
+  created = requested.empty() ? default_backend(root)
+                              : BackendChoice{requested, "asked for when the store was created"};
+  TRY(metadata.set_setting("backend", created->name));
+  TRY(metadata.set_setting("backend.reason", created->reason));
+  return created->name;
 }
 
 Result<std::string> choose_composefs_mode(Metadata& metadata, const std::string& requested) {
@@ -83,27 +89,69 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std
   return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir, composefs, btrfs, zfs)");
 }
 
-Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access) {
-  if (options.root.empty()) return fail(Errc::usage, "no store root given");
-  TRY(sys::make_dirs(options.root, 0700));
-  std::optional<StoreLock> lock;
-  if (access == Access::read_write) {
-    ASSIGN_OR_RETURN(lock, StoreLock::acquire(options.root + "/lock", LockMode::exclusive));
-    TRY(clear_directory(options.root + "/tmp"));
-  }
-  ASSIGN_OR_RETURN(Metadata metadata, Metadata::open(options.root + "/cairn.db"));
-  ASSIGN_OR_RETURN(std::string backend_name, choose_backend(metadata, options.backend));
+Result<bool> Store::exists(const std::string& root) { return sys::exists(root + "/cairn.db"); }
+
+namespace {
+
+// The backend the store records (or, new, gets), configured from its settings.
+Result<std::unique_ptr<Backend>> open_backend(Metadata& metadata, const StoreOptions& options,
+                                              std::optional<BackendChoice>& created) {
+  ASSIGN_OR_RETURN(std::string name,
+                   choose_backend(metadata, options.root, options.backend, created));
   std::string mode;
   size_t hybrid_min_images = composefs::k_default_hybrid_min_images;
-  if (backend_name == "composefs") {
+  if (name == "composefs") {
     ASSIGN_OR_RETURN(mode, choose_composefs_mode(metadata, options.composefs_mode));
     ASSIGN_OR_RETURN(hybrid_min_images,
                      choose_hybrid_min_images(metadata, options.composefs_hybrid_min_images));
   }
-  ASSIGN_OR_RETURN(auto backend, make_backend(backend_name, options.root, mode, hybrid_min_images));
+  return make_backend(name, options.root, mode, hybrid_min_images);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access access) {
+  if (options.root.empty()) return fail(Errc::usage, "no store root given");
+  ASSIGN_OR_RETURN(bool present, exists(options.root));
+  if (!present && access == Access::read_only) {
+    return fail(Errc::not_found, "no store at " + options.root + " (the first import creates it)");
+  }
+  ASSIGN_OR_RETURN(bool root_present, sys::exists(options.root));
+  TRY(sys::make_dirs(options.root, 0700));
+  // Declared before the lock and the database: on failure they close first.
+  std::optional<NewStoreFiles> new_files;
+  std::optional<StoreLock> lock;
+  if (access == Access::read_write) {
+    ASSIGN_OR_RETURN(lock, StoreLock::acquire(options.root + "/lock", LockMode::exclusive));
+    ASSIGN_OR_RETURN(present, exists(options.root));  // again, now that no one else writes
+    if (!present) new_files.emplace(options.root, !root_present);
+    TRY(clear_directory(options.root + "/tmp"));
+  }
+  ASSIGN_OR_RETURN(Metadata metadata, Metadata::open(options.root + "/cairn.db"));
+  std::optional<BackendChoice> created;
+  ASSIGN_OR_RETURN(auto backend, open_backend(metadata, options, created));
   if (access == Access::read_write) TRY(backend->recover());
-  return std::make_unique<Store>(options.root, std::move(lock), std::move(metadata),
-                                 std::move(backend));
+  auto store = std::make_unique<Store>(options.root, std::move(lock), std::move(metadata),
+                                       std::move(backend));
+  if (new_files) store->m_new_files.emplace(std::move(*new_files));
+  store->m_created = std::move(created);
+  return store;
+}
+
+Store::~Store() {
+  if (!m_new_files) return;
+  auto holds = holds_anything();
+  if (!holds || *holds) {
+    m_new_files->keep();
+  } else if (!m_backend->remove_layout()) {
+    m_new_files->keep();
+  }
+}
+
+Result<bool> Store::holds_anything() {
+  ASSIGN_OR_RETURN(auto images, m_metadata.list_images());
+  ASSIGN_OR_RETURN(auto containers, m_metadata.list_containers());
+  return !images.empty() || !containers.empty();
 }
 
 Result<void> Store::collect_garbage() {

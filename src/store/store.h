@@ -9,6 +9,11 @@
 // A store remembers the backend it was created with; opening it with another
 // one is an error (Errc::usage). Opening with LockMode::exclusive also clears
 // ROOT/tmp, which is how leftovers of a killed import are removed.
+//
+// Only a read-write open creates a store (a read-only one of a missing store
+// is Errc::not_found), and a store it created is kept only if it holds an
+// image or a container when it is closed: a first command that fails (an
+// unknown backend, btrfs asked for on ext4, a bad image) leaves nothing.
 // Format details: doc/store-format.md.
 #pragma once
 
@@ -17,14 +22,16 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "store/backend_choice.h"
 #include "store/metadata.h"
+#include "store/new_store_files.h"
 #include "store/store_lock.h"
 
 namespace cairn {
 
 struct StoreOptions {
   std::string root;
-  // Empty: the backend recorded in the store, or the default for a new one.
+  // Empty: the backend recorded in the store, or default_backend() for a new one.
   std::string backend;
   // composefs only. How new images are built ("flat", "per-layer",
   // "hybrid"); empty: the store's setting "composefs.mode", recorded when the
@@ -44,6 +51,15 @@ class Store {
  public:
   // read_write takes the store lock exclusively for the life of the Store.
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options, Access access);
+  // True if ROOT holds a store (its database).
+  static Result<bool> exists(const std::string& root);
+  // Removes the store again if open() created it and it holds nothing.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Set if this open created the store: its backend and why it was chosen.
+  const std::optional<BackendChoice>& created() const { return m_created; }
 
   const std::string& root() const { return m_root; }
   Metadata& metadata() { return m_metadata; }
@@ -72,6 +88,11 @@ class Store {
         m_backend(std::move(backend)) {}
 
  private:
+  Result<bool> holds_anything();
+
+  // First, so that it is destroyed last, after the database and lock are closed.
+  std::optional<NewStoreFiles> m_new_files;
+  std::optional<BackendChoice> m_created;
   std::string m_root;
   std::optional<StoreLock> m_lock;
   Metadata m_metadata;
@@ -83,6 +104,5 @@ class Store {
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root,
                                               const std::string& composefs_mode = "",
                                               size_t hybrid_min_images = 2);
-inline constexpr const char* k_default_backend = "dir";
 
 }  // namespace cairn

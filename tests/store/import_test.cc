@@ -238,7 +238,11 @@ TEST_F(ImportTest, LeftoversOfAKilledImportAreRemoved) {
 }
 
 TEST_F(ImportTest, StoreRemembersItsBackend) {
-  ASSERT_TRUE(open_store());
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(import_image(*store, plan_of({{base_tar()}}, "base"), {}));
+  }
   auto other = Store::open(StoreOptions{.root = root(), .backend = "zfs"}, Access::read_only);
   ASSERT_FALSE(other);
   EXPECT_TRUE(other.error().is(Errc::usage)) << other.error().message();

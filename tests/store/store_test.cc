@@ -1,12 +1,24 @@
-// Store::open: the composefs settings recorded in the store.
+// Store::open: the composefs settings recorded in the store; a new store is
+// created only by a read-write open and kept only if it holds something.
 #include "store/store.h"
 
 #include <gtest/gtest.h>
 
 #include "support/temp_dir_test.h"
+#include "util/sys.h"
 
 namespace cairn {
 namespace {
+
+// An image row, so that a new store is kept when it is closed.
+void keep(Store& store) {
+  Digest id = *Digest::parse("sha256:" + std::string(64, 'a'));
+  auto added = store.metadata().put_image(
+      ImageRecord{.id = id, .manifest_digest = std::nullopt, .source = "test", .config = "{}",
+                  .top_chain = id, .created = 0, .names = {}, .layers = {}},
+      std::nullopt);
+  ASSERT_TRUE(added) << added.error().message();
+}
 
 class ComposefsSettingsTest : public testing::TempDirTest {
  protected:
@@ -38,6 +50,7 @@ TEST_F(ComposefsSettingsTest, RequestedThresholdIsRecordedFirstAndOverridesLater
     auto store = open("hybrid", "3");
     ASSERT_TRUE(store) << store.error().message();
     EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "3");
+    keep(**store);
   }
   {
     auto store = open("", "5");
@@ -52,6 +65,46 @@ TEST_F(ComposefsSettingsTest, RequestedThresholdIsRecordedFirstAndOverridesLater
   auto store = open("");
   ASSERT_TRUE(store) << store.error().message();
   EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "3");
+}
+
+class NewStoreTest : public testing::TempDirTest {
+ protected:
+  NewStoreTest() : TempDirTest("/var/tmp") {}
+  std::string root() { return temp_dir() + "/store"; }
+};
+
+TEST_F(NewStoreTest, ReadOnlyOpenOfAMissingStoreCreatesNothing) {
+  auto store = Store::open(StoreOptions{.root = root(), .backend = "dir"}, Access::read_only);
+  ASSERT_FALSE(store);
+  EXPECT_TRUE(store.error().is(Errc::not_found)) << store.error().message();
+  EXPECT_FALSE(*sys::exists(root()));
+}
+
+TEST_F(NewStoreTest, FailedOpenLeavesNothing) {
+  for (const char* backend : {"nosuch", "btrfs"}) {
+    auto store = Store::open(StoreOptions{.root = root(), .backend = backend}, Access::read_write);
+    ASSERT_FALSE(store) << backend;
+    EXPECT_FALSE(*sys::exists(root())) << backend;
+  }
+}
+
+TEST_F(NewStoreTest, AnEmptyNewStoreIsRemovedAndAKeptOneRemembersItsBackend) {
+  {
+    auto store = Store::open(StoreOptions{.root = root(), .backend = "dir"}, Access::read_write);
+    ASSERT_TRUE(store) << store.error().message();
+    ASSERT_TRUE((*store)->created());
+    EXPECT_EQ((*store)->created()->name, "dir");
+  }
+  EXPECT_FALSE(*sys::exists(root()));
+  {
+    auto store = Store::open(StoreOptions{.root = root(), .backend = "dir"}, Access::read_write);
+    ASSERT_TRUE(store) << store.error().message();
+    keep(**store);
+  }
+  auto again = Store::open(StoreOptions{.root = root(), .backend = ""}, Access::read_only);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_FALSE((*again)->created());
+  EXPECT_EQ((*again)->backend().name(), "dir");
 }
 
 }  // namespace

@@ -114,6 +114,10 @@ void BtrfsBackend::unpublish(const Digest& chain_id) {
   (void)btrfs::destroy(m_layers.get(), std::string(chain_id.hex()));
 }
 
+// The layers and containers directories are plain directories (no subvolume
+// is left in an empty store: a failed build destroys its staging subvolume).
+Result<void> BtrfsBackend::remove_layout() { return sys::remove_tree(m_root + "/btrfs"); }
+
 Result<void> BtrfsBackend::recover() {
   ASSIGN_OR_RETURN(auto names, list_names(m_layers.get(), layers_dir()));
   for (const std::string& name : names) {

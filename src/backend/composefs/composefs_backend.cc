@@ -90,6 +90,8 @@ Result<const LayerIndex*> ComposefsBackend::load_index(
   return &loaded.emplace(std::move(*parsed));
 }
 
+Result<void> ComposefsBackend::remove_layout() { return sys::remove_tree(m_dir); }
+
 Result<void> ComposefsBackend::stage_tree(const Merger& merger, const Merger* lower,
                                           const std::string& staged, const std::string& target,
                                           std::vector<StagedImage>& images) const {

@@ -81,6 +81,7 @@ class ComposefsBackend final : public Backend {
   Result<void> unmount(const std::string& path) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override { return {}; }
+  Result<void> remove_layout() override;
 
   // Containers (composefs_containers.cc): an overlay upper and work
   // directory over the image's read-only stack, created empty (no copying);

@@ -54,6 +54,17 @@ Result<UniqueFd> create_mount(int fs_fd, const std::string& what,
   return UniqueFd(fd);
 }
 
+}  // namespace
+
+Result<void> check_kernel_support() {
+  TRY(open_context("erofs"));
+  ASSIGN_OR_RETURN(UniqueFd overlay, open_context("overlay"));
+  TRY(configure(overlay.get(), FSCONFIG_SET_STRING, "lowerdir+", "/", "overlay"));
+  return configure(overlay.get(), FSCONFIG_SET_STRING, "datadir+", "/", "overlay");
+}
+
+namespace {
+
 Result<UniqueFd> erofs_from(const std::string& source, const std::string& image) {
   ASSIGN_OR_RETURN(UniqueFd fs, open_context("erofs"));
   TRY(configure(fs.get(), FSCONFIG_SET_STRING, "source", source.c_str(), "erofs " + image));

@@ -23,6 +23,12 @@
 
 namespace cairn::composefs {
 
+// Succeeds if this kernel mounts composefs images: it has erofs, and
+// overlayfs takes data-only lower layers ("lowerdir+" and "datadir+" are
+// accepted, which is checked without mounting anything); else says what is
+// missing. Without CAP_SYS_ADMIN fsopen fails with EPERM.
+Result<void> check_kernel_support();
+
 // A detached read-only mount of the EROFS image at IMAGE.
 Result<UniqueFd> mount_erofs(const std::string& image);
 

@@ -173,6 +173,8 @@ Result<void> DirBackend::collect(const std::set<Digest>& keep) {
 
 Result<void> DirBackend::recover() { return {}; }
 
+Result<void> DirBackend::remove_layout() { return sys::remove_tree(m_root + "/dir"); }
+
 Result<std::string> DirBackend::create_container(const Digest& top, const std::string& name) {
   ASSIGN_OR_RETURN(std::string image, rootfs_path(top));
   std::string target = containers_dir() + "/" + name;

@@ -33,6 +33,7 @@ class DirBackend final : public Backend {
   Result<std::string> rootfs_path(const Digest& top) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;
+  Result<void> remove_layout() override;
 
   // A container is a full copy of the image tree at ROOT/dir/containers/NAME
   // (`cp -a --reflink=auto`: shared extents where the filesystem can, e.g.

@@ -210,6 +210,15 @@ Result<std::map<Digest, std::optional<Digest>>> ZfsBackend::list_layers() {
   return layers;
 }
 
+bool ZfsBackend::serves(const std::string& store_root) {
+  return dataset_of_mountpoint(store_root).has_value();
+}
+
+Result<void> ZfsBackend::remove_layout() {
+  for (const char* child : {"/layers", "/containers"}) TRY(zfs_do({"destroy", m_dataset + child}));
+  return {};
+}
+
 Result<void> ZfsBackend::recover() {
   std::string prefix = m_dataset + "/layers/";
   ASSIGN_OR_RETURN(std::string out, zfs({"list", "-H", "-r", "-t", "all", "-o", "name,mounted",

@@ -35,12 +35,15 @@ class ZfsBackend final : public CowBackend {
   // Errc::unsupported unless ROOT is the mountpoint of a ZFS dataset;
   // creates DATASET/layers and DATASET/containers if missing.
   static Result<std::unique_ptr<ZfsBackend>> open(const std::string& store_root);
+  // True if ROOT is the mountpoint of a ZFS dataset (false too when there is no zfs command).
+  static bool serves(const std::string& store_root);
   ZfsBackend(Token, std::string dataset) : m_dataset(std::move(dataset)) {}
 
   std::string_view name() const override { return "zfs"; }
   Result<std::string> rootfs_path(const Digest& top) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;
+  Result<void> remove_layout() override;
 
   Result<std::string> create_container(const Digest& top, const std::string& name) override;
   Result<void> remove_container(const std::string& name) override;
