@@ -33,8 +33,11 @@ Result<void> run_rm(const std::string& name, const GlobalOptions& global) {
 }
 
 Result<void> run_ps(const GlobalOptions& global) {
-  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
-  ASSIGN_OR_RETURN(auto containers, store->metadata().list_containers());
+  ASSIGN_OR_RETURN(auto store, open_store_to_list(global));
+  std::vector<ContainerRecord> containers;
+  if (store) {
+    ASSIGN_OR_RETURN(containers, store->metadata().list_containers());
+  }
   if (global.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const ContainerRecord& c : containers) {

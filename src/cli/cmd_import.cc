@@ -9,6 +9,7 @@
 #include "source/daemon_source.h"
 #include "source/docker_layer_store.h"
 #include "source/source.h"
+#include "store/image_name.h"
 #include "store/import.h"
 #include "store/stream_import.h"
 
@@ -94,6 +95,7 @@ Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& 
 }
 
 Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
+  if (!args.name.empty()) TRY(check_image_name(args.name));
   std::optional<ImportProgress> progress = ImportProgress::for_stderr();
   ASSIGN_OR_RETURN(ImportResult result,
                    import_source(args, global, progress ? &*progress : nullptr));
@@ -110,6 +112,43 @@ Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
   return {};
 }
 
+// `pull REF` is `import docker://REF`; a REF with another scheme is refused.
+Result<void> run_pull(ImportArgs args, const GlobalOptions& global) {
+  std::string_view source = args.source;
+  bool file_source = source.starts_with("oci:") || source.starts_with("oci-archive:") ||
+                     source.starts_with("docker-archive:");
+  size_t scheme = source.find("://");
+  if (file_source || (scheme != std::string::npos && source.substr(0, scheme) != "docker")) {
+    return fail(Errc::usage, "pull takes a registry reference (docker://…), not " + args.source +
+                                 "; use import for other sources");
+  }
+  if (scheme == std::string::npos) args.source = "docker://" + args.source;
+  return run_import(args, global);
+}
+
+void add_import_options(CLI::App& command, ImportArgs& args) {  command.add_flag("--insecure", args.insecure,
+                   "Allow plain HTTP and unverified TLS for every registry");
+  command.add_option("--insecure-registry", args.insecure_registries,
+                     "Allow plain HTTP for this HOST[:PORT] only (repeatable)");
+  command.add_option("--authfile", args.authfiles,
+                     "Credentials in containers auth.json / docker config.json form (repeatable)");
+  command.add_option("--netrc", args.netrc_files,
+                     "Credentials in netrc form, like enroot's .credentials (repeatable)");
+  command.add_option("--parallel", args.parallel, "Layer downloads in flight at once");
+  command.add_option("--retries", args.retries,
+                     "Retries of a transient registry failure (a dropped download resumes)");
+  command.add_flag("--docker-save", args.docker_save,
+                   "dockerd://: read the image through `docker save`, not from the daemon's "
+                   "layer store");
+  command.add_option("--podman-root", args.daemon.podman_root,
+                     "podman://: storage root (podman --root)");
+  command.add_option("--podman-runroot", args.daemon.podman_runroot,
+                     "podman://: state directory (podman --runroot)");
+  command.add_option("--name", args.name, "Name for the image (default: the source's tag)");
+  command.add_option("--platform", args.platform, "os/arch[/variant] to pick from an index")
+      ->default_str("the host's");
+}
+
 }  // namespace
 
 Action define_import(CLI::App& command, const GlobalOptions& global) {
@@ -118,27 +157,18 @@ Action define_import(CLI::App& command, const GlobalOptions& global) {
                      "docker://[HOST/]REPO[:TAG|@DIGEST], oci:DIR[:TAG], oci-archive:FILE[:TAG], "
                      "docker-archive:FILE[:REPO:TAG], dockerd://IMAGE, podman://IMAGE")
       ->required();
-  command.add_flag("--insecure", args->insecure,
-                   "Allow plain HTTP and unverified TLS for every registry");
-  command.add_option("--insecure-registry", args->insecure_registries,
-                     "Allow plain HTTP for this HOST[:PORT] only (repeatable)");
-  command.add_option("--authfile", args->authfiles,
-                     "Credentials in containers auth.json / docker config.json form (repeatable)");
-  command.add_option("--netrc", args->netrc_files,
-                     "Credentials in netrc form, like enroot's .credentials (repeatable)");
-  command.add_option("--parallel", args->parallel, "Layer downloads in flight at once");
-  command.add_option("--retries", args->retries,
-                     "Retries of a transient registry failure (a dropped download resumes)");
-  command.add_flag("--docker-save", args->docker_save,
-                   "dockerd://: read the image through `docker save`, not from the daemon's "
-                   "layer store");
-  command.add_option("--podman-root", args->daemon.podman_root,
-                     "podman://: storage root (podman --root)");
-  command.add_option("--podman-runroot", args->daemon.podman_runroot,
-                     "podman://: state directory (podman --runroot)");
-  command.add_option("--name", args->name, "Name for the image (default: the source's tag)");
-  command.add_option("--platform", args->platform, "os/arch[/variant] to pick from an index");
+  add_import_options(command, *args);
+  command.footer("Example: cairn import docker://docker.io/library/debian:bookworm");
   return [args, &global] { return run_import(*args, global); };
+}
+
+Action define_pull(CLI::App& command, const GlobalOptions& global) {
+  auto args = std::make_shared<ImportArgs>();
+  command.add_option("reference", args->source, "[docker://][HOST/]REPO[:TAG|@DIGEST]")
+      ->required();
+  add_import_options(command, *args);
+  command.footer("Example: cairn pull --insecure 127.0.0.1:5000/library/debian:bookworm");
+  return [args, &global] { return run_pull(*args, global); };
 }
 
 }  // namespace cairn::cli

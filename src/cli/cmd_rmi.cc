@@ -1,7 +1,10 @@
-// `cairn rmi REF`: a name removes that name, and the image with it once no
-// name is left; an id removes the image and all its names. The image's data
-// is reclaimed at once unless another image still needs it. An image a
-// container uses is not removed (Errc::busy; `cairn rm` the container first).
+// `cairn rmi [-f] REF...`: a name removes that name, and the image with it
+// once no name is left; an id removes the image and all its names. The
+// image's data is reclaimed at once unless another image still needs it. An
+// image a container uses is not removed (Errc::busy, exit 5) unless -f, which
+// removes those containers first, as `podman rmi -f` does. Every REF is
+// tried; the first error is returned, later ones are printed as they come.
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/command.h"
@@ -9,29 +12,62 @@
 namespace cairn::cli {
 namespace {
 
-Result<void> run_rmi(const std::string& ref, const GlobalOptions& global) {
-  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
-  Metadata& metadata = store->metadata();
+struct RmiArgs {
+  std::vector<std::string> refs;
+  bool force = false;
+};
+
+Result<void> remove_containers_of(Store& store, const ImageRecord& image) {
+  ASSIGN_OR_RETURN(auto containers, store.metadata().list_containers());
+  for (const ContainerRecord& container : containers) {
+    if (container.image_id != image.id) continue;
+    TRY(store.remove_container(container.name));
+    std::printf("removed container: %s\n", container.name.c_str());
+  }
+  return {};
+}
+
+Result<void> remove_one(Store& store, const std::string& ref, bool force) {
+  Metadata& metadata = store.metadata();
   ASSIGN_OR_RETURN(ImageRecord image, metadata.resolve_image(ref));
   bool by_name = std::find(image.names.begin(), image.names.end(), ref) != image.names.end();
-  if (!by_name || image.names.size() <= 1) TRY(store->check_image_unused(image));
+  bool removes_image = !by_name || image.names.size() <= 1;
+  if (removes_image && force) TRY(remove_containers_of(store, image));
+  if (removes_image) TRY(store.check_image_unused(image));
   if (by_name) {
     TRY(metadata.remove_name(ref));
     std::printf("untagged: %s\n", ref.c_str());
-    if (image.names.size() > 1) return {};
+    if (!removes_image) return {};
   }
   TRY(metadata.remove_image(image.id));
-  TRY(store->collect_garbage());
   std::printf("deleted: %s\n", image.id.str().c_str());
   return {};
+}
+
+Result<void> run_rmi(const RmiArgs& args, const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
+  Result<void> first_error;
+  for (const std::string& ref : args.refs) {
+    auto removed = remove_one(*store, ref, args.force);
+    if (removed) continue;
+    if (first_error) {
+      first_error = std::move(removed);
+    } else {
+      std::fprintf(stderr, "cairn: error: %s\n", removed.error().message().c_str());
+    }
+  }
+  TRY(store->collect_garbage());
+  return first_error;
 }
 
 }  // namespace
 
 Action define_rmi(CLI::App& command, const GlobalOptions& global) {
-  auto ref = std::make_shared<std::string>();
-  command.add_option("image", *ref, "Image name or id")->required();
-  return [ref, &global] { return run_rmi(*ref, global); };
+  auto args = std::make_shared<RmiArgs>();
+  command.add_option("image", args->refs, "Image names or ids")->required();
+  command.add_flag("-f,--force", args->force, "Also remove the containers that use the image");
+  command.footer("Example: cairn rmi -f debian:bookworm 3f2a9c1b");
+  return [args, &global] { return run_rmi(*args, global); };
 }
 
 }  // namespace cairn::cli

@@ -35,6 +35,8 @@ struct CommandSpec {
 };
 
 Action define_import(CLI::App&, const GlobalOptions&);
+Action define_pull(CLI::App&, const GlobalOptions&);
+Action define_tag(CLI::App&, const GlobalOptions&);
 Action define_images(CLI::App&, const GlobalOptions&);
 Action define_inspect(CLI::App&, const GlobalOptions&);
 Action define_rmi(CLI::App&, const GlobalOptions&);
@@ -53,5 +55,11 @@ Action define_df(CLI::App&, const GlobalOptions&);
 
 // Opens the store the global options name, with defaults resolved.
 Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global, Access access);
+// After a command: if it created the store and the store was kept, says so
+// on stderr, once, with the backend and why it was chosen.
+void report_new_store(const GlobalOptions& global);
+// For listings: null when there is no store yet (nothing to list, and a
+// listing creates none).
+Result<std::unique_ptr<Store>> open_store_to_list(const GlobalOptions& global);
 
 }  // namespace cairn::cli

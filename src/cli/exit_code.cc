@@ -11,6 +11,7 @@ int exit_code_for(const Error& error) {
       error.is(Errc::unsafe_path) || error.is(Errc::unsupported)) {
     return k_exit_bad_input;
   }
+  if (error.is(Errc::busy)) return k_exit_busy;
   return k_exit_failure;
 }
 

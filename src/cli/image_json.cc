@@ -1,5 +1,7 @@
 #include "cli/image_json.h"
 
+#include "cli/text_output.h"
+
 namespace cairn::cli {
 
 std::uint64_t image_size(const ImageRecord& image) {
@@ -8,12 +10,29 @@ std::uint64_t image_size(const ImageRecord& image) {
   return total;
 }
 
+std::optional<std::string> image_built(const ImageRecord& image) {
+  auto config = nlohmann::json::parse(image.config, nullptr, false);
+  if (!config.is_object() || !config.contains("created") || !config["created"].is_string()) {
+    return std::nullopt;
+  }
+  return config["created"].get<std::string>();
+}
+
+std::string image_created_text(const ImageRecord& image) {
+  auto built = image_built(image);
+  // RFC 3339 "2024-05-01T10:20:30.123456789Z" shown as "2024-05-01 10:20:30Z"
+  if (!built || built->size() < 20 || (*built)[10] != 'T' || built->back() != 'Z') return utc_time(image.created);
+  return built->substr(0, 10) + " " + built->substr(11, 8) + "Z";
+}
+
 nlohmann::json image_summary_json(const ImageRecord& image) {
+  auto built = image_built(image);
   return {{"id", image.id.str()},
           {"names", image.names},
           {"layers", image.layers.size()},
           {"size", image_size(image)},
-          {"created", image.created}};
+          {"created", image.created},
+          {"image_created", built ? nlohmann::json(*built) : nullptr}};
 }
 
 nlohmann::json image_detail_json(const ImageRecord& image) {

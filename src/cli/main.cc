@@ -1,8 +1,11 @@
 // cairn: thin command-line front end over the library. Parses the command
 // line, runs one command from the table, and maps errors to exit codes.
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli/command.h"
+#include "cli/command_suggestion.h"
 #include "cli/exit_code.h"
 #include "cli/settings.h"
 
@@ -11,6 +14,8 @@ namespace {
 
 constexpr CommandSpec k_commands[] = {
     {"import", "Import an image from a source URI", define_import},
+    {"pull", "Import an image from a registry (import docker://REF)", define_pull},
+    {"tag", "Give an image another name", define_tag},
     {"images", "List images", define_images},
     {"inspect", "Show an image's metadata and layers as JSON", define_inspect},
     {"rmi", "Remove an image name, or the image", define_rmi},
@@ -28,36 +33,69 @@ constexpr CommandSpec k_commands[] = {
     {"sign", "Sign a composefs image's digest with an Ed25519 key", define_sign},
 };
 
+// Global options that take a value: the word after one is not the command.
+const std::vector<std::string> k_valued_options = {"--root", "--backend", "--mode",
+                                                   "--hybrid-min"};
+
+// Names the unknown command (and the closest known one) before CLI11 would
+// say only that an argument was not expected.
+Result<void> check_command_word(int argc, char** argv) {
+  std::string word = command_word(argc, argv, k_valued_options);
+  std::vector<std::string> known;
+  for (const CommandSpec& spec : k_commands) known.emplace_back(spec.name);
+  if (word.empty() || std::find(known.begin(), known.end(), word) != known.end()) return {};
+  std::string message = "unknown command " + word;
+  if (auto close = closest_command(word, known)) message += "; did you mean " + *close + "?";
+  return fail(Errc::usage, message + " (cairn --help lists the commands)");
+}
+
+int report(const Error& error) {
+  std::fprintf(stderr, "cairn: error: %s\n", error.message().c_str());
+  return exit_code_for(error);
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"cairn: a container image store"};
   app.require_subcommand(1);
   app.fallthrough();
+  app.set_version_flag("--version", std::string("cairn ") + CAIRN_VERSION);
+  app.footer("Exit codes: 0 ok, 1 failure, 2 usage or access denied, 3 not found, "
+             "4 bad or unsupported input, 5 busy (in use) (doc/cli.md)");
   GlobalOptions global;
-  app.add_option("--root", global.root, "Store root directory (CAIRN_ROOT)");
-  app.add_option("--backend", global.backend, "Backend: dir, composefs, btrfs, zfs (CAIRN_BACKEND)");
+  app.add_option("--root", global.root, "Store root directory (CAIRN_ROOT)")
+      ->default_str("/var/lib/cairn as root, else ~/.local/share/cairn");
+  app.add_option("--backend", global.backend,
+                 "Backend of a new store: composefs, btrfs, zfs, dir (CAIRN_BACKEND)")
+      ->default_str("composefs where the kernel has it, else btrfs/zfs by the root's "
+                    "filesystem, else dir");
   app.add_option("--mode", global.mode,
-                 "composefs: build new images flat, per-layer or hybrid (CAIRN_COMPOSEFS_MODE)");
+                 "composefs: build new images flat, per-layer or hybrid (CAIRN_COMPOSEFS_MODE)")
+      ->default_str("flat");
   app.add_option("--hybrid-min", global.hybrid_min,
                  "composefs hybrid: images that must share a chain prefix for it to get its own "
-                 "EROFS image (CAIRN_COMPOSEFS_HYBRID_MIN)");
+                 "EROFS image (CAIRN_COMPOSEFS_HYBRID_MIN)")
+      ->default_str("2");
   app.add_flag("--json", global.json, "Machine-readable output");
   std::vector<std::pair<CLI::App*, Action>> actions;
   for (const CommandSpec& spec : k_commands) {
     CLI::App* sub = app.add_subcommand(spec.name, spec.help);
     actions.emplace_back(sub, spec.define(*sub, global));
   }
+  if (auto known = check_command_word(argc, argv); !known) return report(known.error());
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : k_exit_usage;
+    return report(Error(make_error_code(Errc::usage), e.what()));
   }
   auto resolved = resolve_settings(global);
   for (auto& [sub, action] : actions) {
     if (!sub->parsed()) continue;
     Result<void> result = resolved ? action() : resolved;
-    if (result) return 0;
-    std::fprintf(stderr, "cairn: error: %s\n", result.error().message().c_str());
-    return exit_code_for(result.error());
+    if (!result) return report(result.error());
+    report_new_store(global);
+    return 0;
   }
   return k_exit_usage;
 }

@@ -1,13 +1,42 @@
+#include <cstdio>
+
 #include "cli/command.h"
 
 namespace cairn::cli {
+namespace {
+
+std::optional<std::string>& new_store_note() {
+  static std::optional<std::string> note;
+  return note;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global, Access access) {
-  return Store::open(StoreOptions{.root = global.root,
-                                  .backend = global.backend,
-                                  .composefs_mode = global.mode,
-                                  .composefs_hybrid_min_images = global.hybrid_min},
-                     access);
+  ASSIGN_OR_RETURN(auto store,
+                   Store::open(StoreOptions{.root = global.root,
+                                            .backend = global.backend,
+                                            .composefs_mode = global.mode,
+                                            .composefs_hybrid_min_images = global.hybrid_min},
+                               access));
+  if (const auto& created = store->created()) {
+    new_store_note() = "new store at " + global.root + " with the " + created->name +
+                       " backend: " + created->reason;
+  }
+  return store;
+}
+
+void report_new_store(const GlobalOptions& global) {
+  auto present = Store::exists(global.root);
+  if (new_store_note() && present && *present) {
+    std::fprintf(stderr, "cairn: %s\n", new_store_note()->c_str());
+  }
+}
+
+Result<std::unique_ptr<Store>> open_store_to_list(const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(bool present, Store::exists(global.root));
+  if (!present) return std::unique_ptr<Store>();
+  return open_store(global, Access::read_only);
 }
 
 }  // namespace cairn::cli

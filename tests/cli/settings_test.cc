@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <optional>
 
+#include "oci/platform.h"
 #include "store/metadata.h"
+#include "support/source_fixtures.h"
 #include "support/temp_dir_test.h"
 #include "util/sys.h"
 
@@ -35,6 +37,15 @@ class Settings : public testing::TempDirTest {
     TempDirTest::SetUp();
     if (HasFatalFailure()) return;
     write_file("cairn.conf", "# test config\nroot = " + path("from-config") + "\n");
+    testing::OciLayoutFixture oci;
+    oci.list(oci.add_image({testing::make_layer_tar("settings")}, host_arch()).manifest, "t");
+    ASSERT_TRUE(oci.files().write_dir(path("oci")));
+  }
+  // A command that writes a store (a store is kept only once it holds an image).
+  std::string import() const { return "import oci:" + path("oci") + ":t"; }
+  static std::string host_arch() {
+    auto platform = host_platform();
+    return platform.architecture;
   }
   bool store_at(const std::string& name) const { return *sys::exists(path(name) + "/cairn.db"); }
   CliRun run(const std::string& env, const std::string& args) {
@@ -43,27 +54,27 @@ class Settings : public testing::TempDirTest {
 };
 
 TEST_F(Settings, ConfigFileNamesTheRoot) {
-  EXPECT_EQ(run("CAIRN_CONFIG=" + path("cairn.conf"), "images").status, 0);
+  EXPECT_EQ(run("CAIRN_CONFIG=" + path("cairn.conf"), import()).status, 0);
   EXPECT_TRUE(store_at("from-config"));
 }
 
 TEST_F(Settings, EnvironmentBeatsConfigFile) {
   std::string env = "CAIRN_CONFIG=" + path("cairn.conf") + " CAIRN_ROOT=" + path("from-env");
-  EXPECT_EQ(run(env, "images").status, 0);
+  EXPECT_EQ(run(env, import()).status, 0);
   EXPECT_TRUE(store_at("from-env"));
   EXPECT_FALSE(store_at("from-config"));
 }
 
 TEST_F(Settings, FlagBeatsEnvironment) {
   std::string env = "CAIRN_CONFIG=" + path("cairn.conf") + " CAIRN_ROOT=" + path("from-env");
-  EXPECT_EQ(run(env, "images --root " + path("from-flag")).status, 0);
+  EXPECT_EQ(run(env, "--root " + path("from-flag") + " " + import()).status, 0);
   EXPECT_TRUE(store_at("from-flag"));
   EXPECT_FALSE(store_at("from-env"));
 }
 
 TEST_F(Settings, StoreRemembersItsBackend) {
   std::string root = "--root " + path("store");
-  EXPECT_EQ(run("", root + " --backend dir images").status, 0);
+  EXPECT_EQ(run("", root + " --backend dir " + import()).status, 0);
   CliRun other = run("CAIRN_BACKEND=nosuch", root + " images");
   EXPECT_EQ(other.status, 2);
   EXPECT_NE(other.err.find("cairn: error: store was created with backend \"dir\""),
@@ -89,7 +100,7 @@ TEST_F(Settings, HybridThresholdFlagBeatsEnvironmentBeatsConfigFile) {
       {"flag", env, "--hybrid-min 5", "5"},
   };
   for (const Case& c : cases) {
-    std::string args = "--root " + path(c.store) + " --backend composefs " + c.flag + " images";
+    std::string args = "--root " + path(c.store) + " --backend composefs " + c.flag + " " + import();
     ASSERT_EQ(run(c.env, args).status, 0) << c.store;
     auto metadata = Metadata::open(path(c.store) + "/cairn.db");
     ASSERT_TRUE(metadata) << metadata.error().message();
@@ -101,7 +112,7 @@ TEST_F(Settings, HybridThresholdFlagBeatsEnvironmentBeatsConfigFile) {
 
 TEST_F(Settings, BadHybridThresholdIsAUsageError) {
   CliRun bad = run("CAIRN_COMPOSEFS_HYBRID_MIN=0", "--root " + path("store") +
-                                                       " --backend composefs images");
+                                                       " --backend composefs " + import());
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("hybrid_min_images must be a number >= 1"), std::string::npos)
       << bad.err;
