@@ -70,7 +70,10 @@ Action define_rm(CLI::App& command, const GlobalOptions& global) {
   return [name, &global] { return run_rm(*name, global); };
 }
 
-Action define_ps(CLI::App&, const GlobalOptions& global) {
+Action define_ps(CLI::App& command, const GlobalOptions& global) {
+  // cairn's containers do not run by themselves (cairn run is in the
+  // foreground), so every container is listed with or without -a.
+  command.add_flag("-a,--all")->description("List all containers (the default: cairn lists them all)");
   return [&global] { return run_ps(global); };
 }
 

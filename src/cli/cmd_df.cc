@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/text_output.h"
 
 namespace cairn::cli {
 namespace {
@@ -32,14 +33,31 @@ std::map<Digest, std::uint64_t> layer_sizes(const std::vector<ImageRecord>& imag
   return sizes;
 }
 
-void print_table(const std::vector<Row>& rows, const Row& total) {
-  std::printf("%-30s %14s", "IMAGE", "LOGICAL");
+enum class SizeUnits { bytes, human };
+
+std::string size_text(std::uint64_t bytes, SizeUnits units) {
+  return units == SizeUnits::human ? human_size(bytes) : std::to_string(bytes);
+}
+
+// "a, b" for an image's names; its short id when it has none.
+std::string label_of(const ImageRecord& image) {
+  if (image.names.empty()) return std::string(image.id.short_hex());
+  std::string label;
+  for (const std::string& name : image.names) label += (label.empty() ? "" : ", ") + name;
+  return label;
+}
+
+void print_table(const std::vector<Row>& rows, const Row& total, SizeUnits units) {
+  size_t width = 5;
+  for (const Row& row : rows) width = std::max(width, row.label.size());
+  int label_width = static_cast<int>(std::min<size_t>(width, 200));
+  std::printf("%-*s %14s", label_width, "IMAGE", "LOGICAL");
   for (const UsageItem& item : total.items) std::printf(" %16s", item.name.c_str());
   std::printf("\n");
   auto print_row = [&](const Row& row) {
-    std::printf("%-30s %14llu", row.label.c_str(), static_cast<unsigned long long>(row.logical));
+    std::printf("%-*s %14s", label_width, row.label.c_str(), size_text(row.logical, units).c_str());
     for (const UsageItem& item : row.items) {
-      std::printf(" %16llu", static_cast<unsigned long long>(item.bytes));
+      std::printf(" %16s", size_text(item.bytes, units).c_str());
     }
     std::printf("\n");
   };
@@ -53,7 +71,7 @@ nlohmann::json row_json(const Row& row) {
   return out;
 }
 
-Result<void> run_df(const GlobalOptions& global) {
+Result<void> run_df(SizeUnits units, const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
   ASSIGN_OR_RETURN(auto images, store->metadata().list_images());
   const auto sizes = layer_sizes(images);
@@ -63,7 +81,7 @@ Result<void> run_df(const GlobalOptions& global) {
   ASSIGN_OR_RETURN(total.items, store->backend().total_usage());
   const bool sum_images = total.items.empty();
   for (const ImageRecord& image : images) {
-    Row row{image.names.empty() ? std::string(image.id.short_hex()) : image.names.front(), 0, {}};
+    Row row{label_of(image), 0, {}};
     for (const LayerRecord& layer : image.layers) row.logical += sizes.at(layer.diff_id);
     ASSIGN_OR_RETURN(row.items, store->backend().image_usage(image.top_chain));
     if (sum_images && total.items.empty()) {
@@ -75,7 +93,7 @@ Result<void> run_df(const GlobalOptions& global) {
     rows.push_back(std::move(row));
   }
   if (!global.json) {
-    print_table(rows, total);
+    print_table(rows, total, units);
     return {};
   }
   nlohmann::json out = {{"backend", store->backend().name()}, {"images", nlohmann::json::array()}};
@@ -92,8 +110,14 @@ Result<void> run_df(const GlobalOptions& global) {
 
 }  // namespace
 
-Action define_df(CLI::App&, const GlobalOptions& global) {
-  return [&global] { return run_df(global); };
+Action define_df(CLI::App& command, const GlobalOptions& global) {
+  auto human = std::make_shared<bool>(false);
+  command.set_help_flag("--help", "Print this help message and exit");
+  command.add_flag("-h,--human-readable", *human, "Sizes in kB, MB, GB (decimal) instead of bytes");
+  command.footer("Example: cairn df -h");
+  return [human, &global] {
+    return run_df(*human ? SizeUnits::human : SizeUnits::bytes, global);
+  };
 }
 
 }  // namespace cairn::cli

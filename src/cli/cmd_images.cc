@@ -20,19 +20,6 @@ struct ImagesArgs {
   std::vector<std::string> filters;
 };
 
-std::string human_size(std::uint64_t bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (value >= 1000 && unit + 1 < std::size(units)) {
-    value /= 1000;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-  return buf;
-}
-
 // One --filter: reference=GLOB (a name matches, as podman's) or dangling=true|false.
 struct ImageFilter {
   std::string key;

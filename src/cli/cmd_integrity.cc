@@ -9,6 +9,7 @@
 
 #include "backend/composefs/integrity.h"
 #include "backend/composefs/signature.h"
+#include "cli/text_output.h"
 #include "cli/command.h"
 #include "util/sys.h"
 
@@ -50,7 +51,10 @@ Result<void> check_signature(composefs::ComposefsBackend& backend, const ImageRe
   ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(backend, image.top_chain));
   const std::string path = backend.signature_path(image.top_chain);
   auto text = sys::read_file(path, 4096);
-  if (!text) return fail(Errc::digest_mismatch, "image " + image.id.str() + " is not signed");
+  if (!text) {
+    return fail(Errc::not_found, "image " + image.id.str() + " is not signed (no " + path +
+                                     "; cairn sign IMAGE --key KEY.pem makes one)");
+  }
   auto checked = composefs::verify_signature(key, digest, *text);
   if (!checked) return fail(std::move(checked).error().wrap(path));
   return {};
@@ -66,8 +70,10 @@ void print_report(const composefs::VerifyReport& report, bool json) {
     return;
   }
   for (const std::string& problem : report.problems) std::printf("%s\n", problem.c_str());
-  std::printf("checked %zu images, %zu EROFS images, %zu objects: %zu problems\n", report.images,
-              report.erofs_files, report.objects, report.problems.size());
+  std::printf("checked %s, %s, %s: %s\n", count(report.images, "image").c_str(),
+              count(report.erofs_files, "EROFS image").c_str(),
+              count(report.objects, "object").c_str(),
+              count(report.problems.size(), "problem").c_str());
 }
 
 Result<void> run_verify(const std::string& ref, const std::string& key,
@@ -85,7 +91,7 @@ Result<void> run_verify(const std::string& ref, const std::string& key,
   print_report(report, global.json);
   if (!report.problems.empty()) {
     return fail(Errc::digest_mismatch,
-                "verify: " + std::to_string(report.problems.size()) + " problems");
+                "verify: " + count(report.problems.size(), "problem"));
   }
   if (!key.empty()) {
     TRY(check_signature(*backend, *image, key));

@@ -1,5 +1,8 @@
 // cairn: thin command-line front end over the library. Parses the command
 // line, runs one command from the table, and maps errors to exit codes.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -23,6 +26,7 @@ constexpr CommandSpec k_commands[] = {
     {"umount", "Unmount what `mount` mounted (by container, image or directory)", define_umount},
     {"export", "Write an image's root filesystem as a tar archive", define_export},
     {"df", "Show disk usage per image and in total", define_df},
+    {"info", "Show the version, the store, its backend and why, and kernel features", define_info},
     {"gc", "Remove data that no image references", define_gc},
     {"mkcomposefs", "Write a composefs image from a dump file", define_mkcomposefs},
     {"create", "Create a writable container from an image (btrfs, zfs, composefs)", define_create},
@@ -51,6 +55,10 @@ Result<void> check_command_word(int argc, char** argv) {
 
 int report(const Error& error) {
   std::fprintf(stderr, "cairn: error: %s\n", error.message().c_str());
+  if (::geteuid() != 0 && (error.is_errno(EPERM) || error.is_errno(EACCES))) {
+    std::fprintf(stderr, "cairn: this needs root: storing images sets owners and device nodes, "
+                         "and composefs, btrfs and zfs stores mount; run cairn as root\n");
+  }
   return exit_code_for(error);
 }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -10,6 +11,9 @@
 
 namespace cairn::cli {
 namespace {
+
+constexpr std::string_view k_config_keys[] = {"root", "backend", "composefs_mode",
+                                              "composefs_hybrid_min"};
 
 std::string trim(std::string_view s) {
   size_t begin = s.find_first_not_of(" \t\r");
@@ -37,7 +41,14 @@ Result<std::map<std::string, std::string>> read_config() {
     if (eq == std::string::npos) {
       return fail(Errc::usage, path + ":" + std::to_string(number) + ": expected key = value");
     }
-    values[trim(content.substr(0, eq))] = trim(content.substr(eq + 1));
+    std::string key = trim(content.substr(0, eq));
+    if (std::find(std::begin(k_config_keys), std::end(k_config_keys), key) ==
+        std::end(k_config_keys)) {
+      return fail(Errc::usage, path + ":" + std::to_string(number) + ": unknown key \"" + key +
+                                   "\" (known: root, backend, composefs_mode, "
+                                   "composefs_hybrid_min)");
+    }
+    values[key] = trim(content.substr(eq + 1));
   }
   return values;
 }

@@ -1,5 +1,7 @@
 #include "source/source.h"
 
+#include <sys/stat.h>
+
 #include "oci/platform.h"
 #include "source/file_sources.h"
 #include "source/registry_source.h"
@@ -7,6 +9,12 @@
 
 namespace cairn {
 namespace {
+
+bool is_regular_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 
 enum class RefSplit { last_colon, first_existing };
 
@@ -61,6 +69,11 @@ Result<ImagePlan> plan_image(std::string_view uri, const SourceOptions& options)
   if (colon == std::string_view::npos) return plan;
   if (scheme == "oci" || scheme == "oci-archive") {
     ASSIGN_OR_RETURN(PathAndRef p, split_path_ref(rest, RefSplit::last_colon, uri));
+    if (scheme == "oci" && is_regular_file(p.path)) {
+      return fail(Errc::usage, std::string(uri) + ": " + p.path +
+                                   " is a file, not an OCI layout directory; for a tar of one "
+                                   "use oci-archive:" + std::string(rest));
+    }
     plan = scheme == "oci" ? plan_oci_dir(p.path, p.ref, platform)
                            : plan_oci_archive(p.path, p.ref, platform);
   } else if (scheme == "docker-archive") {

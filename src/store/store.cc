@@ -100,6 +100,12 @@ Result<std::unique_ptr<Backend>> open_backend(Metadata& metadata, const StoreOpt
                    choose_backend(metadata, options.root, options.backend, created));
   std::string mode;
   size_t hybrid_min_images = composefs::k_default_hybrid_min_images;
+  bool composefs_settings =
+      !options.composefs_mode.empty() || !options.composefs_hybrid_min_images.empty();
+  if (created && name != "composefs" && composefs_settings) {
+    return fail(Errc::usage, "--mode and --hybrid-min apply to the composefs backend, not to a "
+                             "new " + name + " store (" + created->reason + ")");
+  }
   if (name == "composefs") {
     ASSIGN_OR_RETURN(mode, choose_composefs_mode(metadata, options.composefs_mode));
     ASSIGN_OR_RETURN(hybrid_min_images,

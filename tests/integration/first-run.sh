@@ -145,6 +145,32 @@ if [ "$RC" = 0 ]; then
 else
   note "create is not available on this store's backend: $(head -1 "$WORK/err")"
 fi
+# ---- info, df, ps, messages -----------------------------------------------------------------
+raw --root "$WORK/none" info
+check "info without a store names the backend a new one would get, creates none" \
+  '[ "$RC" = 0 ] && grep -q "^store: none yet; the first import creates one with the $want backend" "$WORK/out" && no_store "$WORK/none"'
+raw --root "$R" info
+check "info on the store: version, backend and why, counts" \
+  '[ "$RC" = 0 ] && grep -q "^version: cairn " "$WORK/out" && grep -q "^backend: $want (" "$WORK/out" && grep -Eq "^holds: [0-9]+ images?, " "$WORK/out"'
+raw --root "$R" df -h
+check "df -h: human-readable sizes" '[ "$RC" = 0 ] && grep -Eq "^TOTAL +[0-9.]+ (B|kB|MB)" "$WORK/out"'
+raw --root "$R" ps -a
+expect "ps -a (rc=$RC)" [ "$RC" = 0 ]
+raw --root "$R" import "oci:$WORK/img/archives/base.oci.tar"
+check "import oci:FILE.tar suggests oci-archive: (rc=$RC)" '[ "$RC" = 2 ] && err_has "use oci-archive:"'
+raw --root "$WORK/s2" --backend dir --mode hybrid import "oci:$OCI:base"
+check "--mode on a new dir store: exit 2, no store (rc=$RC)" '[ "$RC" = 2 ] && no_store "$WORK/s2"'
+printf 'root = %s\nbakend = dir\n' "$WORK/s3" >"$WORK/typo.conf"
+RC=0; CAIRN_CONFIG=$WORK/typo.conf "$CAIRN" images >"$WORK/out" 2>"$WORK/err" || RC=$?
+check "an unknown config key is named (rc=$RC)" '[ "$RC" = 2 ] && err_has "typo.conf:2: unknown key \"bakend\""'
+if [ "$want" = composefs ] && command -v openssl >/dev/null; then
+  openssl genpkey -algorithm ed25519 -out "$WORK/key.pem" 2>/dev/null
+  openssl pkey -in "$WORK/key.pem" -pubout -out "$WORK/pub.pem" 2>/dev/null
+  raw --root "$R" verify torture --key "$WORK/pub.pem"
+  check "verify --key of an unsigned image: not signed, exit 3 (rc=$RC)" '[ "$RC" = 3 ] && err_has "is not signed"'
+  raw --root "$R" sign torture --key "$WORK/pub.pem"
+  check "sign with a public key says so (rc=$RC)" '[ "$RC" = 4 ] && err_has "a public key; signing needs the private key" && ! err_has "error:[0-9A-F]"'
+fi
 raw --root "$R" pull "oci:$OCI:base"
 check "pull of an oci: source: exit 2 (rc=$RC)" '[ "$RC" = 2 ] && err_has "registry reference"'
 

@@ -31,21 +31,41 @@ using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
 std::string openssl_reason() {
   unsigned long code = ERR_get_error();
   ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(code, buf, sizeof buf);
-  return buf;
+  const char* reason = code == 0 ? nullptr : ERR_reason_error_string(code);
+  return reason ? reason : "unknown OpenSSL error";
 }
 
 enum class KeyKind { private_key, public_key };
 
+// Why a key file did not load as KIND: names the other kind when it holds that.
+std::string key_problem(const std::string& path, KeyKind kind) {
+  bool wanted_private = kind == KeyKind::private_key;
+  std::string reason = openssl_reason();
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_file(path.c_str(), "r"));
+  if (!bio) return reason;
+  Key other(wanted_private ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)
+                           : PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  ERR_clear_error();
+  if (!other) return "not a PEM " + std::string(wanted_private ? "private" : "public") + " key (" +
+                     reason + ")";
+  return wanted_private ? "a public key; signing needs the private key"
+                        : "a private key; give the public key (openssl pkey -pubout)";
+}
+
 Result<Key> load_key(const std::string& path, KeyKind kind) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_file(path.c_str(), "r"));
-  if (!bio) return fail(Errc::not_found, "key " + path + ": " + openssl_reason());
+  if (!bio) {
+    int err = errno;
+    ERR_clear_error();
+    return fail_errno(err, "open key " + path);
+  }
   Key key(kind == KeyKind::private_key
               ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
               : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return fail(Errc::bad_input, "key " + path + ": " + openssl_reason());
+  if (!key) {
+    return fail(Errc::bad_input,
+                "key " + path + ": " + key_problem(path, kind));
+  }
   if (EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519) {
     return fail(Errc::bad_input, "key " + path + ": not an Ed25519 key");
   }
