@@ -50,6 +50,7 @@ Action define_digest(CLI::App&, const GlobalOptions&);
 Action define_verify(CLI::App&, const GlobalOptions&);
 Action define_sign(CLI::App&, const GlobalOptions&);
 Action define_df(CLI::App&, const GlobalOptions&);
+Action define_pyxis_importer(CLI::App&, const GlobalOptions&);
 
 // Opens the store the global options name, with defaults resolved.
 Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global, Access access);
