@@ -72,6 +72,17 @@ import_all() {
   done
 }
 
+# no_tar_warnings DESC STDERR_FILE: nothing on stderr but what the image's content makes GNU tar
+# 1.34 say: SCHILY.devminor (libarchive writes it for a device minor >= 2^18; the ustar field
+# still holds the number, which tar reads) and a time stamp in the future (torture's y2100)
+no_tar_warnings() {
+  local known="unknown extended header keyword 'SCHILY.devminor'|time stamp .* in the future"
+  local n
+  n=$(grep -cE "$known" "$2" || true)
+  if grep -vE "$known" "$2" >"$2.rest"; then not_ok "$1"; diag "$2.rest" 5; return; fi
+  if [ "$n" -gt 0 ]; then ok "$1 ($n known content warnings left out)"; else ok "$1"; fi
+}
+
 tar_checks() {
   local name=$1 id=$2 d=$WORK/tar-$1
   mkdir -p "$d/cwd" "$d/x"
@@ -82,9 +93,9 @@ tar_checks() {
   expect "$name: export with no -o to a pipe equals -o FILE" cmp -s "$d/file.tar" "$d/none.tar"
   expect "$name: no file named - and no .partial left" [ -z "$(ls -A "$d/cwd")" -a ! -e "$d/file.tar.partial" ]
   tar -tvf "$d/file.tar" >/dev/null 2>"$d/tv.err" || echo "exit $?" >>"$d/tv.err"
-  if [ -s "$d/tv.err" ]; then not_ok "$name: tar -tvf prints no warnings"; diag "$d/tv.err" 5; else ok "$name: tar -tvf prints no warnings"; fi
+  no_tar_warnings "$name: tar -tvf prints no warnings" "$d/tv.err"
   tar -xf "$d/file.tar" -C "$d/x" 2>"$d/x.err" || echo "exit $?" >>"$d/x.err"
-  if [ -s "$d/x.err" ]; then not_ok "$name: tar -xf prints no warnings"; diag "$d/x.err" 5; else ok "$name: tar -xf prints no warnings"; fi
+  no_tar_warnings "$name: tar -xf prints no warnings" "$d/x.err"
   rm -rf "$d"
 }
 
