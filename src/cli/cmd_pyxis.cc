@@ -10,6 +10,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 
 #include "cli/command.h"
 #include "cli/export_image.h"
@@ -35,6 +37,13 @@ Result<ImageRecord> image_for(const std::string& uri, const GlobalOptions& globa
   return store->metadata().resolve_image(imported.image_id.str());
 }
 
+// pyxis wants an absolute path, and --root may be relative.
+Result<std::string> absolute(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr), &std::free);
+  if (!resolved) return fail_errno(errno, "realpath " + path);
+  return std::string(resolved.get());
+}
+
 // An exclusive flock on PATH for the life of the object.
 Result<UniqueFd> lock_file(const std::string& path) {
   ASSIGN_OR_RETURN(UniqueFd fd, sys::open(path, O_RDWR | O_CREAT, 0600));
@@ -47,8 +56,8 @@ Result<UniqueFd> lock_file(const std::string& path) {
 // ROOT/pyxis/<hex>.sqsh, exported unless it is there; one exporter at a time.
 Result<std::string> cached_squashfs(const ImageRecord& image, const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
-  const std::string dir = store->root() + "/pyxis";
-  TRY(sys::make_dirs(dir, 0755));
+  TRY(sys::make_dirs(store->root() + "/pyxis", 0755));
+  ASSIGN_OR_RETURN(const std::string dir, absolute(store->root() + "/pyxis"));
   const std::string base = dir + "/" + std::string(image.id.hex());
   const std::string path = base + ".sqsh";
   ASSIGN_OR_RETURN(UniqueFd lock, lock_file(base + ".lock"));

@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <set>
+#include <utility>
 
 #include "util/command.h"
 #include "util/sys.h"
@@ -75,7 +77,12 @@ Result<void> write_squashfs(const std::string& root, const std::vector<SquashfsE
     argv.push_back("-e");  // must come last: every later argument is a path to leave out
     argv.insert(argv.end(), excluded.begin(), excluded.end());
   }
-  TRY(run_checked(argv));
+  ASSIGN_OR_RETURN(CommandOutput ran, run_command(argv));
+  if (ran.exit_status == 127) {
+    // exit 1, like a missing on-demand library (doc/cli.md)
+    return fail_errno(ELIBACC, "run mksquashfs (package squashfs-tools): not found on PATH");
+  }
+  TRY(checked_output(argv, std::move(ran)));
   return {};
 }
 

@@ -31,7 +31,8 @@ struct SquashfsExtra {
 
 // Writes OUTPUT (replacing it). A missing parent directory of an extra is
 // added (mode 0755, root-owned, TIME); one that is not a directory is
-// Errc::unsupported. mksquashfs failing is EIO with its stderr.
+// Errc::unsupported. No mksquashfs on PATH: ELIBACC. mksquashfs failing is
+// EIO with its stderr.
 Result<void> write_squashfs(const std::string& root, const std::vector<SquashfsExtra>& extras,
                             std::uint32_t time, const std::string& staging_dir,
                             const std::string& output);
