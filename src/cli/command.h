@@ -41,6 +41,7 @@ Action define_rmi(CLI::App&, const GlobalOptions&);
 Action define_mount(CLI::App&, const GlobalOptions&);
 Action define_umount(CLI::App&, const GlobalOptions&);
 Action define_export(CLI::App&, const GlobalOptions&);
+Action define_pyxis_importer(CLI::App&, const GlobalOptions&);
 Action define_gc(CLI::App&, const GlobalOptions&);
 Action define_mkcomposefs(CLI::App&, const GlobalOptions&);
 Action define_create(CLI::App&, const GlobalOptions&);
@@ -50,7 +51,6 @@ Action define_digest(CLI::App&, const GlobalOptions&);
 Action define_verify(CLI::App&, const GlobalOptions&);
 Action define_sign(CLI::App&, const GlobalOptions&);
 Action define_df(CLI::App&, const GlobalOptions&);
-Action define_pyxis_importer(CLI::App&, const GlobalOptions&);
 
 // Opens the store the global options name, with defaults resolved.
 Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global, Access access);

@@ -17,6 +17,7 @@ constexpr CommandSpec k_commands[] = {
     {"mount", "Print (and for some backends mount) a container's or an image's root filesystem", define_mount},
     {"umount", "Unmount what `mount` mounted (by container, image or directory)", define_umount},
     {"export", "Write an image's root filesystem as a tar archive or an enroot squashfs", define_export},
+    {"pyxis-importer", "pyxis importer: get URI (prints a cached squashfs's path), release", define_pyxis_importer},
     {"df", "Show disk usage per image and in total", define_df},
     {"gc", "Remove data that no image references", define_gc},
     {"mkcomposefs", "Write a composefs image from a dump file", define_mkcomposefs},
@@ -26,7 +27,6 @@ constexpr CommandSpec k_commands[] = {
     {"digest", "Print a composefs image's digest", define_digest},
     {"verify", "Re-hash composefs images and objects; check a signature (--key)", define_verify},
     {"sign", "Sign a composefs image's digest with an Ed25519 key", define_sign},
-    {"pyxis-importer", "pyxis importer: get URI (prints a cached squashfs's path), release", define_pyxis_importer},
 };
 
 int run(int argc, char** argv) {
