@@ -113,6 +113,13 @@ tar_checks() {
   rm -rf "$d"
 }
 
+usage_errors() {
+  c_run export "$1" --format zip -o "$WORK/x.zip"
+  expect "export --format zip: usage error (exit $RC), no file" [ "$RC" = 2 -a ! -e "$WORK/x.zip" -a ! -e "$WORK/x.zip.partial" ]
+  c_run export no-such-image --format squashfs -o "$WORK/x.sqsh"
+  expect "export of a missing image: exit 3, no file" [ "$RC" = 3 -a ! -e "$WORK/x.sqsh" -a ! -e "$WORK/x.sqsh.partial" ]
+}
+
 terminal_refused() {
   command -v script >/dev/null || { note "no script(1): terminal check skipped"; return; }
   mkdir -p "$WORK/tty" && cd "$WORK/tty"
@@ -224,6 +231,7 @@ import_all
 NAMES=(base torture rich)
 for i in 0 1 2; do tar_checks "${NAMES[$i]}" "${IDS[$i]}"; done
 terminal_refused "${IDS[0]}"
+usage_errors "${IDS[0]}"
 for i in 0 1 2; do squashfs_checks "${NAMES[$i]}" "${IDS[$i]}"; done
 fresh_store_same_bytes
 pyxis_checks
