@@ -4,17 +4,21 @@
 // the image as an enroot squashfs once into ROOT/pyxis/<image-hex>.sqsh and
 // prints that path; later gets of the same URI are served from the name and
 // the cache without touching the source. `release` has nothing to undo: the
-// cache is shared by jobs. doc/pyxis.md.
+// cache is shared by jobs; `gc` drops the squashfs of removed images.
+// doc/pyxis.md.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <set>
 
 #include "cli/command.h"
 #include "cli/export_image.h"
+#include "cli/pyxis_cache.h"
 #include "oci/enroot.h"
 #include "source/source.h"
 #include "store/import.h"
@@ -74,6 +78,22 @@ Result<void> run_get(const std::string& uri, const GlobalOptions& global) {
 }
 
 }  // namespace
+
+Result<void> prune_pyxis_cache(Store& store) {
+  const std::string dir = store.root() + "/pyxis";
+  ASSIGN_OR_RETURN(bool present, sys::exists(dir));
+  if (!present) return {};
+  ASSIGN_OR_RETURN(std::vector<ImageRecord> images, store.metadata().list_images());
+  std::set<std::string, std::less<>> kept;
+  for (const ImageRecord& image : images) kept.insert(std::string(image.id.hex()) + ".sqsh");
+  ASSIGN_OR_RETURN(std::vector<std::string> names, sys::list_directory(dir));
+  for (const std::string& name : names) {
+    if (!name.ends_with(".sqsh") || kept.contains(name)) continue;
+    const std::string path = dir + "/" + name;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink " + path);
+  }
+  return {};
+}
 
 Action define_pyxis_importer(CLI::App& command, const GlobalOptions& global) {
   command.require_subcommand(1);

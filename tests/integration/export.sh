@@ -12,7 +12,7 @@
 #    export from a fresh store are identical bytes; `-o -` equals `-o FILE`
 #  * pyxis-importer: get prints a path to a valid squashfs; a second get (through
 #    scripts/cairn-pyxis-importer, as pyxis runs it) prints the same path with the source gone and
-#    the store unchanged; release twice exits 0
+#    the store unchanged; release twice exits 0; gc keeps the cached file, rmi + gc remove it
 # Output: "ok - ..." / "not ok - ..." lines, then "N passed, M failed".
 set -euo pipefail
 
@@ -220,6 +220,11 @@ pyxis_checks() {
   CAIRN_BIN=$CAIRN CAIRN_ROOT=$ROOT "$WRAPPER" release >/dev/null 2>&1 && r1=0 || r1=$?
   c_run pyxis-importer release
   expect "pyxis-importer release twice exits 0, the cache stays" [ "$r1" = 0 -a "$RC" = 0 -a -f "$path1" ]
+  c_run gc
+  expect "gc keeps the squashfs of an image the store has" [ "$RC" = 0 -a -f "$path1" ]
+  c_run rmi "oci:$WORK/pyxis-src:rich"
+  c_run gc
+  expect "rmi + gc remove the cached squashfs (exit $RC)" [ "$RC" = 0 -a ! -e "$path1" ]
   c_run pyxis-importer get "docker://Bad_Name"
   expect "pyxis-importer get with a malformed docker:// URI: usage error (exit $RC)" [ "$RC" = 2 ]
   ROOT=$saved
