@@ -44,6 +44,7 @@ Action define_rmi(CLI::App&, const GlobalOptions&);
 Action define_mount(CLI::App&, const GlobalOptions&);
 Action define_umount(CLI::App&, const GlobalOptions&);
 Action define_export(CLI::App&, const GlobalOptions&);
+Action define_pyxis_importer(CLI::App&, const GlobalOptions&);
 Action define_gc(CLI::App&, const GlobalOptions&);
 Action define_mkcomposefs(CLI::App&, const GlobalOptions&);
 Action define_create(CLI::App&, const GlobalOptions&);

@@ -1,5 +1,7 @@
 #include "layer/tree_export.h"
 
+#include <locale.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <memory>
@@ -75,7 +77,8 @@ Result<void> write_entry(const ArchiveLibrary& la, archive* disk, archive* out,
   // Sparse files are written in full: libarchive's pax sparse records did
   // not round-trip through its own reader here (doc/cli.md, export).
   la.archive_entry_sparse_clear(entry);
-  if (la.archive_write_header(out, entry) != ARCHIVE_OK) {
+  // ARCHIVE_WARN: a name that is not UTF-8, written as bytes (hdrcharset=BINARY).
+  if (int rc = la.archive_write_header(out, entry); rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
     return archive_failure(la, out, "write " + name);
   }
   if (la.archive_entry_filetype(entry) == AE_IFREG && la.archive_entry_size(entry) > 0) {
@@ -111,11 +114,35 @@ Result<void> export_entries(const ArchiveLibrary& la, archive* disk, archive* ou
   }
 }
 
+// UTF-8 as this thread's character type for the life of the object, so that
+// libarchive writes names that are valid UTF-8 as they are, with no
+// hdrcharset record (GNU tar warns about that keyword); only names that are
+// not valid UTF-8 get hdrcharset=BINARY. The C locale would send every
+// non-ASCII name that way. Without a C.UTF-8 locale nothing changes.
+class Utf8Names {
+ public:
+  Utf8Names() : m_locale(::newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr)) {
+    if (m_locale) m_previous = ::uselocale(m_locale);
+  }
+  Utf8Names(const Utf8Names&) = delete;
+  Utf8Names& operator=(const Utf8Names&) = delete;
+  ~Utf8Names() {
+    if (!m_locale) return;
+    ::uselocale(m_previous);
+    ::freelocale(m_locale);
+  }
+
+ private:
+  locale_t m_locale;
+  locale_t m_previous = nullptr;
+};
+
 }  // namespace
 
 Result<void> export_tree(const std::string& root, int out_fd) {
   ASSIGN_OR_RETURN(const ArchiveLibrary* library, archive_library());
   const ArchiveLibrary& la = *library;
+  Utf8Names utf8_names;
   std::unique_ptr<archive, ArchiveReadDeleter> disk(la.archive_read_disk_new(),
                                                     ArchiveReadDeleter{&la});
   std::unique_ptr<archive, ArchiveWriteDeleter> out(la.archive_write_new(),
@@ -126,8 +153,10 @@ Result<void> export_tree(const std::string& root, int out_fd) {
     return archive_failure(la, disk.get(), "open " + root);
   }
   la.archive_write_set_format_pax(out.get());
-  // Names are bytes, whatever the locale: no conversion to UTF-8.
-  la.archive_write_set_format_option(out.get(), "pax", "hdrcharset", "BINARY");
+  // xattrs as SCHILY.xattr only: GNU tar warns about LIBARCHIVE.xattr records.
+  if (la.archive_write_set_format_option(out.get(), "pax", "xattrheader", "SCHILY") != ARCHIVE_OK) {
+    return archive_failure(la, out.get(), "set pax option xattrheader");
+  }
   la.archive_write_set_bytes_in_last_block(out.get(), 1);
   if (la.archive_write_open_fd(out.get(), out_fd) != ARCHIVE_OK) {
     return archive_failure(la, out.get(), "open output");
