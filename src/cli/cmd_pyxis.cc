@@ -30,8 +30,9 @@ namespace {
 // The image named URI, importing it under that name if there is none.
 Result<ImageRecord> image_for(const std::string& uri, const GlobalOptions& global) {
   {
-    ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
-    auto found = store->metadata().resolve_image(uri);
+    ASSIGN_OR_RETURN(auto store, open_store_to_list(global));
+    auto found = store ? store->metadata().resolve_image(uri)
+                       : Result<ImageRecord>(fail(Errc::not_found, uri));
     if (found || !found.error().is(Errc::not_found)) return found;
   }
   ASSIGN_OR_RETURN(std::string source, cairn_uri_from_enroot(uri));
