@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/import_progress.h"
+#include "cli/interrupt_notice.h"
 #include "source/daemon_source.h"
 #include "source/docker_layer_store.h"
 #include "source/source.h"
@@ -96,6 +97,9 @@ Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& 
 
 Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
   if (!args.name.empty()) TRY(check_image_name(args.name));
+  announce_interrupts("cairn: import of " + args.source +
+                      " interrupted: no image was added; what it left is reused by the next "
+                      "import or removed by gc");
   std::optional<ImportProgress> progress = ImportProgress::for_stderr();
   ASSIGN_OR_RETURN(ImportResult result,
                    import_source(args, global, progress ? &*progress : nullptr));

@@ -171,6 +171,26 @@ if [ "$want" = composefs ] && command -v openssl >/dev/null; then
   raw --root "$R" sign torture --key "$WORK/pub.pem"
   check "sign with a public key says so (rc=$RC)" '[ "$RC" = 4 ] && err_has "a public key; signing needs the private key" && ! err_has "error:[0-9A-F]"'
 fi
+# ---- a person at a terminal -------------------------------------------------------------------
+"$PY" "$REPO_DIR/tests/fixtures/make-big-image.py" "$WORK/big" 384
+TERM_RUN=$REPO_DIR/tests/tools/on-a-terminal.py
+RC=0; "$PY" "$TERM_RUN" -- "$CAIRN" --root "$R" import "oci:$WORK/big:big" --name big1 >"$WORK/tty" 2>&1 || RC=$?
+check "on a terminal, import draws progress and a summary (rc=$RC)" \
+  '[ "$RC" = 0 ] && grep -q "layer 1/1 " "$WORK/tty" && grep -q "1 layer: 1 ingested" "$WORK/tty"'
+"$CAIRN" --root "$R" rmi big1 >/dev/null
+RC=0; "$PY" "$TERM_RUN" --ctrl-c-after 'layer 1/1 [0-9a-f]+ +[0-9.]+ [kM]?B' -- \
+  "$CAIRN" --root "$R" import "oci:$WORK/big:big" --name big2 >"$WORK/tty" 2>&1 || RC=$?
+check "Ctrl-C during an import: it dies of SIGINT (rc=$RC = 130)" '[ "$RC" = 130 ]'
+check "Ctrl-C: the progress line is ended and the interruption is said" \
+  'tr "\r" "\n" <"$WORK/tty" | grep -q "^cairn: import of oci:.* interrupted: no image was added"'
+raw --root "$R" images -q --filter reference=big2
+check "Ctrl-C: no image was added" '[ "$RC" = 0 ] && [ ! -s "$WORK/out" ]'
+raw --root "$R" import "oci:$WORK/big:big" --name big3
+check "without a terminal: no progress, plain lines only (rc=$RC)" \
+  '[ "$RC" = 0 ] && ! grep -q "layer 1/1" "$WORK/err" && ! grep -q $(printf "\r") "$WORK/out" "$WORK/err"'
+"$CAIRN" --root "$R" rmi big3 >/dev/null
+rm -rf "$WORK/big"
+
 raw --root "$R" pull "oci:$OCI:base"
 check "pull of an oci: source: exit 2 (rc=$RC)" '[ "$RC" = 2 ] && err_has "registry reference"'
 
