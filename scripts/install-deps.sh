@@ -13,7 +13,7 @@ packages=(
   umoci docker-registry apache2-utils skopeo python3 tar gzip zstd attr docker.io podman
   curl openssl erofs-utils
   # cairn run (OCI runtime), enroot-format squashfs export and its checks
-  crun squashfs-tools squashfuse
+  crun squashfs-tools squashfuse busybox-static
   # copy-on-write backends: btrfs tools, ZFS in user space (zfs-fuse)
   btrfs-progs zfs-fuse
 )

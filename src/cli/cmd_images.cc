@@ -103,7 +103,8 @@ Action define_images(CLI::App& command, const GlobalOptions& global) {
   command.add_flag("--no-trunc", args->no_trunc, "Print full image ids (sha256:…)");
   command.add_option("-f,--filter", args->filters,
                      "reference=PATTERN (a name matches the glob) or dangling=true|false; "
-                     "repeat to combine");
+                     "repeat to combine")
+      ->allow_extra_args(false);
   command.footer("Example: cairn images --filter 'reference=library/*' -q");
   return [args, &global] { return run_images(*args, global); };
 }

@@ -133,11 +133,14 @@ Result<void> run_pull(ImportArgs args, const GlobalOptions& global) {
 void add_import_options(CLI::App& command, ImportArgs& args) {  command.add_flag("--insecure", args.insecure,
                    "Allow plain HTTP and unverified TLS for every registry");
   command.add_option("--insecure-registry", args.insecure_registries,
-                     "Allow plain HTTP for this HOST[:PORT] only (repeatable)");
+                     "Allow plain HTTP for this HOST[:PORT] only (repeatable)")
+      ->allow_extra_args(false);
   command.add_option("--authfile", args.authfiles,
-                     "Credentials in containers auth.json / docker config.json form (repeatable)");
+                     "Credentials in containers auth.json / docker config.json form (repeatable)")
+      ->allow_extra_args(false);
   command.add_option("--netrc", args.netrc_files,
-                     "Credentials in netrc form, like enroot's .credentials (repeatable)");
+                     "Credentials in netrc form, like enroot's .credentials (repeatable)")
+      ->allow_extra_args(false);
   command.add_option("--parallel", args.parallel, "Layer downloads in flight at once");
   command.add_option("--retries", args.retries,
                      "Retries of a transient registry failure (a dropped download resumes)");

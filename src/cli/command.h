@@ -38,6 +38,7 @@ Action define_import(CLI::App&, const GlobalOptions&);
 Action define_pull(CLI::App&, const GlobalOptions&);
 Action define_tag(CLI::App&, const GlobalOptions&);
 Action define_info(CLI::App&, const GlobalOptions&);
+Action define_run(CLI::App&, const GlobalOptions&);
 Action define_images(CLI::App&, const GlobalOptions&);
 Action define_inspect(CLI::App&, const GlobalOptions&);
 Action define_rmi(CLI::App&, const GlobalOptions&);

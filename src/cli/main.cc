@@ -33,6 +33,7 @@ constexpr CommandSpec k_commands[] = {
     {"create", "Create a writable container from an image (btrfs, zfs, composefs)", define_create},
     {"rm", "Remove a container", define_rm},
     {"ps", "List containers", define_ps},
+    {"run", "Run a command in a new container of an image, with crun", define_run},
     {"digest", "Print a composefs image's digest", define_digest},
     {"verify", "Re-hash composefs images and objects; check a signature (--key)", define_verify},
     {"sign", "Sign a composefs image's digest with an Ed25519 key", define_sign},
