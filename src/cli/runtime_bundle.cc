@@ -41,8 +41,8 @@ std::optional<unsigned> number(std::string_view text) {
   return value;
 }
 
-// Field 2 (id) and 3 (gid, for passwd) of the line of FILE whose field 0 is NAME
-// (or, with BY_ID, whose field 2 is NAME).
+// The fields of the line of FILE (passwd or group form) whose field KEY_FIELD
+// is NAME: 0 to look up a name, 2 an id.
 std::optional<std::vector<std::string>> entry_of(const std::string& file, const std::string& name,
                                                  size_t key_field) {
   auto text = sys::read_file(file, 1 << 22);
@@ -53,7 +53,7 @@ std::optional<std::vector<std::string>> entry_of(const std::string& file, const 
     std::vector<std::string> fields;
     std::stringstream parts(line);
     for (std::string field; std::getline(parts, field, ':');) fields.push_back(field);
-    if (fields.size() > 3 && fields[key_field] == name) return fields;
+    if (fields.size() >= 3 && fields[key_field] == name) return fields;
   }
   return std::nullopt;
 }
@@ -129,7 +129,7 @@ Result<UserIds> resolve_user(const std::string& user, const std::string& rootfs)
   }
   if (group) {
     ASSIGN_OR_RETURN(ids.gid, group_id(*group, rootfs));
-  } else if (passwd && number((*passwd)[3])) {
+  } else if (passwd && passwd->size() > 3 && number((*passwd)[3])) {
     ids.gid = *number((*passwd)[3]);
   }
   return ids;
