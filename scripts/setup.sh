@@ -20,3 +20,5 @@ echo "== cairn import oci:$demo/images/oci:torture"
 rootfs=$("$cairn" mount demo/torture | tail -n1)
 echo "== cairn mount demo/torture -> $rootfs"
 ls -la "$rootfs"
+echo "== cairn info"
+"$cairn" info

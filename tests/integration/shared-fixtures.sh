@@ -292,6 +292,25 @@ container() {
   expect "$tag: ps lists no container after rm" grep -qx '\[\]' "$WORK/out"
 }
 
+# run_image TAG IMAGE_ID: `cairn run --rm` of the runnable images (base, app-python): the
+# command's output and exit code, and no container left
+run_image() {
+  local tag=$1 id=$2
+  case $tag in
+    base) c_run run --rm "$id" -- sh -c 'echo cairn-run; exit 3'
+          expect "$tag: cairn run --rm: output and exit code 3 (exit $RC)" \
+            eval '[ "$RC" = 3 ] && [ "$(cat "$WORK/out")" = cairn-run ]' ;;
+    app-python) c_run run --rm -e CAIRN_X=6 "$id" -- python3 -c \
+                  'import os; print(int(os.environ["CAIRN_X"]) * 7)'
+                expect "$tag: cairn run --rm python3 (exit $RC)" \
+                  eval '[ "$RC" = 0 ] && [ "$(cat "$WORK/out")" = 42 ]' ;;
+    *) return 0 ;;
+  esac
+  [ "$RC" = 0 ] || [ "$RC" = 3 ] || diag "$WORK/err" 5
+  c_run --json ps
+  expect "$tag: cairn run --rm leaves no container" grep -qx '\[\]' "$WORK/out"
+}
+
 umoci_refuses() { [ -f "$EXPECTED/$1.umoci.txt" ] && [ ! -s "$EXPECTED/$1.umoci.txt" ]; }
 
 # one_source TAG SOURCE: import and check one source form of TAG; adds the image ID to IDS; FIRST is 1
@@ -378,6 +397,7 @@ main() {
     done < <(sources_of "$tag")
     read -r id _ <<<"$IDS" || true
     [ -z "$id" ] || container "$tag" "$id"
+    [ -z "$id" ] || ! command -v crun >/dev/null || run_image "$tag" "$id"
     registry_form "$tag"
     podman_form "$tag"
     # base stays: the next tags share its layer
