@@ -7,6 +7,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/install-deps.sh"
 "$repo/scripts/build.sh"
+# the binary, its man pages and bash/zsh completion under /usr/local
+cmake --install "$repo/build" >/dev/null
 
 cairn="$repo/build/cairn"
 demo=$(mktemp -d /var/tmp/cairn-demo.XXXXXX)

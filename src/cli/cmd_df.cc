@@ -114,7 +114,6 @@ Action define_df(CLI::App& command, const GlobalOptions& global) {
   auto human = std::make_shared<bool>(false);
   command.set_help_flag("--help", "Print this help message and exit");
   command.add_flag("-h,--human-readable", *human, "Sizes in kB, MB, GB (decimal) instead of bytes");
-  command.footer("Example: cairn df -h");
   return [human, &global] {
     return run_df(*human ? SizeUnits::human : SizeUnits::bytes, global);
   };

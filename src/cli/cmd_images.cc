@@ -105,7 +105,6 @@ Action define_images(CLI::App& command, const GlobalOptions& global) {
                      "reference=PATTERN (a name matches the glob) or dangling=true|false; "
                      "repeat to combine")
       ->allow_extra_args(false);
-  command.footer("Example: cairn images --filter 'reference=library/*' -q");
   return [args, &global] { return run_images(*args, global); };
 }
 

@@ -141,9 +141,11 @@ void add_import_options(CLI::App& command, ImportArgs& args) {  command.add_flag
   command.add_option("--netrc", args.netrc_files,
                      "Credentials in netrc form, like enroot's .credentials (repeatable)")
       ->allow_extra_args(false);
-  command.add_option("--parallel", args.parallel, "Layer downloads in flight at once");
+  command.add_option("--parallel", args.parallel, "Layer downloads in flight at once")
+      ->capture_default_str();
   command.add_option("--retries", args.retries,
-                     "Retries of a transient registry failure (a dropped download resumes)");
+                     "Retries of a transient registry failure (a dropped download resumes)")
+      ->capture_default_str();
   command.add_flag("--docker-save", args.docker_save,
                    "dockerd://: read the image through `docker save`, not from the daemon's "
                    "layer store");
@@ -165,7 +167,6 @@ Action define_import(CLI::App& command, const GlobalOptions& global) {
                      "docker-archive:FILE[:REPO:TAG], dockerd://IMAGE, podman://IMAGE")
       ->required();
   add_import_options(command, *args);
-  command.footer("Example: cairn import docker://docker.io/library/debian:bookworm");
   return [args, &global] { return run_import(*args, global); };
 }
 
@@ -174,7 +175,6 @@ Action define_pull(CLI::App& command, const GlobalOptions& global) {
   command.add_option("reference", args->source, "[docker://][HOST/]REPO[:TAG|@DIGEST]")
       ->required();
   add_import_options(command, *args);
-  command.footer("Example: cairn pull --insecure 127.0.0.1:5000/library/debian:bookworm");
   return [args, &global] { return run_pull(*args, global); };
 }
 

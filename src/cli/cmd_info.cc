@@ -90,8 +90,7 @@ void print_text(const nlohmann::json& info) {
 
 }  // namespace
 
-Action define_info(CLI::App& command, const GlobalOptions& global) {
-  command.footer("Example: cairn --root /var/lib/cairn info");
+Action define_info(CLI::App&, const GlobalOptions& global) {
   return [&global]() -> Result<void> {
     ASSIGN_OR_RETURN(nlohmann::json info, info_json(global));
     if (global.json) {

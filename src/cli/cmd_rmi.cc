@@ -66,7 +66,6 @@ Action define_rmi(CLI::App& command, const GlobalOptions& global) {
   auto args = std::make_shared<RmiArgs>();
   command.add_option("image", args->refs, "Image names or ids")->required();
   command.add_flag("-f,--force", args->force, "Also remove the containers that use the image");
-  command.footer("Example: cairn rmi -f debian:bookworm 3f2a9c1b");
   return [args, &global] { return run_rmi(*args, global); };
 }
 

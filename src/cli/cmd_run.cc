@@ -170,8 +170,8 @@ Action define_run(CLI::App& command, const GlobalOptions& global) {
   command.add_option("command", args->command, "Command and arguments (after --)");
   // everything after IMAGE belongs to the command, options too (podman run's rule)
   command.prefix_command();
-  command.footer("Example: cairn run --rm -e GREETING=hi debian:bookworm -- sh -c 'echo $GREETING'\n"
-                 "Exit status: the container process's (128 + N when signal N ended it).");
+  command.footer(command.get_footer() +
+                 "\nExit status: the container process's (128 + N when signal N ended it).");
   return [args, &global]() -> Result<void> {
     ASSIGN_OR_RETURN(int status, run_run(*args, global));
     if (status != 0) {

@@ -11,7 +11,6 @@ Action define_tag(CLI::App& command, const GlobalOptions& global) {
   auto name = std::make_shared<std::string>();
   command.add_option("image", *ref, "Image name or id")->required();
   command.add_option("name", *name, "The new name")->required();
-  command.footer("Example: cairn tag debian:bookworm base");
   return [ref, name, &global]() -> Result<void> {
     ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
     ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(*ref));

@@ -31,6 +31,7 @@ using Define = Action (*)(CLI::App& command, const GlobalOptions& global);
 struct CommandSpec {
   const char* name;
   const char* help;
+  const char* example;  // one command line, shown as "Example: …" in its --help
   Define define;
 };
 
@@ -39,6 +40,8 @@ Action define_pull(CLI::App&, const GlobalOptions&);
 Action define_tag(CLI::App&, const GlobalOptions&);
 Action define_info(CLI::App&, const GlobalOptions&);
 Action define_run(CLI::App&, const GlobalOptions&);
+Action define_completion(CLI::App&, const GlobalOptions&);
+Action define_man(CLI::App&, const GlobalOptions&);
 Action define_images(CLI::App&, const GlobalOptions&);
 Action define_inspect(CLI::App&, const GlobalOptions&);
 Action define_rmi(CLI::App&, const GlobalOptions&);
