@@ -35,8 +35,6 @@ raw() { RC=0; "$CAIRN" "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?; }
 no_store() { [ ! -e "$1" ]; }
 empty_dir() { [ -d "$1" ] && [ -z "$(ls -A "$1")" ]; }
 err_has() { grep -q -- "$1" "$WORK/err"; }
-# check DESC 'SHELL CONDITION': ok if it holds
-check() { local d=$1; shift; if eval "$1"; then ok "$d"; else not_ok "$d"; fi; }
 
 # ---- the first command ------------------------------------------------------------------------
 R=$WORK/s1

@@ -17,6 +17,8 @@ not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
 note() { echo "# $*"; }
 # expect DESC CONDITION...: ok if the command succeeds
 expect() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# check DESC 'SHELL CONDITION': ok if it holds (for conditions joined with && or ||)
+check() { local d=$1; shift; if eval "$1"; then ok "$d"; else not_ok "$d"; fi; }
 # indent a file's first lines as a diagnostic
 diag() { [ -f "$1" ] || return 0; sed -n "1,${2:-15}p" "$1" | sed 's/^/#   /'; }
 

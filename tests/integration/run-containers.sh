@@ -31,7 +31,6 @@ cleanup() { cow_fs_teardown; unmount_all "$WORK"; rm -rf "$WORK"; }
 trap cleanup EXIT
 "$PY" "$REPO_DIR/tests/fixtures/make-busybox-image.py" "$WORK/img"
 TERM_RUN=$REPO_DIR/tests/tools/on-a-terminal.py
-check() { local d=$1; shift; if eval "$1"; then ok "$d"; else not_ok "$d"; fi; }
 out_is() { [ "$(cat "$WORK/out")" = "$1" ]; }
 
 run_checks() {

@@ -298,12 +298,12 @@ run_image() {
   local tag=$1 id=$2
   case $tag in
     base) c_run run --rm "$id" -- sh -c 'echo cairn-run; exit 3'
-          expect "$tag: cairn run --rm: output and exit code 3 (exit $RC)" \
-            eval '[ "$RC" = 3 ] && [ "$(cat "$WORK/out")" = cairn-run ]' ;;
+          check "$tag: cairn run --rm: output and exit code 3 (exit $RC)" \
+            '[ "$RC" = 3 ] && [ "$(cat "$WORK/out")" = cairn-run ]' ;;
     app-python) c_run run --rm -e CAIRN_X=6 "$id" -- python3 -c \
                   'import os; print(int(os.environ["CAIRN_X"]) * 7)'
-                expect "$tag: cairn run --rm python3 (exit $RC)" \
-                  eval '[ "$RC" = 0 ] && [ "$(cat "$WORK/out")" = 42 ]' ;;
+                check "$tag: cairn run --rm python3 (exit $RC)" \
+                  '[ "$RC" = 0 ] && [ "$(cat "$WORK/out")" = 42 ]' ;;
     *) return 0 ;;
   esac
   [ "$RC" = 0 ] || [ "$RC" = 3 ] || diag "$WORK/err" 5
