@@ -1,13 +1,15 @@
 // `cairn rmi [-f] REF...`: a name removes that name, and the image with it
 // once no name is left; an id removes the image and all its names. The
 // image's data is reclaimed at once unless another image still needs it. An
-// image a container uses is not removed (Errc::busy, exit 5) unless -f, which
-// removes those containers first, as `podman rmi -f` does. Every REF is
+// image a container uses, or that is mounted, is not removed (Errc::busy,
+// exit 5) unless -f, which removes those containers and unmounts it first,
+// as `podman rmi -f` does. Every REF is
 // tried; the first error is returned, later ones are printed as they come.
 #include <algorithm>
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/mount_table.h"
 
 namespace cairn::cli {
 namespace {
@@ -27,6 +29,21 @@ Result<void> remove_containers_of(Store& store, const ImageRecord& image) {
   return {};
 }
 
+// Errc::busy while the image is mounted (cli/mount_table.h); with FORCE it is unmounted.
+Result<void> check_unmounted(Store& store, const ImageRecord& image, bool force) {
+  ASSIGN_OR_RETURN(auto mounts, live_mounts(store.root()));
+  for (const MountRecord& mount : mounts) {
+    if (mount.kind != "image" || mount.what != image.top_chain.hex()) continue;
+    if (!force) {
+      return fail(Errc::busy, "image " + image.id.str() + " is mounted at " + mount.path +
+                                  " (cairn umount it first, or rmi -f)");
+    }
+    TRY(store.backend().unmount(mount.path));
+    TRY(forget_mount(store.root(), mount.path));
+  }
+  return {};
+}
+
 Result<void> remove_one(Store& store, const std::string& ref, bool force) {
   Metadata& metadata = store.metadata();
   ASSIGN_OR_RETURN(ImageRecord image, metadata.resolve_image(ref));
@@ -34,6 +51,7 @@ Result<void> remove_one(Store& store, const std::string& ref, bool force) {
   bool removes_image = !by_name || image.names.size() <= 1;
   if (removes_image && force) TRY(remove_containers_of(store, image));
   if (removes_image) TRY(store.check_image_unused(image));
+  if (removes_image) TRY(check_unmounted(store, image, force));
   if (by_name) {
     TRY(metadata.remove_name(ref));
     std::printf("untagged: %s\n", ref.c_str());

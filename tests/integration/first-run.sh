@@ -16,6 +16,8 @@
 #  * tag; images -q, --no-trunc, --filter reference=/dangling=, unknown filter; CREATED from the
 #    image config; rmi of several names; rmi of a used image is busy (exit 5), rmi -f removes
 #    the container too; pull refuses a non-registry source
+#  * composefs: mount with no argument lists the mounts (also one at a DIR), rmi of a mounted image
+#    is busy, umount NAME undoes every mount of it, rmi -f unmounts first
 # Output: one "ok - ..." / "not ok - ..." line per check, then "N passed, M failed".
 set -euo pipefail
 
@@ -143,6 +145,29 @@ if [ "$RC" = 0 ]; then
 else
   note "create is not available on this store's backend: $(head -1 "$WORK/err")"
 fi
+# ---- mounts ------------------------------------------------------------------------------------
+if [ "$want" = composefs ]; then
+  mkdir -p "$WORK/mnt-dir"
+  raw --root "$R" mount torture "$WORK/mnt-dir"
+  raw --root "$R" mount torture
+  default_mnt=$(tail -1 "$WORK/out")
+  raw --root "$R" mount
+  check "mount with no argument lists both mounts of torture (rc=$RC)" \
+    '[ "$RC" = 0 ] && grep -q "^image  *torture  *$WORK/mnt-dir$" "$WORK/out" && grep -q " $default_mnt$" "$WORK/out"'
+  raw --root "$R" rmi torture
+  check "rmi of a mounted image: busy, exit 5, says where (rc=$RC)" \
+    '[ "$RC" = 5 ] && err_has "is mounted at"'
+  raw --root "$R" umount torture
+  check "umount torture undoes both, also the one at a DIR (rc=$RC)" \
+    '[ "$RC" = 0 ] && ! mountpoint -q "$WORK/mnt-dir" && ! mountpoint -q "$default_mnt"'
+  raw --root "$R" mount
+  check "mount lists nothing after umount" '[ "$RC" = 0 ] && [ "$(wc -l <"$WORK/out")" = 1 ]'
+  raw --root "$R" mount torture "$WORK/mnt-dir"
+  raw --root "$R" rmi -f torture
+  check "rmi -f unmounts the image first (rc=$RC)" '[ "$RC" = 0 ] && ! mountpoint -q "$WORK/mnt-dir"'
+  raw --root "$R" import "oci:$OCI:torture"
+fi
+
 # ---- info, df, ps, messages -----------------------------------------------------------------
 raw --root "$WORK/none" info
 check "info without a store names the backend a new one would get, creates none" \
