@@ -42,6 +42,8 @@ Action define_info(CLI::App&, const GlobalOptions&);
 Action define_run(CLI::App&, const GlobalOptions&);
 Action define_completion(CLI::App&, const GlobalOptions&);
 Action define_man(CLI::App&, const GlobalOptions&);
+Action define_image(CLI::App&, const GlobalOptions&);
+Action define_system(CLI::App&, const GlobalOptions&);
 Action define_images(CLI::App&, const GlobalOptions&);
 Action define_inspect(CLI::App&, const GlobalOptions&);
 Action define_rmi(CLI::App&, const GlobalOptions&);

@@ -16,6 +16,7 @@
 #  * tag; images -q, --no-trunc, --filter reference=/dangling=, unknown filter; CREATED from the
 #    image config; rmi of several names; rmi of a used image is busy (exit 5), rmi -f removes
 #    the container too; pull refuses a non-registry source
+#  * image prune (--dry-run, -a keeps what a container uses), system prune
 #  * composefs: mount with no argument lists the mounts (also one at a DIR), rmi of a mounted image
 #    is busy, umount NAME undoes every mount of it, rmi -f unmounts first
 # Output: one "ok - ..." / "not ok - ..." line per check, then "N passed, M failed".
@@ -167,6 +168,21 @@ if [ "$want" = composefs ]; then
   check "rmi -f unmounts the image first (rc=$RC)" '[ "$RC" = 0 ] && ! mountpoint -q "$WORK/mnt-dir"'
   raw --root "$R" import "oci:$OCI:torture"
 fi
+
+# ---- prune -------------------------------------------------------------------------------------
+P=$WORK/s4
+raw --root "$P" --backend dir import "oci:$OCI:base" --name x
+raw --root "$P" import "oci:$OCI:torture" --name x   # x moves to torture: base is left unnamed
+raw --root "$P" image prune --dry-run
+check "image prune --dry-run names the unnamed image and changes nothing (rc=$RC)" \
+  '[ "$RC" = 0 ] && grep -q "^would delete: sha256:" "$WORK/out" && [ "$("$CAIRN" --root "$P" images -q | wc -l)" = 2 ]'
+raw --root "$P" create x c1
+raw --root "$P" image prune -a --dry-run
+check "image prune -a keeps an image a container uses" '[ "$RC" = 0 ] && grep -q "would free: 1 image," "$WORK/out"'
+raw --root "$P" system prune
+check "system prune removes the unnamed image, keeps the named one (rc=$RC)" \
+  '[ "$RC" = 0 ] && grep -q "^freed: 1 image," "$WORK/out" && [ "$("$CAIRN" --root "$P" images -q | wc -l)" = 1 ]'
+raw --root "$P" rm c1
 
 # ---- info, df, ps, messages -----------------------------------------------------------------
 raw --root "$WORK/none" info

@@ -84,8 +84,8 @@ def main():
     probe = script + ("\nCOMP_WORDS=(cairn im); COMP_CWORD=1; _cairn; echo \"${COMPREPLY[*]}\""
                       "\nCOMP_WORDS=(cairn run --r); COMP_CWORD=2; _cairn; echo \"${COMPREPLY[*]}\"")
     out = run("bash", "-c", probe).stdout.splitlines()
-    check("bash completion: cairn im<TAB> offers images and import",
-          out[:1] and set(out[0].split()) == {"images", "import"}, repr(out))
+    check("bash completion: cairn im<TAB> offers image, images and import",
+          out[:1] and set(out[0].split()) == {"image", "images", "import"}, repr(out))
     check("bash completion: cairn run --r<TAB> offers --rm", len(out) > 1 and out[1] == "--rm",
           repr(out))
     zsh = run(cairn, "completion", "zsh").stdout
