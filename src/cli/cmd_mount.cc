@@ -53,17 +53,22 @@ Result<void> run_mount(const std::string& ref, const std::string& target,
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
   ASSIGN_OR_RETURN(auto container, store->metadata().find_container(ref));
   MountRecord record;
+  Result<std::string> tree = fail(Errc::unsupported, "no tree");  // the backend's own path
   if (container) {
     ASSIGN_OR_RETURN(record.path, store->backend().mount_container(ref, target));
     record.kind = "container";
     record.what = ref;
+    tree = store->backend().container_path(ref);
   } else {
     ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
     ASSIGN_OR_RETURN(record.path, store->backend().mount_image(image.top_chain, target));
     record.kind = "image";
     record.what = std::string(image.top_chain.hex());
+    tree = store->backend().rootfs_path(image.top_chain);
   }
-  TRY(remember_mount(store->root(), record));
+  // a tree the backend keeps (dir, btrfs, zfs: a zfs dataset is a mount point of its own) is
+  // not a mount that `mount` made
+  if (!tree || *tree != record.path) TRY(remember_mount(store->root(), record));
   std::printf("%s\n", record.path.c_str());
   return {};
 }

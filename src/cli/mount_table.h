@@ -5,8 +5,9 @@
 // One record per mount point: ROOT/mounts/.records/<sha256 of the path>,
 // two lines: "image <top chain hex>" or "container <name>", then the path.
 // A record whose path is no longer a mount point is stale and dropped when
-// read. Only mounts the backend made are recorded (dir, btrfs and zfs trees
-// are plain directories).
+// read. Only mounts the backend made are recorded: the trees that dir,
+// btrfs and zfs keep are not (a zfs dataset is a mount point of its own, but
+// not one `mount` made).
 #pragma once
 
 #include <string>
