@@ -57,6 +57,15 @@ std::string option_words(const std::vector<CommandDoc>& all, size_t index) {
 
 }  // namespace
 
+std::vector<std::string> valued_options(const CommandDoc& command) {
+  std::vector<std::string> names;
+  for (const OptionDoc& option : command.options) {
+    if (!option.value.empty()) names.insert(names.end(), option.names.begin(), option.names.end());
+  }
+  return names;
+}
+
+
 std::vector<CommandDoc> describe(const CLI::App& app) {
   std::vector<CommandDoc> docs{command_doc(app, "")};
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
@@ -102,7 +111,7 @@ std::string bash_completion(const std::vector<CommandDoc>& all) {
                        "  local cur=${COMP_WORDS[COMP_CWORD]} cmd= i\n"
                        "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
                        "    case ${COMP_WORDS[i]} in\n"
-                       "      --root|--backend|--mode|--hybrid-min) ((i++)) ;;\n"
+                       "      " + joined(valued_options(all[0]), "|") + ") ((i++)) ;;\n"
                        "      -*) ;;\n"
                        "      *) cmd=${COMP_WORDS[i]}; break ;;\n"
                        "    esac\n"

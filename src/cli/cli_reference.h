@@ -28,6 +28,10 @@ struct CommandDoc {
 // cairn itself first, then each command in table order.
 std::vector<CommandDoc> describe(const CLI::App& app);
 
+// The option names of COMMAND that take a value (the word after one is
+// that value, not a command).
+std::vector<std::string> valued_options(const CommandDoc& command);
+
 // roff for man(1): cairn(1) for the first doc, cairn-NAME(1) for a command.
 std::string man_page(const CommandDoc& command, const std::vector<CommandDoc>& all);
 

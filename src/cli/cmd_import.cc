@@ -130,7 +130,9 @@ Result<void> run_pull(ImportArgs args, const GlobalOptions& global) {
   return run_import(args, global);
 }
 
-void add_import_options(CLI::App& command, ImportArgs& args) {  command.add_flag("--insecure", args.insecure,
+// The options import and pull share.
+void add_import_options(CLI::App& command, ImportArgs& args) {
+  command.add_flag("--insecure", args.insecure,
                    "Allow plain HTTP and unverified TLS for every registry");
   command.add_option("--insecure-registry", args.insecure_registries,
                      "Allow plain HTTP for this HOST[:PORT] only (repeatable)")

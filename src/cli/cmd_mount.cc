@@ -36,7 +36,7 @@ Result<void> list_mounts(const GlobalOptions& global) {
   if (!global.json) std::printf("%-10s %-30s %s\n", "KIND", "NAME", "PATH");
   for (const MountRecord& mount : mounts) {
     std::string label = mount.what;
-    if (mount.kind == "image") {
+    if (mount.kind == k_image_mount) {
       ASSIGN_OR_RETURN(label, image_label(*store, mount.what));
     }
     out.push_back({{"kind", mount.kind}, {"name", label}, {"path", mount.path}});
@@ -56,13 +56,13 @@ Result<void> run_mount(const std::string& ref, const std::string& target,
   Result<std::string> tree = fail(Errc::unsupported, "no tree");  // the backend's own path
   if (container) {
     ASSIGN_OR_RETURN(record.path, store->backend().mount_container(ref, target));
-    record.kind = "container";
+    record.kind = k_container_mount;
     record.what = ref;
     tree = store->backend().container_path(ref);
   } else {
     ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
     ASSIGN_OR_RETURN(record.path, store->backend().mount_image(image.top_chain, target));
-    record.kind = "image";
+    record.kind = k_image_mount;
     record.what = std::string(image.top_chain.hex());
     tree = store->backend().rootfs_path(image.top_chain);
   }

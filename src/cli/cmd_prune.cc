@@ -30,7 +30,7 @@ Result<std::vector<ImageRecord>> prunable(Store& store, Scope scope) {
   for (const ContainerRecord& container : containers) used.insert(container.image_id);
   std::set<std::string> mounted;
   for (const MountRecord& mount : mounts) {
-    if (mount.kind == "image") mounted.insert(mount.what);
+    if (mount.kind == k_image_mount) mounted.insert(mount.what);
   }
   std::erase_if(images, [&](const ImageRecord& image) {
     return (scope == Scope::dangling && !image.names.empty()) || used.contains(image.id) ||

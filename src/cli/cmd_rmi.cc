@@ -31,9 +31,9 @@ Result<void> remove_containers_of(Store& store, const ImageRecord& image) {
 
 // Errc::busy while the image is mounted (cli/mount_table.h); with FORCE it is unmounted.
 Result<void> check_unmounted(Store& store, const ImageRecord& image, bool force) {
-  ASSIGN_OR_RETURN(auto mounts, live_mounts(store.root()));
+  ASSIGN_OR_RETURN(auto mounts,
+                   mounts_of(store.root(), k_image_mount, std::string(image.top_chain.hex())));
   for (const MountRecord& mount : mounts) {
-    if (mount.kind != "image" || mount.what != image.top_chain.hex()) continue;
     if (!force) {
       return fail(Errc::busy, "image " + image.id.str() + " is mounted at " + mount.path +
                                   " (cairn umount it first, or rmi -f)");

@@ -96,13 +96,12 @@ Result<RunSpec> spec_of(const RunArgs& args, const std::string& name) {
 
 // Steps 2-3, in the child that becomes crun: the container's root in a
 // mount namespace of its own, and the bundle's config.json.
-Result<void> prepare_bundle(const RunArgs& args, const RunSpec& spec, const std::string& name,
-                            const std::string& bundle, const GlobalOptions& global) {
+Result<void> prepare_bundle(const nlohmann::json& image_config, const RunSpec& spec,
+                            const std::string& name, const std::string& bundle,
+                            const GlobalOptions& global) {
   TRY(enter_private_mount_namespace());
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
-  ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(args.image));
   ASSIGN_OR_RETURN(std::string rootfs, store->backend().mount_container(name, ""));
-  nlohmann::json image_config = nlohmann::json::parse(image.config, nullptr, false);
   std::string user = spec.user;
   if (user.empty() && image_config.is_object() && image_config["config"].is_object()) {
     user = image_config["config"].value("User", "");
@@ -116,14 +115,15 @@ Result<void> prepare_bundle(const RunArgs& args, const RunSpec& spec, const std:
 Result<int> run_container(const RunArgs& args, const ImageRecord& image, const std::string& name,
                           const std::string& run_dir, const GlobalOptions& global) {
   ASSIGN_OR_RETURN(RunSpec spec, spec_of(args, name));
+  const nlohmann::json image_config = nlohmann::json::parse(image.config, nullptr, false);
   const std::string bundle = run_dir + "/" + name;
   TRY(sys::make_dirs(bundle, 0700));
   RuntimeCommand command{
       .argv = {"crun", "--root", run_dir + "/crun", "--cgroup-manager=disabled", "run", "--bundle",
                bundle, name},
       .terminal = args.terminal ? Terminal::pty : Terminal::inherit,
-      .stop_signal = stop_signal(nlohmann::json::parse(image.config, nullptr, false)),
-      .prepare_child = [&] { return prepare_bundle(args, spec, name, bundle, global); }};
+      .stop_signal = stop_signal(image_config),
+      .prepare_child = [&] { return prepare_bundle(image_config, spec, name, bundle, global); }};
   auto status = run_in_foreground(command);
   (void)sys::remove_tree(bundle);
   return status;

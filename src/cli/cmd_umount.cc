@@ -16,17 +16,13 @@ Result<void> unmount_recorded(Store& store, const std::string& path) {
   return forget_mount(store.root(), path);
 }
 
-// Every recorded mount of KIND WHAT, and DEFAULT_PATH if mounted; Errc::not_found if none.
+// Every recorded mount of KIND WHAT; when none is recorded, DEFAULT_PATH (the
+// backend's error if that is not mounted either).
 Result<void> unmount_all_of(Store& store, const std::string& kind, const std::string& what,
                             const std::string& default_path) {
-  ASSIGN_OR_RETURN(auto mounts, live_mounts(store.root()));
-  bool any = false;
-  for (const MountRecord& mount : mounts) {
-    if (mount.kind != kind || mount.what != what) continue;
-    TRY(unmount_recorded(store, mount.path));
-    any = true;
-  }
-  if (any) return {};
+  ASSIGN_OR_RETURN(auto mounts, mounts_of(store.root(), kind, what));
+  for (const MountRecord& mount : mounts) TRY(unmount_recorded(store, mount.path));
+  if (!mounts.empty()) return {};
   return unmount_recorded(store, default_path);
 }
 
@@ -37,11 +33,11 @@ Result<void> run_umount(const std::string& arg, const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto container, store->metadata().find_container(arg));
   if (container) {
     ASSIGN_OR_RETURN(std::string path, store->backend().container_mount_point(arg));
-    return unmount_all_of(*store, "container", arg, path);
+    return unmount_all_of(*store, k_container_mount, arg, path);
   }
   ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(arg));
   ASSIGN_OR_RETURN(std::string path, store->backend().default_mount_point(image.top_chain));
-  return unmount_all_of(*store, "image", std::string(image.top_chain.hex()), path);
+  return unmount_all_of(*store, k_image_mount, std::string(image.top_chain.hex()), path);
 }
 
 }  // namespace

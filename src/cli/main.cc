@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_reference.h"
 #include "cli/command.h"
 #include "cli/command_suggestion.h"
 #include "cli/exit_code.h"
@@ -93,16 +94,13 @@ constexpr CommandSpec k_commands[] = {
      define_sign},
 };
 
-// Global options that take a value: the word after one is not the command.
-const std::vector<std::string> k_valued_options = {"--root", "--backend", "--mode",
-                                                   "--hybrid-min"};
-
 // Names the unknown command (and the closest known one) before CLI11 would
 // say only that an argument was not expected.
-Result<void> check_command_word(int argc, char** argv) {
-  std::string word = command_word(argc, argv, k_valued_options);
+Result<void> check_command_word(const CLI::App& app, int argc, char** argv) {
+  std::vector<CommandDoc> docs = describe(app);
+  std::string word = command_word(argc, argv, valued_options(docs.front()));
   std::vector<std::string> known;
-  for (const CommandSpec& spec : k_commands) known.emplace_back(spec.name);
+  for (size_t i = 1; i < docs.size(); ++i) known.push_back(docs[i].name);
   if (word.empty() || std::find(known.begin(), known.end(), word) != known.end()) return {};
   std::string message = "unknown command " + word;
   if (auto close = closest_command(word, known)) message += "; did you mean " + *close + "?";
@@ -146,7 +144,7 @@ int run(int argc, char** argv) {
     sub->footer(std::string("Example: ") + spec.example);
     actions.emplace_back(sub, spec.define(*sub, global));
   }
-  if (auto known = check_command_word(argc, argv); !known) return report(known.error());
+  if (auto known = check_command_word(app, argc, argv); !known) return report(known.error());
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

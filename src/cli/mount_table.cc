@@ -64,6 +64,13 @@ Result<std::vector<MountRecord>> live_mounts(const std::string& root) {
   return live;
 }
 
+Result<std::vector<MountRecord>> mounts_of(const std::string& root, const std::string& kind,
+                                           const std::string& what) {
+  ASSIGN_OR_RETURN(auto mounts, live_mounts(root));
+  std::erase_if(mounts, [&](const MountRecord& m) { return m.kind != kind || m.what != what; });
+  return mounts;
+}
+
 Result<void> forget_mount(const std::string& root, const std::string& path) {
   if (::unlink(record_path(root, path).c_str()) != 0 && errno != ENOENT) {
     return fail_errno(errno, "unlink the mount record of " + path);

@@ -17,8 +17,11 @@
 
 namespace cairn::cli {
 
+inline constexpr const char* k_image_mount = "image";
+inline constexpr const char* k_container_mount = "container";
+
 struct MountRecord {
-  std::string kind;  // "image" or "container"
+  std::string kind;  // k_image_mount or k_container_mount
   std::string what;  // top chain hex, or container name
   std::string path;
 };
@@ -27,6 +30,9 @@ struct MountRecord {
 Result<void> remember_mount(const std::string& root, const MountRecord& record);
 // The records whose paths are still mounted; stale ones are removed.
 Result<std::vector<MountRecord>> live_mounts(const std::string& root);
+// live_mounts() of one image (KIND k_image_mount, WHAT its top chain hex) or container.
+Result<std::vector<MountRecord>> mounts_of(const std::string& root, const std::string& kind,
+                                           const std::string& what);
 Result<void> forget_mount(const std::string& root, const std::string& path);
 
 }  // namespace cairn::cli
