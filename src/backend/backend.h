@@ -37,6 +37,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -115,6 +116,23 @@ class Backend {
   virtual Result<void> unmount(const std::string& path) {
     (void)path;
     return {};
+  }
+
+  // The composefs image digest of the image whose top chain is TOP (64 hex
+  // digits: backend/composefs/integrity.h), for backends that have one;
+  // nullopt for the others (the default).
+  virtual Result<std::optional<std::string>> image_digest(const Digest& top) {
+    (void)top;
+    return std::nullopt;
+  }
+  // Re-verifies the image whose top chain is TOP from its files and checks
+  // that its image digest is EXPECTED (hex): Errc::digest_mismatch saying
+  // what differs. Errc::unsupported for backends without image digests.
+  virtual Result<void> verify_image_digest(const Digest& top, std::string_view expected) {
+    (void)top;
+    (void)expected;
+    return fail(Errc::unsupported, "the " + std::string(name()) +
+                                       " backend has no image digests (composefs has)");
   }
 
   // Removes every materialization that no chain in `keep` needs.

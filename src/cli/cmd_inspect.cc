@@ -1,7 +1,13 @@
+// `cairn inspect IMAGE`: the image's record as JSON (cli/image_json.h), plus
+// what the backend knows of its integrity: `composefs_digest`, the image
+// digest (null on backends without one), and `seal`, the digest its config's
+// containers.composefs.fsverity label names (store/seal.h), with whether the
+// store checked it at import (only backends with image digests can).
 #include <cstdio>
 
 #include "cli/command.h"
 #include "cli/image_json.h"
+#include "store/seal.h"
 
 namespace cairn::cli {
 
@@ -11,7 +17,14 @@ Action define_inspect(CLI::App& command, const GlobalOptions& global) {
   return [ref, &global]() -> Result<void> {
     ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
     ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(*ref));
-    std::printf("%s\n", image_detail_json(image).dump(2).c_str());
+    nlohmann::json out = image_detail_json(image);
+    ASSIGN_OR_RETURN(std::optional<std::string> digest,
+                     store->backend().image_digest(image.top_chain));
+    out["composefs_digest"] = digest ? nlohmann::json(*digest) : nullptr;
+    auto seal = config_seal(image.config);
+    out["seal"] = seal && *seal ? nlohmann::json{{"digest", **seal}, {"checked", digest.has_value()}}
+                                : nullptr;
+    std::printf("%s\n", out.dump(2).c_str());
     return {};
   };
 }

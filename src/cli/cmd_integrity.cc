@@ -2,13 +2,18 @@
 // "Integrity"): `cairn digest IMAGE` prints the image digest; `cairn verify
 // [IMAGE] [--key PUB.pem]` re-hashes EROFS images and objects and reports
 // every problem (exit 4 if any), and with --key checks the image's
-// signature; `cairn sign IMAGE --key KEY.pem` writes that signature.
+// signature; `cairn sign IMAGE --key KEY.pem` writes that signature; `cairn
+// seal IMAGE [--name NAME]` adds an image whose config carries the image
+// digest as its containers.composefs.fsverity label (store/seal.h).
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "backend/composefs/integrity.h"
 #include "backend/composefs/signature.h"
+#include "store/seal.h"
 #include "cli/text_output.h"
 #include "cli/command.h"
 #include "util/sys.h"
@@ -43,6 +48,43 @@ Result<void> run_sign(const std::string& ref, const std::string& key, const Glob
   ASSIGN_OR_RETURN(std::string text, composefs::sign_digest(key, digest));
   TRY(sys::write_file_atomic(backend->signature_path(image.top_chain), text));
   std::printf("%s\n", backend->signature_path(image.top_chain).c_str());
+  return {};
+}
+
+// The config with the seal label set to DIGEST (the producer's key order kept).
+Result<std::string> sealed_config(const std::string& config, const std::string& digest) {
+  auto json = nlohmann::ordered_json::parse(config, nullptr, false);
+  if (!json.is_object()) return fail(Errc::bad_input, "image config is not a JSON object");
+  nlohmann::ordered_json& inner = json["config"];
+  if (inner.is_null()) inner = nlohmann::ordered_json::object();
+  if (!inner.is_object()) return fail(Errc::bad_input, "image config's \"config\" is not an object");
+  nlohmann::ordered_json& labels = inner["Labels"];
+  if (labels.is_null()) labels = nlohmann::ordered_json::object();
+  if (!labels.is_object()) return fail(Errc::bad_input, "image config's Labels is not an object");
+  labels[std::string(k_seal_label)] = digest;
+  return json.dump();
+}
+
+Result<void> run_seal(const std::string& ref, const std::string& name,
+                      const GlobalOptions& global) {
+  ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
+  ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "seal"));
+  ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
+  ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(*backend, image.top_chain));
+  ImageRecord sealed = image;
+  ASSIGN_OR_RETURN(sealed.config, sealed_config(image.config, digest));
+  sealed.id = Digest::of(sealed.config);
+  sealed.manifest_digest.reset();  // the manifest named the old config
+  sealed.created = static_cast<std::int64_t>(std::time(nullptr));
+  sealed.names.clear();
+  std::optional<std::string> target;
+  if (!name.empty()) {
+    target = name;
+  } else if (std::ranges::find(image.names, ref) != image.names.end()) {
+    target = ref;  // IMAGE given by name: the name moves to the sealed image
+  }
+  TRY(store->metadata().put_image(sealed, target));
+  std::printf("%s\n", sealed.id.str().c_str());
   return {};
 }
 
@@ -114,6 +156,15 @@ Action define_sign(CLI::App& command, const GlobalOptions& global) {
   command.add_option("image", *ref, "Image name or id")->required();
   command.add_option("--key", *key, "Ed25519 private key (PEM)")->required();
   return [ref, key, &global] { return run_sign(*ref, *key, global); };
+}
+
+Action define_seal(CLI::App& command, const GlobalOptions& global) {
+  auto ref = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
+  command.add_option("image", *ref, "Image name or id")->required();
+  command.add_option("--name", *name,
+                     "Name of the sealed image (default: IMAGE, when given by name)");
+  return [ref, name, &global] { return run_seal(*ref, *name, global); };
 }
 
 Action define_verify(CLI::App& command, const GlobalOptions& global) {

@@ -6,6 +6,9 @@
 // (read it, do not write to it; DIR is refused); the composefs backend mounts
 // it read-only, at DIR or ROOT/mounts/<top-chain>. What was mounted is
 // recorded (cli/mount_table.h). `cairn mount` with no NAME lists the mounts.
+// With --digest HEX an image is mounted only once it re-verifies (its EROFS
+// files, layer indexes and objects) to that image digest, the composefs-rs
+// rule for trusted mounts.
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -49,11 +52,14 @@ Result<void> list_mounts(const GlobalOptions& global) {
 }
 
 Result<void> run_mount(const std::string& ref, const std::string& target,
-                       const GlobalOptions& global) {
+                       const std::string& digest, const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
   ASSIGN_OR_RETURN(auto container, store->metadata().find_container(ref));
   MountRecord record;
   Result<std::string> tree = fail(Errc::unsupported, "no tree");  // the backend's own path
+  if (container && !digest.empty()) {
+    return fail(Errc::usage, "mount --digest: " + ref + " is a container; only images have digests");
+  }
   if (container) {
     ASSIGN_OR_RETURN(record.path, store->backend().mount_container(ref, target));
     record.kind = k_container_mount;
@@ -61,6 +67,7 @@ Result<void> run_mount(const std::string& ref, const std::string& target,
     tree = store->backend().container_path(ref);
   } else {
     ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
+    if (!digest.empty()) TRY(store->backend().verify_image_digest(image.top_chain, digest));
     ASSIGN_OR_RETURN(record.path, store->backend().mount_image(image.top_chain, target));
     record.kind = k_image_mount;
     record.what = std::string(image.top_chain.hex());
@@ -78,11 +85,17 @@ Result<void> run_mount(const std::string& ref, const std::string& target,
 Action define_mount(CLI::App& command, const GlobalOptions& global) {
   auto ref = std::make_shared<std::string>();
   auto target = std::make_shared<std::string>();
+  auto digest = std::make_shared<std::string>();
   command.add_option("name", *ref, "Container name, or image name or id (none: list the mounts)");
   command.add_option("dir", *target, "Where to mount an image (default: under the store root)");
-  return [ref, target, &global]() -> Result<void> {
-    if (ref->empty()) return list_mounts(global);
-    return run_mount(*ref, *target, global);
+  command.add_option("--digest", *digest,
+                     "Mount only if the image re-verifies to this image digest (composefs)");
+  return [ref, target, digest, &global]() -> Result<void> {
+    if (ref->empty()) {
+      if (!digest->empty()) return fail(Errc::usage, "mount --digest needs an IMAGE");
+      return list_mounts(global);
+    }
+    return run_mount(*ref, *target, *digest, global);
   };
 }
 

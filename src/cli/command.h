@@ -59,6 +59,7 @@ Action define_ps(CLI::App&, const GlobalOptions&);
 Action define_digest(CLI::App&, const GlobalOptions&);
 Action define_verify(CLI::App&, const GlobalOptions&);
 Action define_sign(CLI::App&, const GlobalOptions&);
+Action define_seal(CLI::App&, const GlobalOptions&);
 Action define_df(CLI::App&, const GlobalOptions&);
 
 // Opens the store the global options name, with defaults resolved.

@@ -92,6 +92,9 @@ constexpr CommandSpec k_commands[] = {
     {"sign", "Sign a composefs image's digest with an Ed25519 key",
      "cairn sign debian:bookworm --key key.pem",
      define_sign},
+    {"seal", "Add the image with its composefs digest sealed in its config",
+     "cairn seal app:1 --name app:1-sealed",
+     define_seal},
 };
 
 // Names the unknown command (and the closest known one) before CLI11 would

@@ -5,6 +5,7 @@
 #include "layer/ingest.h"
 #include "oci/chain_id.h"
 #include "store/image_name.h"
+#include "store/seal.h"
 #include "util/progress.h"
 
 namespace cairn {
@@ -84,6 +85,7 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
     ++result.layers_ingested;
   }
   TRY(build->finish());
+  TRY(refuse_broken_seal(store, plan.config, chain.back().chain_id));
   TRY(store.metadata().put_image(record_of(plan, chain), result.name));
   return result;
 }

@@ -12,6 +12,7 @@
 #include "layer/decompress.h"
 #include "layer/hashing_reader.h"
 #include "layer/ingest.h"
+#include "store/seal.h"
 #include "oci/chain_id.h"
 #include "oci/manifest.h"
 #include "oci/media_types.h"
@@ -323,6 +324,7 @@ Result<ImportResult> StreamPass::finish_build(const SavedImage& image,
   ImportResult result{.image_id = image.config_digest, .name = options.name,
                       .layers_ingested = m_chain.size() - reused, .layers_reused = reused};
   if (!result.name && !image.default_name.empty()) result.name = image.default_name;
+  TRY(refuse_broken_seal(m_store, record.config, record.top_chain));
   TRY(m_store.metadata().put_image(record, result.name));
   return result;
 }

@@ -92,21 +92,39 @@ Result<const LayerIndex*> ComposefsBackend::load_index(
 
 Result<void> ComposefsBackend::remove_layout() { return sys::remove_tree(m_dir); }
 
-Result<void> ComposefsBackend::stage_tree(const Merger& merger, const Merger* lower,
-                                          const std::string& staged, const std::string& target,
-                                          std::vector<StagedImage>& images) const {
-  ASSIGN_OR_RETURN(bool present, sys::exists(target));
-  if (present) return {};
-  ASSIGN_OR_RETURN(erofs::Tree tree, lower ? merger.build_layer_tree(*lower) : merger.build_tree());
-  images.push_back({staged, target});
-  return write_image_file(tree, staged);
+Result<Merger> ComposefsBackend::walk_images(const ImageRecipe& recipe,
+                                             const std::map<Digest, const LayerIndex*>& fresh,
+                                             const EmitImage& emit) {
+  const std::span<const ChainLink> chain = recipe.chain;
+  const std::vector<std::string> names = erofs_names(recipe);
+  Merger merger;
+  std::optional<Merger> prefix_tree;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    std::optional<LayerIndex> loaded;
+    ASSIGN_OR_RETURN(const LayerIndex* index, load_index(chain[i], fresh, loaded));
+    if (recipe.mode == Mode::hybrid && i == recipe.prefix) {
+      prefix_tree.emplace(merger.clone());
+      TRY(emit(names.front(), [&] { return prefix_tree->build_tree(); }));
+    }
+    Merger lower = recipe.mode == Mode::per_layer ? merger.clone() : Merger();
+    auto applied = merger.apply(*index);
+    if (!applied) return fail(std::move(applied).error().wrap("layer " + chain[i].diff_id.str()));
+    if (recipe.mode != Mode::per_layer) continue;
+    TRY(emit(names[i], [&] { return merger.build_layer_tree(lower); }));
+  }
+  if (recipe.mode == Mode::flat) {
+    TRY(emit(names.front(), [&] { return merger.build_tree(); }));
+  } else if (recipe.mode == Mode::hybrid) {
+    TRY(emit(names.back(), [&] { return merger.build_layer_tree(*prefix_tree); }));
+  }
+  return merger;
 }
 
 Result<StagedBuild> ComposefsBackend::stage_images(
     std::span<const ChainLink> chain, const std::map<Digest, const LayerIndex*>& fresh,
     const std::string& staging) {
   StagedBuild build{{m_mode == Mode::per_layer ? Mode::per_layer : Mode::flat,
-                     std::vector<ChainLink>(chain.begin(), chain.end()), {}, 0},
+                     std::vector<ChainLink>(chain.begin(), chain.end()), {}, 0, std::nullopt},
                     {}};
   if (m_mode == Mode::hybrid) {
     ASSIGN_OR_RETURN(size_t prefix, hybrid_prefix(chain));
@@ -115,32 +133,47 @@ Result<StagedBuild> ComposefsBackend::stage_images(
       build.recipe.prefix = prefix;
     }
   }
-  const Mode mode = build.recipe.mode;
-  Merger merger;
-  std::optional<Merger> prefix_tree;
-  for (size_t i = 0; i < chain.size(); ++i) {
-    std::optional<LayerIndex> loaded;
-    ASSIGN_OR_RETURN(const LayerIndex* index, load_index(chain[i], fresh, loaded));
-    if (mode == Mode::hybrid && i == build.recipe.prefix) {
-      prefix_tree.emplace(merger.clone());
-      TRY(stage_tree(*prefix_tree, nullptr, staging + "/prefix.cfs",
-                     image_path(chain[i - 1].chain_id), build.images));
-    }
-    Merger lower = mode == Mode::per_layer ? merger.clone() : Merger();
-    auto applied = merger.apply(*index);
-    if (!applied) return fail(std::move(applied).error().wrap("layer " + chain[i].diff_id.str()));
-    if (mode != Mode::per_layer) continue;
-    TRY(stage_tree(merger, &lower, staging + "/layer-" + std::to_string(i) + ".cfs",
-                   layer_image_path(chain[i].chain_id), build.images));
-  }
-  const Digest& top = chain.back().chain_id;
-  if (mode == Mode::flat) {
-    TRY(stage_tree(merger, nullptr, staging + "/image.cfs", image_path(top), build.images));
-  } else if (mode == Mode::hybrid) {
-    TRY(stage_tree(merger, &*prefix_tree, staging + "/diff.cfs", diff_image_path(top),
-                   build.images));
+  auto stage = [&](const std::string& name, const TreeMaker& make) -> Result<void> {
+    const std::string target = images_dir() + "/" + name;
+    ASSIGN_OR_RETURN(bool present, sys::exists(target));
+    if (present) return {};  // a shared prefix or layer image another image published
+    ASSIGN_OR_RETURN(erofs::Tree tree, make());
+    build.images.push_back({staging + "/" + name, target});
+    return write_image_file(tree, build.images.back().staged);
+  };
+  ASSIGN_OR_RETURN(Merger merged, walk_images(build.recipe, fresh, stage));
+  if (build.recipe.mode != Mode::flat) {
+    // The image's identity is the flat image's digest, whatever files it mounts.
+    ASSIGN_OR_RETURN(build.recipe.flat_digest, flat_digest(merged));
   }
   return build;
+}
+
+Result<erofs::VerityDigest> ComposefsBackend::flat_digest(const Merger& merged) {
+  ASSIGN_OR_RETURN(erofs::Tree tree, merged.build_tree());
+  erofs::NullImageSink sink;
+  ASSIGN_OR_RETURN(erofs::ImageInfo info,
+                   erofs::write_composefs_image(tree, erofs::WriteOptions{}, sink));
+  return info.fsverity_digest;
+}
+
+Result<DerivedDigests> ComposefsBackend::derive_digests(const ImageRecipe& recipe) {
+  DerivedDigests derived;
+  auto digest_of = [&](const std::string& name, const TreeMaker& make) -> Result<void> {
+    ASSIGN_OR_RETURN(erofs::Tree tree, make());
+    erofs::NullImageSink sink;
+    ASSIGN_OR_RETURN(erofs::ImageInfo info,
+                     erofs::write_composefs_image(tree, erofs::WriteOptions{}, sink));
+    derived.files.push_back({name, info.fsverity_digest});
+    return {};
+  };
+  ASSIGN_OR_RETURN(Merger merged, walk_images(recipe, {}, digest_of));
+  if (recipe.mode == Mode::flat) {
+    derived.flat = derived.files.front().digest;
+  } else {
+    ASSIGN_OR_RETURN(derived.flat, flat_digest(merged));
+  }
+  return derived;
 }
 
 Result<void> ComposefsBackend::publish_image(StagedBuild build) {
@@ -150,6 +183,7 @@ Result<void> ComposefsBackend::publish_image(StagedBuild build) {
                      erofs::fsverity_digest_file(m_dir + "/images/" + name));
     build.recipe.files.push_back({name, digest});
   }
+  if (build.recipe.mode == Mode::flat) build.recipe.flat_digest = build.recipe.files.front().digest;
   return sys::write_file_atomic(chain_path(build.recipe.chain.back().chain_id),
                                 serialize_recipe(build.recipe));
 }

@@ -25,6 +25,7 @@
 // most unreferenced objects or indexes, which gc removes.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -54,6 +55,14 @@ struct StagedBuild {
   std::vector<StagedImage> images;
 };
 
+// What the layer indexes of an image give, written to no file: the digest of
+// every EROFS file its recipe names (bottom first, as erofs_names() lists
+// them) and of the flat image of its whole chain.
+struct DerivedDigests {
+  std::vector<ErofsFile> files;
+  erofs::VerityDigest flat;
+};
+
 // Default of the store setting composefs.hybrid_min_images: a chain prefix
 // gets its own flat image in hybrid mode once this many images start with it.
 constexpr size_t k_default_hybrid_min_images = 2;
@@ -79,6 +88,10 @@ class ComposefsBackend final : public Backend {
   Result<std::string> mount_image(const Digest& top, const std::string& target) override;
   Result<std::string> default_mount_point(const Digest& top) override;
   Result<void> unmount(const std::string& path) override;
+  // integrity.h's image_digest().
+  Result<std::optional<std::string>> image_digest(const Digest& top) override;
+  // integrity.h's verify() of the image, then its digest.
+  Result<void> verify_image_digest(const Digest& top, std::string_view expected) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override { return {}; }
   Result<void> remove_layout() override;
@@ -131,6 +144,9 @@ class ComposefsBackend final : public Backend {
   // (their recipes) also start with; 0 if there is none.
   Result<size_t> hybrid_prefix(std::span<const ChainLink> chain) const;
   Result<ImageRecipe> recipe(const Digest& top) const;
+  // Rebuilds, from the layer indexes on disk, the digests RECIPE's files and
+  // its image digest must have (integrity.h compares them with the files).
+  Result<DerivedDigests> derive_digests(const ImageRecipe& recipe);
 
  private:
   Result<const LayerIndex*> load_index(const ChainLink& link,
@@ -146,10 +162,18 @@ class ComposefsBackend final : public Backend {
   Result<void> collect_layers(const std::set<Digest>& live_layers,
                               std::set<erofs::VerityDigest>& live_objects);
 
-  // Writes MERGER's build_tree() (with LOWER: build_layer_tree(*LOWER)) to
-  // STAGED and adds it to IMAGES for TARGET, unless TARGET exists.
-  Result<void> stage_tree(const Merger& merger, const Merger* lower, const std::string& staged,
-                          const std::string& target, std::vector<StagedImage>& images) const;
+  // A function that builds one EROFS image's tree; called at most once.
+  using TreeMaker = std::function<Result<erofs::Tree>()>;
+  // Called for each EROFS file of a recipe, by name, bottom first.
+  using EmitImage = std::function<Result<void>(const std::string& name, const TreeMaker& make)>;
+  // Merges the indexes of RECIPE's chain (from FRESH where it has the layer,
+  // else from disk), calling EMIT for every EROFS file the recipe's mode
+  // mounts; returns the merge of the whole chain.
+  Result<Merger> walk_images(const ImageRecipe& recipe,
+                             const std::map<Digest, const LayerIndex*>& fresh,
+                             const EmitImage& emit);
+  // The fs-verity digest of the flat image of MERGED, written to no file.
+  static Result<erofs::VerityDigest> flat_digest(const Merger& merged);
 
   Mode m_mode;
   size_t m_hybrid_min_images;

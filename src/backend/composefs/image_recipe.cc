@@ -4,7 +4,8 @@ namespace cairn::composefs {
 namespace {
 
 constexpr std::string_view k_magic_v1 = "cairn-composefs-chain 1";
-constexpr std::string_view k_magic = "cairn-composefs-chain 2";
+constexpr std::string_view k_magic_v2 = "cairn-composefs-chain 2";
+constexpr std::string_view k_magic = "cairn-composefs-chain 3";
 
 Result<ChainLink> parse_layer(std::string_view line) {
   auto bad = [] { return fail(Errc::corrupt_store, "image recipe: bad layer line"); };
@@ -69,12 +70,13 @@ std::string serialize_recipe(const ImageRecipe& recipe) {
   for (const ErofsFile& file : recipe.files) {
     out += "erofs " + file.name + " " + erofs::verity_hex(file.digest) + "\n";
   }
+  if (recipe.flat_digest) out += "flat " + erofs::verity_hex(*recipe.flat_digest) + "\n";
   return out;
 }
 
 Result<ImageRecipe> parse_recipe(std::string_view text) {
   ImageRecipe recipe;
-  bool version2 = false;
+  int version = 1;
   size_t pos = 0;
   for (size_t number = 0; pos < text.size(); ++number) {
     size_t nl = text.find('\n', pos);
@@ -82,17 +84,23 @@ Result<ImageRecipe> parse_recipe(std::string_view text) {
     std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
     if (number == 0) {
-      if (line != k_magic && line != k_magic_v1) {
+      if (line != k_magic && line != k_magic_v2 && line != k_magic_v1) {
         return fail(Errc::corrupt_store, "image recipe: bad header");
       }
-      version2 = line == k_magic;
+      version = line == k_magic ? 3 : line == k_magic_v2 ? 2 : 1;
+    } else if (recipe.flat_digest) {
+      return fail(Errc::corrupt_store, "image recipe: line after flat");
     } else if (number == 1) {
       auto mode = line.starts_with("mode ") ? parse_mode(line.substr(5)) : parse_mode("");
       if (!mode) return fail(Errc::corrupt_store, "image recipe: bad mode line");
       recipe.mode = *mode;
     } else if (number == 2 && recipe.mode == Mode::hybrid) {
       ASSIGN_OR_RETURN(recipe.prefix, parse_prefix(line));
-    } else if (version2 && line.starts_with("erofs ")) {
+    } else if (version == 3 && line.starts_with("flat ")) {
+      auto digest = erofs::parse_verity_hex(line.substr(5));
+      if (!digest) return fail(Errc::corrupt_store, "image recipe: bad flat line");
+      recipe.flat_digest = *digest;
+    } else if (version >= 2 && line.starts_with("erofs ")) {
       ASSIGN_OR_RETURN(ErofsFile file, parse_file(line));
       recipe.files.push_back(std::move(file));
     } else {

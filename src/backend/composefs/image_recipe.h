@@ -1,20 +1,24 @@
 // How a composefs image was built, kept next to it as
 // ROOT/composefs/images/<top>.chain (doc/composefs-backend.md):
 //
-//   cairn-composefs-chain 2
+//   cairn-composefs-chain 3
 //   mode flat|per-layer|hybrid
 //   prefix N                                     (hybrid only: layers in the
 //                                                 shared flat prefix image)
 //   layer sha256:<diff_id> sha256:<chain_id>     (bottom layer first)
 //   erofs <file name> <fs-verity digest, hex>    (each EROFS file it mounts,
 //                                                 bottom first)
+//   flat <fs-verity digest, hex>                 (the image digest: that of
+//                                                 the flat EROFS image of the
+//                                                 whole chain, in every mode)
 //
-// Version 1 (no erofs lines) is still read: its files have no recorded
-// digest.
+// Versions 2 (no flat line) and 1 (no erofs lines either) are still read:
+// their image digest and file digests are derived when asked for.
 // The file is written last when an image is published, so its presence
 // means the image is complete; gc reads it to know what the image uses.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +50,9 @@ struct ImageRecipe {
   std::vector<ChainLink> chain;
   std::vector<ErofsFile> files;  // empty in version 1 recipes
   size_t prefix = 0;  // hybrid: 1..chain.size()-1 layers in the prefix image
+  // The fs-verity digest of the EROFS image flat mode writes for the chain's
+  // merged tree (for a flat image, its one file's); unset before version 3.
+  std::optional<erofs::VerityDigest> flat_digest;
 };
 
 std::string serialize_recipe(const ImageRecipe& recipe);

@@ -3,7 +3,6 @@
 #include <map>
 #include <set>
 
-#include "util/sha256.h"
 #include "util/sys.h"
 
 namespace cairn::composefs {
@@ -41,6 +40,31 @@ Result<std::vector<Digest>> all_images(ComposefsBackend& backend) {
   return tops;
 }
 
+// That the image's files and its image digest are what its layer indexes
+// give: the stacked files then show exactly the tree the flat image (whose
+// digest is signed) holds, once files and objects are checked too.
+void check_derivation(ComposefsBackend& backend, const Digest& top, const ImageRecipe& image,
+                      VerifyReport& report) {
+  auto derived = backend.derive_digests(image);
+  if (!derived) {
+    report.problems.push_back("image " + top.str() + ": cannot rebuild it from its layer indexes: " +
+                              derived.error().message());
+    return;
+  }
+  for (size_t i = 0; i < image.files.size() && i < derived->files.size(); ++i) {
+    if (image.files[i].digest == derived->files[i].digest) continue;
+    report.problems.push_back("EROFS image " + image.files[i].name +
+                              " is not what its layer indexes give: recorded " +
+                              erofs::verity_hex(image.files[i].digest) + ", rebuilt " +
+                              erofs::verity_hex(derived->files[i].digest));
+  }
+  if (image.flat_digest && *image.flat_digest != derived->flat) {
+    report.problems.push_back("image " + top.str() + ": image digest " +
+                              erofs::verity_hex(*image.flat_digest) +
+                              " is not that of its tree, " + erofs::verity_hex(derived->flat));
+  }
+}
+
 void cover_image(ComposefsBackend& backend, const Digest& top, Coverage& coverage,
                  VerifyReport& report) {
   auto image = backend.recipe(top);
@@ -54,6 +78,7 @@ void cover_image(ComposefsBackend& backend, const Digest& top, Coverage& coverag
     for (const std::string& name : backend.erofs_names(*image)) coverage.files.emplace(name, std::nullopt);
   }
   for (const ErofsFile& file : image->files) coverage.files[file.name] = file.digest;
+  check_derivation(backend, top, *image, report);
 }
 
 void check_files(ComposefsBackend& backend, const Coverage& coverage, VerifyReport& report) {
@@ -113,11 +138,35 @@ void check_object(ComposefsBackend& backend, const erofs::VerityDigest& object,
 
 Result<std::string> image_digest(ComposefsBackend& backend, const Digest& top) {
   ASSIGN_OR_RETURN(ImageRecipe image, backend.recipe(top));
-  ASSIGN_OR_RETURN(std::vector<ErofsFile> files, files_of(backend, image));
-  if (files.size() == 1) return erofs::verity_hex(files.front().digest);
-  std::string text = "cairn-composefs-stack 1\n";
-  for (const ErofsFile& file : files) text += erofs::verity_hex(file.digest) + "\n";
-  return to_hex(Sha256::of(text));
+  if (image.flat_digest) return erofs::verity_hex(*image.flat_digest);
+  if (image.mode == Mode::flat) {  // a version 1 or 2 recipe
+    ASSIGN_OR_RETURN(std::vector<ErofsFile> files, files_of(backend, image));
+    return erofs::verity_hex(files.front().digest);
+  }
+  ASSIGN_OR_RETURN(DerivedDigests derived, backend.derive_digests(image));
+  return erofs::verity_hex(derived.flat);
+}
+
+Result<std::optional<std::string>> ComposefsBackend::image_digest(const Digest& top) {
+  return composefs::image_digest(*this, top);
+}
+
+Result<void> ComposefsBackend::verify_image_digest(const Digest& top, std::string_view expected) {
+  ASSIGN_OR_RETURN(VerifyReport report, verify(*this, top));
+  if (!report.problems.empty()) {
+    return fail(Errc::digest_mismatch, "image " + top.str() + " does not verify: " +
+                                           report.problems.front() +
+                                           (report.problems.size() > 1 ? " (and " +
+                                                std::to_string(report.problems.size() - 1) +
+                                                " more problems: cairn verify IMAGE)"
+                                                                       : ""));
+  }
+  ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(*this, top));
+  if (digest != expected) {
+    return fail(Errc::digest_mismatch, "image digest is " + digest + ", not " +
+                                           std::string(expected));
+  }
+  return {};
 }
 
 Result<VerifyReport> verify(ComposefsBackend& backend, const std::optional<Digest>& top) {

@@ -1,20 +1,21 @@
 // Integrity of a composefs store (doc/composefs-backend.md, "Integrity").
 //
-// The image digest: for an image mounted from one EROFS file (flat, or a
-// one-layer per-layer image) the fs-verity digest of that file, the
-// composefs digest `mkcomposefs --print-digest` prints for the same tree.
-// For a stack of several EROFS files it is SHA-256 over the text
-// "cairn-composefs-stack 1\n" followed by each file's fs-verity digest in
-// hex and "\n", bottom first. It comes from the digests recorded in the
-// recipe when the image was published (computed from the files for
-// version 1 recipes). Each EROFS file names its objects by fs-verity digest
-// (trusted.overlay.metacopy), so the image digest covers the whole tree once
+// The image digest, the image's composefs identity in every mode: the
+// fs-verity digest of the EROFS image flat mode writes for its merged tree,
+// i.e. what `mkcomposefs --print-digest` prints for the same tree. A flat
+// image mounts that very file; a per-layer or hybrid image records the
+// digest computed when it was published (image_recipe.h), without the flat
+// file ever being written; for recipes older than that it is rebuilt from
+// the layer indexes. Each EROFS file names its objects by fs-verity digest
+// (trusted.overlay.metacopy), so the digest covers the whole tree once
 // every file and object is verified.
 //
 // Verification re-hashes what it covers and reports every problem found,
-// not just the first: EROFS files against their recorded digests, layer
-// indexes that are missing or unreadable, objects whose content does not
-// hash to their name, and objects an index names that are missing.
+// not just the first: EROFS files against their recorded digests; each
+// image's files and image digest against what its layer indexes give when
+// rebuilt (so a stacked image is proven to show the tree its image digest
+// names); layer indexes that are missing or unreadable; objects whose content
+// does not hash to their name, and objects an index names that are missing.
 #pragma once
 
 #include <optional>

@@ -277,7 +277,9 @@ TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
   const erofs::VerityDigest file_digest = erofs::fsverity_digest(std::string_view("image"));
   ImageRecipe recipe{Mode::per_layer,
                      {{Digest::of("d1"), Digest::of("c1")}},
-                     {{std::string(Digest::of("c1").hex()) + ".layer.cfs", file_digest}}};
+                     {{std::string(Digest::of("c1").hex()) + ".layer.cfs", file_digest}},
+                     0,
+                     erofs::fsverity_digest(std::string_view("flat"))};
   std::string text = serialize_recipe(recipe);
   auto parsed = parse_recipe(text);
   ASSERT_TRUE(parsed) << parsed.error().message();
@@ -286,6 +288,11 @@ TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
   ASSERT_EQ(parsed->files.size(), 1u);
   EXPECT_EQ(parsed->files[0].name, recipe.files[0].name);
   EXPECT_EQ(parsed->files[0].digest, file_digest);
+  EXPECT_EQ(parsed->flat_digest, recipe.flat_digest);
+  auto v2 = parse_recipe("cairn-composefs-chain 2\nmode flat\nlayer " + Digest::of("d").str() +
+                         " " + Digest::of("c").str() + "\n");
+  ASSERT_TRUE(v2) << v2.error().message();
+  EXPECT_FALSE(v2->flat_digest);
   auto v1 = parse_recipe("cairn-composefs-chain 1\nmode flat\nlayer " + Digest::of("d").str() +
                          " " + Digest::of("c").str() + "\n");
   ASSERT_TRUE(v1) << v1.error().message();
@@ -297,12 +304,16 @@ TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
                                      Digest::of("c").str() + "\n",
                                  std::string("cairn-composefs-chain 2\nmode flat\nlayer ") +
                                      Digest::of("d").str() + " " + Digest::of("c").str() +
-                                     "\nerofs ../x " + erofs::verity_hex(file_digest) + "\n"}) {
+                                     "\nerofs ../x " + erofs::verity_hex(file_digest) + "\n",
+                                 text + "flat " + erofs::verity_hex(file_digest) + "\n",
+                                 std::string("cairn-composefs-chain 2\nmode flat\nlayer ") +
+                                     Digest::of("d").str() + " " + Digest::of("c").str() +
+                                     "\nflat " + erofs::verity_hex(file_digest) + "\n"}) {
     EXPECT_FALSE(parse_recipe(bad)) << bad;
   }
   EXPECT_TRUE(parse_mode("hybrid"));
   ImageRecipe hybrid{Mode::hybrid, {{Digest::of("d1"), Digest::of("c1")},
-                                    {Digest::of("d2"), Digest::of("c2")}}, {}, 1};
+                                    {Digest::of("d2"), Digest::of("c2")}}, {}, 1, std::nullopt};
   auto reparsed = parse_recipe(serialize_recipe(hybrid));
   ASSERT_TRUE(reparsed) << reparsed.error().message();
   EXPECT_EQ(reparsed->mode, Mode::hybrid);
