@@ -40,14 +40,16 @@ Result<void> run_digest(const std::string& ref, const GlobalOptions& global) {
   return {};
 }
 
-Result<void> run_sign(const std::string& ref, const std::string& key, const GlobalOptions& global) {
+Result<void> run_sign(const std::string& ref, const std::string& key, const std::string& output,
+                      const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
   ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "sign"));
   ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
   ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(*backend, image.top_chain));
   ASSIGN_OR_RETURN(std::string text, composefs::sign_digest(key, digest));
-  TRY(sys::write_file_atomic(backend->signature_path(image.top_chain), text));
-  std::printf("%s\n", backend->signature_path(image.top_chain).c_str());
+  const std::string path = output.empty() ? backend->signature_path(image.top_chain) : output;
+  TRY(sys::write_file_atomic(path, text));
+  std::printf("%s\n", path.c_str());
   return {};
 }
 
@@ -88,10 +90,11 @@ Result<void> run_seal(const std::string& ref, const std::string& name,
   return {};
 }
 
+// SIGNATURE: a detached signature file; empty: the one `sign` keeps in the store.
 Result<void> check_signature(composefs::ComposefsBackend& backend, const ImageRecord& image,
-                             const std::string& key) {
+                             const std::string& key, const std::string& signature) {
   ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(backend, image.top_chain));
-  const std::string path = backend.signature_path(image.top_chain);
+  const std::string path = signature.empty() ? backend.signature_path(image.top_chain) : signature;
   auto text = sys::read_file(path, 4096);
   if (!text) {
     return fail(Errc::not_found, "image " + image.id.str() + " is not signed (no " + path +
@@ -119,8 +122,9 @@ void print_report(const composefs::VerifyReport& report, bool json) {
 }
 
 Result<void> run_verify(const std::string& ref, const std::string& key,
-                        const GlobalOptions& global) {
+                        const std::string& signature, const GlobalOptions& global) {
   if (!key.empty() && ref.empty()) return fail(Errc::usage, "verify --key needs an IMAGE");
+  if (!signature.empty() && key.empty()) return fail(Errc::usage, "verify --signature needs --key");
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
   ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "verify"));
   std::optional<ImageRecord> image;
@@ -136,7 +140,7 @@ Result<void> run_verify(const std::string& ref, const std::string& key,
                 "verify: " + count(report.problems.size(), "problem"));
   }
   if (!key.empty()) {
-    TRY(check_signature(*backend, *image, key));
+    TRY(check_signature(*backend, *image, key, signature));
     if (!global.json) std::printf("signature: good\n");
   }
   return {};
@@ -154,8 +158,11 @@ Action define_sign(CLI::App& command, const GlobalOptions& global) {
   auto ref = std::make_shared<std::string>();
   auto key = std::make_shared<std::string>();
   command.add_option("image", *ref, "Image name or id")->required();
+  auto output = std::make_shared<std::string>();
   command.add_option("--key", *key, "Ed25519 private key (PEM)")->required();
-  return [ref, key, &global] { return run_sign(*ref, *key, global); };
+  command.add_option("-o,--output", *output,
+                     "Write the signature to this file (a detached signature) instead of the store");
+  return [ref, key, output, &global] { return run_sign(*ref, *key, *output, global); };
 }
 
 Action define_seal(CLI::App& command, const GlobalOptions& global) {
@@ -171,8 +178,11 @@ Action define_verify(CLI::App& command, const GlobalOptions& global) {
   auto ref = std::make_shared<std::string>();
   auto key = std::make_shared<std::string>();
   command.add_option("image", *ref, "Image name or id (default: the whole store)");
+  auto signature = std::make_shared<std::string>();
   command.add_option("--key", *key, "Ed25519 public key (PEM): also check the image's signature");
-  return [ref, key, &global] { return run_verify(*ref, *key, global); };
+  command.add_option("--signature", *signature,
+                     "Check this detached signature file (from sign -o) instead of the store's");
+  return [ref, key, signature, &global] { return run_verify(*ref, *key, *signature, global); };
 }
 
 }  // namespace cairn::cli

@@ -5,7 +5,8 @@
 #    prints the same `cairn digest`, equal to the reference: the mkcomposefs-identical writer
 #    (`cairn mkcomposefs --from-dump --print-digest`) on a dump of the dir backend's tree of the
 #    same image (tests/tools/tree-dump.py), a path that shares nothing with the composefs import;
-#  * a signature made on the flat store verifies on the per-layer and hybrid stores; in each mode
+#  * a signature made on the flat store (detached, sign -o) verifies on the per-layer and hybrid
+#    stores (verify --signature, and copied into the store); in each mode
 #    a changed object, a changed EROFS file and a recipe whose image digest was changed make
 #    `verify` fail (exit 4), and `mount --digest` refuses such an image and a wrong digest;
 #  * sealing: `cairn seal` adds the image with the digest in its config label; an image whose
@@ -65,15 +66,21 @@ signatures_across_modes() {
   local mode top sig
   openssl genpkey -algorithm ed25519 -out "$WORK/key.pem" 2>/dev/null
   openssl pkey -in "$WORK/key.pem" -pubout -out "$WORK/pub.pem"
-  in_store flat sign torture --key "$WORK/key.pem"
+  in_store flat sign torture --key "$WORK/key.pem" -o "$WORK/torture.sig"
   sig=$LAST
-  expect "sign torture on the flat store (rc=$RC)" [ "$RC" = 0 -a -f "$sig" ]
+  expect "sign torture on the flat store into a detached file (rc=$RC)" [ "$RC" = 0 -a -f "$sig" ]
   for mode in per-layer hybrid; do
-    cp "$sig" "$WORK/store-$mode/composefs/signatures/"
-    in_store "$mode" verify torture --key "$WORK/pub.pem"
-    check "the flat store's signature verifies on the $mode store (rc=$RC)" \
+    in_store "$mode" verify torture --key "$WORK/pub.pem" --signature "$sig"
+    check "the flat store's detached signature verifies on the $mode store (rc=$RC)" \
       '[ "$RC" = 0 ] && grep -q "signature: good" "$WORK/out"'
+    in_store "$mode" inspect torture
+    top=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["top_chain"][7:])' "$WORK/out")
+    cp "$sig" "$WORK/store-$mode/composefs/signatures/$top.sig"
+    in_store "$mode" verify torture --key "$WORK/pub.pem"
+    expect "copied into the $mode store, it verifies as the store's own (rc=$RC)" [ "$RC" = 0 ]
   done
+  in_store hybrid verify base --key "$WORK/pub.pem" --signature "$sig"
+  expect "torture's signature does not verify another image, base (rc=$RC)" [ "$RC" = 4 ]
 }
 
 # damage_checks MODE: a changed object, a changed EROFS file and a changed recorded image digest
