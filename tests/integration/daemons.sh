@@ -5,7 +5,7 @@
 # daemon's layer store, and through docker save) and podman://, and compared with the same image
 # imported from its docker-archive and oci sources.
 #
-# usage: daemons.sh CAIRN_BINARY     (root). Skips (exit 0, with a reason) only when the docker,
+# usage: daemons.sh CAIRN_BINARY     (root). Skips (exit 77, with a reason) only when the docker,
 # dockerd or podman binaries are missing. Every daemon started here is stopped by PID on exit.
 # CAIRN_IT_BACKEND=btrfs runs the same checks on a loop-mounted btrfs (the save stream is applied
 # straight into the layer chain); default: dir.
@@ -13,7 +13,7 @@ set -euo pipefail
 
 CAIRN=$(readlink -f "${1:-${CAIRN:-}}")
 for tool in docker dockerd podman; do
-  if ! command -v "$tool" >/dev/null; then echo "# SKIP: $tool is not installed"; exit 0; fi
+  if ! command -v "$tool" >/dev/null; then echo "# SKIP: $tool is not installed"; exit 77; fi
 done
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 

@@ -95,10 +95,10 @@ unmount_all() {
 # overlay (composefs mounts need them all)
 composefs_prelude() {
   local fs
-  if [ "$(id -u)" != 0 ]; then echo "# SKIP $1: needs root (mounts)"; exit 0; fi
+  if [ "$(id -u)" != 0 ]; then echo "# SKIP $1: needs root (mounts)"; exit 77; fi
   for fs in erofs overlay; do
     grep -qw "$fs" /proc/filesystems || { modprobe "$fs" 2>/dev/null && grep -qw "$fs" /proc/filesystems; } ||
-      { echo "# SKIP $1: the kernel lacks $fs"; exit 0; }
+      { echo "# SKIP $1: the kernel lacks $fs"; exit 77; }
   done
 }
 

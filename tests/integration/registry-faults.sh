@@ -8,7 +8,7 @@
 #   - a layer and then a config whose bytes were changed in the registry's storage: digest
 #     mismatch (exit 4), store unchanged; once repaired, the same import succeeds.
 #
-# usage: registry-faults.sh CAIRN_BINARY   (root). Skips (exit 0, with a reason) when
+# usage: registry-faults.sh CAIRN_BINARY   (root). Skips (exit 77, with a reason) when
 # docker-registry, skopeo or curl are missing. Every service started here is stopped by PID on exit.
 set -euo pipefail
 

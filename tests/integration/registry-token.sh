@@ -10,7 +10,7 @@
 #   - private/ with alice's password, from --authfile and from --netrc: one token each, the
 #     token request carried alice's credentials, the registry accepted it.
 #
-# usage: registry-token.sh CAIRN_BINARY   (root). Skips (exit 0, with a reason) when
+# usage: registry-token.sh CAIRN_BINARY   (root). Skips (exit 77, with a reason) when
 # docker-registry, skopeo, openssl or curl are missing. Every service started here is stopped
 # by PID on exit.
 set -euo pipefail

@@ -11,7 +11,7 @@
 # tag; and the progress display on a terminal (script(1)).
 # Bearer tokens: registry-token.sh; dropped and corrupted downloads: registry-faults.sh.
 #
-# usage: registry.sh CAIRN_BINARY   (root). Skips (exit 0, with a reason) when docker-registry,
+# usage: registry.sh CAIRN_BINARY   (root). Skips (exit 77, with a reason) when docker-registry,
 # skopeo, htpasswd, docker, dockerd or podman are missing. Every service started here is stopped
 # by PID on exit.
 set -euo pipefail

@@ -127,7 +127,7 @@ podman_storage() {
 service_scratch() {
   local tag=$1 tool; shift
   for tool in "$@"; do
-    if ! command -v "$tool" >/dev/null; then echo "# SKIP: $tool is not installed"; exit 0; fi
+    if ! command -v "$tool" >/dev/null; then echo "# SKIP: $tool is not installed"; exit 77; fi
   done
   WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-$tag.XXXXXX")
   ROOT=$WORK/store
