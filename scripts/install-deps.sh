@@ -16,6 +16,8 @@ packages=(
   crun squashfs-tools squashfuse busybox-static
   # copy-on-write backends: btrfs tools, ZFS in user space (zfs-fuse)
   btrfs-progs zfs-fuse
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang-19 libclang-rt-19-dev
 )
 
 missing=()

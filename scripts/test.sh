@@ -2,6 +2,8 @@
 # The whole test suite, as CI runs it (.ci/run):
 #   1. dependencies, then a -Werror build and every test (unit + integration),
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer,
+#   2b. every libFuzzer target (fuzz/) for CAIRN_FUZZ_SECONDS each (default 30), seeds and
+#      regression inputs first (scripts/fuzz.sh),
 #   3. when ../shared/fixtures exists beside the repository, its small image
 #      set (busybox base + torture layers) against umoci's reference listings,
 #      in every form (the kit's registry, which this starts, a private dockerd
@@ -27,6 +29,9 @@ echo "== build (asan+ubsan)"
 echo "== tests (asan+ubsan)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$repo/build-asan" --output-on-failure -j "$jobs"
+
+echo "== fuzz (libFuzzer, ${CAIRN_FUZZ_SECONDS:-30} s per target)"
+"$repo/scripts/fuzz.sh" "${CAIRN_FUZZ_SECONDS:-30}"
 
 shared="$repo/../shared/fixtures"
 if [[ -x "$shared/all.sh" && "${CAIRN_SKIP_SHARED:-0}" != 1 ]]; then

@@ -139,6 +139,8 @@ std::optional<IndexEntry> parse_entry(std::string_view line) {
             parse_content(f[10], e);
   for (size_t i = 11; ok && i < f.size(); ++i) ok = parse_xattr(f[i], e);
   if (!ok) return std::nullopt;
+  // A regular file held inline is exactly SIZE bytes (the image writer relies on it).
+  if (e.op == IndexOp::regular && !e.object && e.data.size() != e.size) return std::nullopt;
   return e;
 }
 

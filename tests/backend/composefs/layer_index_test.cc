@@ -77,6 +77,8 @@ TEST(LayerIndex, RejectsDamage) {
       "cairn-composefs-index 1\nf /a\\x2 0 0 0 0 0 0 0 0 -\nend 1\n", // bad escape
       "cairn-composefs-index 1\nf /a 0 0 0 0 0 0 0 0\nend 1\n",     // missing field
       good + "f /a 0 0 0 0 0 0 0 0 -\n",               // data after the end
+      "cairn-composefs-index 1\nf /a 0 0 0 0 0 9 0 0 =hi\nend 1\n",  // inline, not SIZE bytes
+      "cairn-composefs-index 1\nf /a 0 0 0 0 0 2 0 0 -\nend 1\n",    // no content for SIZE
   };
   for (const std::string& text : bad) {
     auto parsed = parse_index(text);
