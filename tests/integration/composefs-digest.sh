@@ -30,13 +30,6 @@ MODES="flat per-layer hybrid"
 # in_store MODE ARGS...: c_run on the composefs store of MODE
 in_store() { local mode=$1; shift; ROOT=$WORK/store-$mode BACKEND=composefs c_run "$@"; }
 
-# flip_byte FILE: inverts the file's first byte in place (twice restores it)
-flip_byte() {
-  local b
-  b=$(od -An -tu1 -N1 "$1" | tr -d ' ')
-  printf "$(printf '\\%03o' $((255 - b)))" | dd of="$1" bs=1 count=1 conv=notrunc status=none
-}
-
 # reference IMAGE: the digest of the image's tree as the dir backend unpacks it (root mtime 0, as
 # no fixture layer has an entry for the root)
 reference() {

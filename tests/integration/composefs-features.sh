@@ -82,13 +82,6 @@ containers() {
 # is_digest RC TEXT: RC is 0 and TEXT is 64 lowercase hex digits
 is_digest() { [ "$1" = 0 ] && [[ $2 =~ ^[0-9a-f]{64}$ ]]; }
 
-# flip_byte FILE: inverts the file's first byte in place
-flip_byte() {
-  local b
-  b=$(od -An -tu1 -N1 "$1" | tr -d ' ')
-  printf "$(printf '\\%03o' $((255 - b)))" | dd of="$1" bs=1 count=1 conv=notrunc status=none
-}
-
 integrity() {
   local base torture digest obj1 obj2 img_file
   ROOT=$WORK/store-integrity

@@ -55,6 +55,13 @@ src_label() {
   echo "$kind:$(basename "$path")${rest#"$path"}"
 }
 
+# flip_byte FILE: inverts the file's first byte in place (twice restores it)
+flip_byte() {
+  local b
+  b=$(od -An -tu1 -N1 "$1" | tr -d ' ')
+  printf "$(printf '\\%03o' $((255 - b)))" | dd of="$1" bs=1 count=1 conv=notrunc status=none
+}
+
 # is_cairn_error: stderr carries the documented error prefix
 is_cairn_error() { grep -q '^cairn: error:' "$WORK/err"; }
 
