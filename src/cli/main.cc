@@ -125,7 +125,7 @@ int run(int argc, char** argv) {
   app.fallthrough();
   app.set_version_flag("--version", std::string("cairn ") + CAIRN_VERSION);
   app.footer("Exit codes: 0 ok, 1 failure, 2 usage or access denied, 3 not found, "
-             "4 bad or unsupported input, 5 busy (in use) (doc/cli.md)");
+             "4 bad input, 5 busy (in use), 6 not supported (doc/cli.md)");
   GlobalOptions global;
   app.add_option("--root", global.root, "Store root directory (CAIRN_ROOT)")
       ->default_str("/var/lib/cairn as root, else ~/.local/share/cairn");
