@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "layer/archive_library.h"
+#include "layer/entry_limits.h"
 
 namespace cairn {
 namespace {
@@ -273,6 +274,7 @@ Result<std::uint64_t> read_tar_into(Reader& source, LayerSink& sink) {
   for (;;) {
     ASSIGN_OR_RETURN(auto entry, reader->next());
     if (!entry) return count;
+    TRY(check_entry_limits(*entry));
     TRY(sink.add(*entry, reader->data()));
     ++count;
   }

@@ -66,8 +66,10 @@ class TarReader {
 };
 
 // Calls sink.add() for every entry of the tar in `source`, in order, and
-// stops at the first error (the sink's error is returned as is). Does not
-// call sink.finish(). Returns the number of entries.
+// stops at the first error (the sink's error is returned as is). An entry
+// beyond the limits of layer/entry_limits.h is an error before it reaches
+// the sink, whatever the backend. Does not call sink.finish(). Returns the
+// number of entries.
 Result<std::uint64_t> read_tar_into(Reader& source, LayerSink& sink);
 
 }  // namespace cairn

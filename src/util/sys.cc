@@ -2,11 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <random>
+#include <vector>
 
 namespace cairn::sys {
 namespace {
@@ -182,21 +183,102 @@ Result<void> make_dirs(const std::string& path, mode_t mode) {
 
 namespace {
 
-int remove_entry(const char* path, const struct stat*, int type, struct FTW*) {
-  int rc = (type == FTW_DP) ? ::rmdir(path) : ::unlink(path);
-  return rc == 0 || errno == ENOENT ? 0 : errno;
+// One directory of a tree being removed: its name in its parent and the
+// subdirectories still to remove (its other entries are gone already).
+struct RemovalLevel {
+  std::string name;
+  std::vector<std::string> subdirs;
+};
+
+// Unlinks every entry of DIR_FD but its subdirectories, which it returns.
+// A subdirectory on another filesystem (a mount point) is an error: the
+// removal never leaves the tree's filesystem.
+Result<std::vector<std::string>> unlink_files(int dir_fd, dev_t dev, const std::string& what) {
+  int scan_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (scan_fd < 0) return fail_errno(errno, describe("dup", what));
+  DIR* dir = ::fdopendir(scan_fd);
+  if (dir == nullptr) {
+    int err = errno;
+    ::close(scan_fd);
+    return fail_errno(err, describe("opendir", what));
+  }
+  std::vector<std::string> subdirs;
+  Result<std::vector<std::string>> result = fail(Errc::usage, "unreachable");
+  for (;;) {
+    errno = 0;
+    struct dirent* entry = ::readdir(dir);
+    if (entry == nullptr) {
+      result = errno == 0 ? Result<std::vector<std::string>>(std::move(subdirs))
+                          : fail_errno(errno, describe("readdir", what));
+      break;
+    }
+    std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    if (::fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;
+      result = fail_errno(errno, describe("stat", what + "/" + std::string(name)));
+      break;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (st.st_dev != dev) {
+        result = fail_errno(EBUSY, describe("remove", what + "/" + std::string(name)) +
+                                       " (a mount point)");
+        break;
+      }
+      subdirs.emplace_back(name);
+    } else if (::unlinkat(dir_fd, entry->d_name, 0) != 0 && errno != ENOENT) {
+      result = fail_errno(errno, describe("unlink", what + "/" + std::string(name)));
+      break;
+    }
+  }
+  ::closedir(dir);
+  return result;
 }
 
 }  // namespace
 
+// Walks down with openat and back up with "..", holding one directory open at
+// a time, so that a tree deeper than PATH_MAX (or than the fd limit) goes too.
 Result<void> remove_tree(const std::string& path) {
-  ASSIGN_OR_RETURN(bool present, exists(path));
-  if (!present) return {};
-  int rc = ::nftw(path.c_str(), remove_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-  if (rc != 0) {
-    int err = rc > 0 ? rc : errno;
-    return fail_errno(err, describe("remove", path));
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};
+    return fail_errno(errno, describe("stat", path));
   }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return fail_errno(errno, describe("unlink", path));
+    }
+    return {};
+  }
+  ASSIGN_OR_RETURN(UniqueFd fd, open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  std::vector<RemovalLevel> levels;
+  ASSIGN_OR_RETURN(auto top, unlink_files(fd.get(), st.st_dev, path));
+  levels.push_back({"", std::move(top)});
+  while (true) {
+    RemovalLevel& level = levels.back();
+    if (!level.subdirs.empty()) {
+      std::string name = std::move(level.subdirs.back());
+      level.subdirs.pop_back();
+      int child = ::openat(fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0) return fail_errno(errno, describe("open", path + "/…/" + name));
+      fd = UniqueFd(child);
+      ASSIGN_OR_RETURN(auto subdirs, unlink_files(fd.get(), st.st_dev, path + "/…/" + name));
+      levels.push_back({std::move(name), std::move(subdirs)});
+      continue;
+    }
+    if (levels.size() == 1) break;
+    int parent = ::openat(fd.get(), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (parent < 0) return fail_errno(errno, describe("open", path + "/…/.."));
+    fd = UniqueFd(parent);
+    if (::unlinkat(fd.get(), level.name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+      return fail_errno(errno, describe("rmdir", path + "/…/" + level.name));
+    }
+    levels.pop_back();
+  }
+  fd.reset();
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, describe("rmdir", path));
   return {};
 }
 

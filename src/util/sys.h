@@ -48,7 +48,8 @@ Result<std::vector<std::string>> list_directory(const std::string& path);
 
 // mkdir -p. Existing directories are fine.
 Result<void> make_dirs(const std::string& path, mode_t mode = 0755);
-// rm -rf without following symlinks. A missing path is fine.
+// rm -rf without following symlinks or leaving the filesystem (a mount point
+// inside is an error, EBUSY), for trees of any depth. A missing path is fine.
 Result<void> remove_tree(const std::string& path);
 Result<void> rename(const std::string& from, const std::string& to);
 Result<void> fsync(int fd, std::string_view what);

@@ -6,7 +6,12 @@
 #   - cairn killed with SIGKILL at many points of an import leaves a store
 #     that the next run repairs, with every committed image intact;
 #   - a full disk (a small ext4 on a loop device) gives a clear error and
-#     leaves the store as it was.
+#     leaves the store as it was;
+#   - entries beyond Linux's limits (a 256-byte name, a path of more than 4095
+#     bytes in a 2100-deep tree, 10,000 xattrs on one file) are refused with
+#     exit 4 and the same message on every backend (layer/entry_limits.h), a
+#     first import that failed so leaves no store, and 255-byte names and
+#     4000-byte paths import.
 # Usage: robustness.sh CAIRN. Needs root (loop devices, layer ownership).
 # CAIRN_IT_BACKEND=dir|composefs picks the backend (default dir).
 # Prints "ok - …"/"not ok - …" and ends with "N passed, M failed".
@@ -151,10 +156,47 @@ full_disk() {
   umount "$WORK/small" && MOUNTED=""
 }
 
+entry_limits() {
+  "$PY" - "$REPO_DIR/tests/fixtures" "$WORK/limits" <<'PYEOF'
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import imagekit as ik
+def long_path(depth, name):
+    L = ik.Layer(); p = ""
+    for i in range(depth):
+        p = (p + "/" if p else "") + name
+        L.dir(p)
+    L.file(p + "/f", "deep\n")
+    return L
+images = [
+    ("name255", [ik.Layer().file("n" * 255, "x\n")]),
+    ("path4000", [long_path(20, "x" * 199)]),
+    ("name256", [ik.Layer().file("n" * 256, "x\n")]),
+    ("deep", [long_path(2100, "d")]),
+    ("xattrs", [ik.Layer().file("x", "y\n", xattrs={"user.k%05d" % i: "v" for i in range(10000)})]),
+]
+ik.write_layout(os.path.join(sys.argv[2], "oci"), [(n, ik.Image(n, [(l, "gzip") for l in ls])) for n, ls in images])
+PYEOF
+  local image why
+  for image in name255 path4000; do
+    ROOT=$WORK/limits/store-$image
+    c_run import "oci:$WORK/limits/oci:$image"
+    expect "limits: $image imports (rc=$RC)" test "$RC" = 0
+  done
+  for image in name256:"a name of 256 bytes" deep:"bytes long (at most 4095)" xattrs:"10000 xattrs whose names take"; do
+    why=${image#*:}; image=${image%%:*}
+    ROOT=$WORK/limits/store-$image
+    c_run import "oci:$WORK/limits/oci:$image"
+    check "limits: $image refused, exit 4, saying why; no store left (rc=$RC)" \
+      '[ "$RC" = 4 ] && grep -q "$why" "$WORK/err" && [ ! -e "$ROOT" ]'
+  done
+}
+
 if [ "$(id -u)" != 0 ]; then
   echo "# robustness tests need root (loop devices, layer ownership)"
   exit 1
 fi
+entry_limits
 concurrent_imports
 gc_during_import
 killed_imports
