@@ -1,9 +1,12 @@
 #include "erofs/fsverity.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "util/sys.h"
@@ -43,6 +46,44 @@ void FsVerityHasher::update(std::span<const std::byte> data) {
     data = data.subspan(take);
     if (m_data.size() == k_block_size) flush_data_block();
   }
+}
+
+void FsVerityHasher::update_zeros(std::uint64_t count) {
+  if (!m_data.empty()) {
+    size_t take = static_cast<size_t>(std::min<std::uint64_t>(count, k_block_size - m_data.size()));
+    m_data.resize(m_data.size() + take, std::byte{0});
+    m_size += take;
+    count -= take;
+    if (m_data.size() == k_block_size) flush_data_block();
+  }
+  if (count >= k_block_size) {
+    static const Sha256Sum zero_block = sha256_block(std::vector<std::byte>(k_block_size));
+    add_repeated(0, zero_block, count / k_block_size);
+    m_size += count / k_block_size * k_block_size;
+    count %= k_block_size;
+  }
+  m_data.resize(m_data.size() + static_cast<size_t>(count), std::byte{0});  // less than a block
+  m_size += count;
+}
+
+void FsVerityHasher::add_repeated(size_t level, const Sha256Sum& hash, std::uint64_t count) {
+  if (m_levels.size() <= level) m_levels.resize(level + 1);
+  // up to the next tree block boundary one by one (add_hash may flush the block)
+  while (count > 0 && !m_levels[level].block.empty()) {
+    add_hash(level, hash);
+    --count;
+  }
+  constexpr std::uint64_t k_per_block = k_block_size / k_hash_size;
+  if (count >= k_per_block) {
+    std::vector<std::byte> block;
+    block.reserve(k_block_size);
+    const auto* bytes = reinterpret_cast<const std::byte*>(hash.data());
+    for (std::uint64_t i = 0; i < k_per_block; ++i) block.insert(block.end(), bytes, bytes + k_hash_size);
+    m_levels[level].count += count / k_per_block * k_per_block;
+    add_repeated(level + 1, sha256_block(block), count / k_per_block);
+    count %= k_per_block;
+  }
+  for (; count > 0; --count) add_hash(level, hash);
 }
 
 void FsVerityHasher::flush_data_block() {
@@ -110,15 +151,32 @@ VerityDigest fsverity_digest(std::string_view data) {
   return fsverity_digest(std::as_bytes(std::span(data)));
 }
 
+// Holes (SEEK_HOLE) are hashed as zeros without being read; a filesystem
+// without hole reporting reports one hole at the end, and everything is read.
 Result<VerityDigest> fsverity_digest_fd(int fd, std::string_view name) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail_errno(errno, "stat " + std::string(name));
   FsVerityHasher hasher;
   std::vector<std::byte> buf(1 << 16);
-  for (off_t offset = 0;;) {
-    ASSIGN_OR_RETURN(size_t n, sys::pread_full(fd, buf, offset, name));
-    if (n == 0) return hasher.finish();
-    hasher.update(std::span(buf).first(n));
-    offset += static_cast<off_t>(n);
+  off_t offset = 0;
+  while (offset < st.st_size) {
+    off_t data = ::lseek(fd, offset, SEEK_DATA);
+    if (data < 0 && errno != ENXIO) return fail_errno(errno, "seek " + std::string(name));
+    if (data < 0) data = st.st_size;  // only a hole is left
+    hasher.update_zeros(static_cast<std::uint64_t>(data - offset));
+    offset = data;
+    if (offset >= st.st_size) break;
+    off_t hole = ::lseek(fd, offset, SEEK_HOLE);
+    if (hole < 0) return fail_errno(errno, "seek " + std::string(name));
+    while (offset < hole) {
+      auto want = std::min<std::uint64_t>(buf.size(), static_cast<std::uint64_t>(hole - offset));
+      ASSIGN_OR_RETURN(size_t n, sys::pread_full(fd, std::span(buf).first(want), offset, name));
+      if (n == 0) return fail(Errc::bad_input, std::string(name) + ": shrank while it was hashed");
+      hasher.update(std::span(buf).first(n));
+      offset += static_cast<off_t>(n);
+    }
   }
+  return hasher.finish();
 }
 
 Result<VerityDigest> fsverity_digest_file(const std::string& path) {

@@ -40,6 +40,11 @@ class FsVerityHasher {
 
   void update(std::span<const std::byte> data);
   void update(std::string_view data) { update(std::as_bytes(std::span(data))); }
+  // The same as update() with COUNT zero bytes, in time that grows with the
+  // log of COUNT, not COUNT (the holes of sparse files: a 1 TiB hole is a
+  // few hundred block hashes): whole zero blocks all hash alike, and so do
+  // whole tree blocks of equal hashes.
+  void update_zeros(std::uint64_t count);
   // Ends the computation; the hasher must not be used afterwards.
   VerityDigest finish();
 
@@ -51,6 +56,8 @@ class FsVerityHasher {
     std::uint64_t count = 0;       // hashes ever added to this level
   };
   void add_hash(size_t level, const Sha256Sum& hash);
+  // add_hash(LEVEL, HASH) COUNT times.
+  void add_repeated(size_t level, const Sha256Sum& hash, std::uint64_t count);
   void flush_data_block();
 
   std::vector<std::byte> m_data;  // pending data, less than one block

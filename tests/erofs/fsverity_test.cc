@@ -1,6 +1,7 @@
 #include "erofs/fsverity.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include "util/sys.h"
@@ -84,6 +85,74 @@ TEST(FsVerity, ParsesHex) {
     ASSERT_FALSE(parsed) << bad;
     EXPECT_TRUE(parsed.error().is(Errc::bad_input));
   }
+}
+
+}  // namespace
+}  // namespace cairn::erofs
+
+namespace cairn::erofs {
+namespace {
+
+// update_zeros(N) must give what update() with N zero bytes gives, wherever
+// the run starts and ends relative to data and tree blocks.
+TEST(FsVerityZeros, EqualsHashingTheZeros) {
+  const std::vector<std::uint64_t> runs = {0, 1, 4095, 4096, 4097, 128 * 4096, 128 * 4096 + 17,
+                                           129 * 4096 * 3 + 5, 128 * 128 * 4096 + 4096};
+  const std::string head(1000, 'h');
+  const std::string tail(5000, 't');
+  for (std::uint64_t zeros : runs) {
+    for (bool with_head : {false, true}) {
+      FsVerityHasher fast;
+      FsVerityHasher slow;
+      if (with_head) {
+        fast.update(head);
+        slow.update(head);
+      }
+      fast.update_zeros(zeros);
+      slow.update(std::string(static_cast<size_t>(zeros), '\0'));
+      fast.update(tail);
+      slow.update(tail);
+      fast.update_zeros(zeros / 3);
+      slow.update(std::string(static_cast<size_t>(zeros / 3), '\0'));
+      EXPECT_EQ(fast.size(), slow.size());
+      EXPECT_EQ(verity_hex(fast.finish()), verity_hex(slow.finish()))
+          << zeros << " zeros, head " << with_head;
+    }
+  }
+}
+
+TEST(FsVerityZeros, ATebibyteHoleIsCheap) {
+  FsVerityHasher hasher;
+  hasher.update("x");
+  hasher.update_zeros(std::uint64_t{1} << 40);
+  EXPECT_EQ(hasher.size(), (std::uint64_t{1} << 40) + 1);
+  EXPECT_EQ(verity_hex(hasher.finish()).size(), 64u);
+}
+
+}  // namespace
+}  // namespace cairn::erofs
+
+namespace cairn::erofs {
+namespace {
+
+// A sparse file hashes as its content, holes read as zeros without reading them.
+TEST(FsVerityZeros, SparseFileHashesAsItsContent) {
+  char path[] = "/tmp/cairn-sparse-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string content(3 * 1024 * 1024 + 123, '\0');
+  for (std::uint64_t at : {std::uint64_t{5000}, std::uint64_t{2 * 1024 * 1024 + 7}}) {
+    const std::string data = "data at " + std::to_string(at);
+    content.replace(static_cast<size_t>(at), data.size(), data);
+    ASSERT_EQ(::pwrite(fd, data.data(), data.size(), static_cast<off_t>(at)),
+              static_cast<ssize_t>(data.size()));
+  }
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(content.size())), 0);
+  auto digest = fsverity_digest_fd(fd, path);
+  ::close(fd);
+  ::unlink(path);
+  ASSERT_TRUE(digest) << digest.error().message();
+  EXPECT_EQ(verity_hex(*digest), verity_hex(fsverity_digest(content)));
 }
 
 }  // namespace

@@ -11,7 +11,8 @@
 #     bytes in a 2100-deep tree, 10,000 xattrs on one file) are refused with
 #     exit 4 and the same message on every backend (layer/entry_limits.h), a
 #     first import that failed so leaves no store, and 255-byte names and
-#     4000-byte paths import.
+#     4000-byte paths import; a 1 TiB sparse file imports (well within two
+#     minutes: its holes are hashed in log time) and reads back.
 # Usage: robustness.sh CAIRN. Needs root (loop devices, layer ownership).
 # CAIRN_IT_BACKEND=dir|composefs picks the backend (default dir).
 # Prints "ok - …"/"not ok - …" and ends with "N passed, M failed".
@@ -23,6 +24,7 @@ WORK=$(mktemp -d "${CAIRN_TEST_TMP:-/var/tmp}/cairn-robust.XXXXXX")
 MOUNTED=""
 cleanup() {
   if [ -n "$MOUNTED" ]; then umount "$MOUNTED" 2>/dev/null || true; fi
+  unmount_all "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -174,6 +176,7 @@ images = [
     ("name256", [ik.Layer().file("n" * 256, "x\n")]),
     ("deep", [long_path(2100, "d")]),
     ("xattrs", [ik.Layer().file("x", "y\n", xattrs={"user.k%05d" % i: "v" for i in range(10000)})]),
+    ("sparse", [ik.Layer().sparse_pax("tib", 1 << 40, [(0, b"start"), ((1 << 40) - 4, b"end\n")])]),
 ]
 ik.write_layout(os.path.join(sys.argv[2], "oci"), [(n, ik.Image(n, [(l, "gzip") for l in ls])) for n, ls in images])
 PYEOF
@@ -183,6 +186,14 @@ PYEOF
     c_run import "oci:$WORK/limits/oci:$image"
     expect "limits: $image imports (rc=$RC)" test "$RC" = 0
   done
+  ROOT=$WORK/limits/store-sparse
+  RC=0
+  timeout 120 "$CAIRN" --root "$ROOT" --backend "$BACKEND" import "oci:$WORK/limits/oci:sparse" \
+    >"$WORK/out" 2>"$WORK/err" || RC=$?
+  c_mount "$(tail -1 "$WORK/out")"
+  check "limits: a 1 TiB sparse file imports (holes never hashed byte by byte) and reads back (rc=$RC)" \
+    '[ "$RC" = 0 ] && [ "$(stat -c %s "$MNT/tib")" = 1099511627776 ] && [ "$(tail -c 4 "$MNT/tib")" = end ]'
+  c_run umount "$(tail -1 "$WORK/out")"
   for image in name256:"a name of 256 bytes" deep:"bytes long (at most 4095)" xattrs:"10000 xattrs whose names take"; do
     why=${image#*:}; image=${image%%:*}
     ROOT=$WORK/limits/store-$image

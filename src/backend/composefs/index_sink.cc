@@ -13,7 +13,6 @@ namespace cairn::composefs {
 namespace {
 
 constexpr std::uint64_t k_max_id = 0xfffffffe;
-constexpr size_t k_zero_chunk = 64 * 1024;
 
 IndexOp op_of(EntryType type) {
   switch (type) {
@@ -30,16 +29,6 @@ IndexOp op_of(EntryType type) {
 
 std::string join_path(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
-}
-
-// Feeds COUNT zero bytes to the hasher.
-void hash_zeros(erofs::FsVerityHasher& hasher, std::uint64_t count) {
-  static const std::vector<std::byte> zeros(k_zero_chunk);
-  while (count > 0) {
-    size_t n = static_cast<size_t>(std::min<std::uint64_t>(count, zeros.size()));
-    hasher.update(std::span(zeros.data(), n));
-    count -= n;
-  }
 }
 
 Result<IndexEntry> entry_of(const TarEntry& entry) {
@@ -112,12 +101,12 @@ Result<void> IndexSink::stage_object(IndexEntry& e, EntryData& data) {
     if (block->offset < end || block->offset + block->bytes.size() > e.size) {
       return fail(Errc::bad_input, e.path + ": data blocks out of order or beyond the size");
     }
-    hash_zeros(hasher, block->offset - end);
+    hasher.update_zeros(block->offset - end);
     hasher.update(block->bytes);
     TRY(sys::pwrite_all(fd.get(), block->bytes, static_cast<off_t>(block->offset), path));
     end = block->offset + block->bytes.size();
   }
-  hash_zeros(hasher, e.size - end);
+  hasher.update_zeros(e.size - end);
   if (::ftruncate(fd.get(), static_cast<off_t>(e.size)) != 0) {
     return fail_errno(errno, "ftruncate " + path);
   }
