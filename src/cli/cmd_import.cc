@@ -29,6 +29,7 @@ struct ImportArgs {
   unsigned retries = RegistryOptions{}.retries;
   DaemonOptions daemon;
   bool docker_save = false;
+  std::vector<std::string> mirrors;  // --registry-mirror REGISTRY=ENDPOINT
 };
 
 constexpr std::string_view k_dockerd_scheme = "dockerd://";
@@ -57,8 +58,24 @@ Result<std::optional<ImagePlan>> plan_from_docker_store(const ImportArgs& args,
   return std::move(direct.plan);
 }
 
-SourceOptions source_options_of(const ImportArgs& args) {
+// --registry-mirror first; the config's mirrors for registries the command line names none for.
+Result<std::vector<RegistryMirror>> mirrors_of(const ImportArgs& args, const GlobalOptions& global) {
+  std::vector<RegistryMirror> mirrors;
+  for (const std::string& text : args.mirrors) {
+    ASSIGN_OR_RETURN(RegistryMirror mirror, parse_registry_mirror(text));
+    mirrors.push_back(std::move(mirror));
+  }
+  for (const RegistryMirror& mirror : global.mirrors) {
+    bool overridden = std::any_of(mirrors.begin(), mirrors.begin() + args.mirrors.size(),
+                                  [&](const RegistryMirror& m) { return m.registry == mirror.registry; });
+    if (!overridden) mirrors.push_back(mirror);
+  }
+  return mirrors;
+}
+
+Result<SourceOptions> source_options_of(const ImportArgs& args, const GlobalOptions& global) {
   SourceOptions options;
+  ASSIGN_OR_RETURN(options.registry.mirrors, mirrors_of(args, global));
   if (!args.platform.empty()) options.platform = args.platform;
   options.registry.insecure = args.insecure;
   options.registry.insecure_registries = args.insecure_registries;
@@ -90,7 +107,12 @@ Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& 
     ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
     return import_stream(*store, source, options, observer);
   }
-  ASSIGN_OR_RETURN(ImagePlan plan, plan_image(args.source, source_options_of(args)));
+  ASSIGN_OR_RETURN(SourceOptions source_options, source_options_of(args, global));
+  ASSIGN_OR_RETURN(ImagePlan plan, plan_image(args.source, source_options));
+  if (!plan.served_by.empty()) {
+    std::fprintf(stderr, "cairn: %s is pulled from the mirror %s\n", plan.source.c_str(),
+                 plan.served_by.c_str());
+  }
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
   return import_image(*store, plan, options, observer);
 }
@@ -142,6 +164,10 @@ void add_import_options(CLI::App& command, ImportArgs& args) {
       ->allow_extra_args(false);
   command.add_option("--netrc", args.netrc_files,
                      "Credentials in netrc form, like enroot's .credentials (repeatable)")
+      ->allow_extra_args(false);
+  command.add_option("--registry-mirror", args.mirrors,
+                     "REGISTRY=HOST[:PORT][/PREFIX]: try this mirror of REGISTRY first (repeatable, "
+                     "in order; replaces the config's mirrors of REGISTRY)")
       ->allow_extra_args(false);
   command.add_option("--parallel", args.parallel, "Layer downloads in flight at once")
       ->capture_default_str();

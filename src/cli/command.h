@@ -10,7 +10,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "source/registry_mirrors.h"
 #include "store/store.h"
 #include "util/error.h"
 
@@ -23,6 +25,8 @@ struct GlobalOptions {
   // --hybrid-min / CAIRN_COMPOSEFS_HYBRID_MIN / config "composefs_hybrid_min"
   std::string hybrid_min;
   bool json = false;    // --json
+  // config "registry.DOMAIN.mirrors" (source/registry_mirrors.h), in order
+  std::vector<RegistryMirror> mirrors;
 };
 
 using Action = std::function<Result<void>()>;

@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "source/registry_mirrors.h"
 #include "util/sys.h"
 
 namespace cairn::cli {
@@ -14,6 +15,19 @@ namespace {
 
 constexpr std::string_view k_config_keys[] = {"root", "backend", "composefs_mode",
                                               "composefs_hybrid_min"};
+
+constexpr std::string_view k_mirror_prefix = "registry.";
+constexpr std::string_view k_mirror_suffix = ".mirrors";
+
+// "registry.DOMAIN.mirrors": DOMAIN, else empty.
+std::string mirrored_domain(std::string_view key) {
+  if (key.size() <= k_mirror_prefix.size() + k_mirror_suffix.size() ||
+      !key.starts_with(k_mirror_prefix) || !key.ends_with(k_mirror_suffix)) {
+    return {};
+  }
+  return std::string(key.substr(k_mirror_prefix.size(),
+                                key.size() - k_mirror_prefix.size() - k_mirror_suffix.size()));
+}
 
 std::string trim(std::string_view s) {
   size_t begin = s.find_first_not_of(" \t\r");
@@ -43,10 +57,11 @@ Result<std::map<std::string, std::string>> read_config() {
     }
     std::string key = trim(content.substr(0, eq));
     if (std::find(std::begin(k_config_keys), std::end(k_config_keys), key) ==
-        std::end(k_config_keys)) {
+            std::end(k_config_keys) &&
+        mirrored_domain(key).empty()) {
       return fail(Errc::usage, path + ":" + std::to_string(number) + ": unknown key \"" + key +
                                    "\" (known: root, backend, composefs_mode, "
-                                   "composefs_hybrid_min)");
+                                   "composefs_hybrid_min, registry.DOMAIN.mirrors)");
     }
     values[key] = trim(content.substr(eq + 1));
   }
@@ -79,6 +94,18 @@ Result<void> resolve_settings(GlobalOptions& global) {
   fill(global.mode, "CAIRN_COMPOSEFS_MODE", config, "composefs_mode");
   fill(global.hybrid_min, "CAIRN_COMPOSEFS_HYBRID_MIN", config, "composefs_hybrid_min");
   if (global.root.empty()) global.root = default_root();
+  for (const auto& [key, value] : config) {
+    std::string domain = mirrored_domain(key);
+    if (domain.empty()) continue;
+    std::istringstream endpoints(value);
+    for (std::string endpoint; std::getline(endpoints, endpoint, ',');) {
+      endpoint = trim(endpoint);
+      if (endpoint.empty()) continue;
+      auto checked = check_mirror_endpoint(endpoint);
+      if (!checked) return fail(std::move(checked).error().wrap("config " + key));
+      global.mirrors.push_back({domain == "index.docker.io" ? "docker.io" : domain, endpoint});
+    }
+  }
   return {};
 }
 

@@ -2,7 +2,8 @@
 // environment (CAIRN_ROOT, CAIRN_BACKEND, CAIRN_COMPOSEFS_MODE,
 // CAIRN_COMPOSEFS_HYBRID_MIN), the config file (CAIRN_CONFIG, else
 // /etc/cairn/cairn.conf; "key = value" lines, '#' comments; keys root,
-// backend, composefs_mode and composefs_hybrid_min), then defaults
+// backend, composefs_mode, composefs_hybrid_min and registry.DOMAIN.mirrors,
+// a comma-separated list of HOST[:PORT][/PREFIX]), then defaults
 // (/var/lib/cairn for root, $XDG_DATA_HOME/cairn or ~/.local/share/cairn for
 // other users; the rest: what the store recorded, see StoreOptions).
 #pragma once

@@ -36,6 +36,7 @@ struct ImagePlan {
   std::string config;               // raw config JSON bytes
   std::vector<LayerDescriptor> layers;  // base first
   std::string default_name;         // e.g. "repo:tag" from the archive, may be empty
+  std::string served_by{};          // the registry mirror it came from, if one served it
 };
 
 }  // namespace cairn

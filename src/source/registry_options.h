@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "source/registry_auth.h"
+#include "source/registry_mirrors.h"
 
 namespace cairn {
 
@@ -30,6 +31,8 @@ struct RegistryOptions {
   unsigned retries = 5;
   std::chrono::milliseconds retry_backoff{500};
   size_t stream_buffer = 4 << 20;  // per open layer reader
+  // Tried in order before the registry itself (source/registry_mirrors.h).
+  std::vector<RegistryMirror> mirrors;
 };
 
 }  // namespace cairn

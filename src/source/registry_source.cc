@@ -9,6 +9,7 @@
 #include "oci/platform.h"
 #include "source/registry_blob.h"
 #include "source/registry_client.h"
+#include "source/registry_mirrors.h"
 #include "source/registry_reference.h"
 
 namespace cairn {
@@ -121,13 +122,11 @@ Result<std::vector<LayerDescriptor>> plan_layers(const std::shared_ptr<RegistryC
   return layers;
 }
 
-}  // namespace
-
-Result<ImagePlan> plan_registry_image(std::string_view reference, const SourceOptions& options,
-                                      const RegistryOptions& registry) {
-  ASSIGN_OR_RETURN(RegistryReference ref, parse_registry_reference(reference));
-  ASSIGN_OR_RETURN(Platform want, wanted_platform(options));
-  ASSIGN_OR_RETURN(std::shared_ptr<RegistryClient> client, RegistryClient::connect(ref, registry));
+// The plan of REF as ENDPOINT (REF itself, or REF on a mirror) serves it.
+Result<ImagePlan> plan_from(const RegistryReference& ref, const RegistryReference& endpoint,
+                            bool mirror, const Platform& want, const RegistryOptions& registry) {
+  ASSIGN_OR_RETURN(std::shared_ptr<RegistryClient> client,
+                   RegistryClient::connect(endpoint, registry));
   ASSIGN_OR_RETURN(Fetched top, fetch_manifest(*client, ref.manifest_reference(), ref.digest));
   ASSIGN_OR_RETURN(Fetched image, resolve_image(*client, std::move(top), want));
   ASSIGN_OR_RETURN(ImageManifest manifest, parse_manifest(image.body, image.what));
@@ -135,9 +134,32 @@ Result<ImagePlan> plan_registry_image(std::string_view reference, const SourceOp
   ASSIGN_OR_RETURN(ImageConfig parsed, parse_config(config, "config " + manifest.config.digest.str()));
   TRY(check_layer_count(manifest, parsed, image.what));
   ASSIGN_OR_RETURN(std::vector<LayerDescriptor> layers, plan_layers(client, manifest, parsed));
-  return ImagePlan{"docker://" + ref.str(), image.digest,       std::move(image.body),
-                   manifest.config.digest,  std::move(config),  std::move(layers),
-                   ref.str()};
+  ImagePlan plan{"docker://" + ref.str(), image.digest,       std::move(image.body),
+                 manifest.config.digest,  std::move(config),  std::move(layers),
+                 ref.str(),               {}};
+  if (mirror) plan.served_by = endpoint.domain;
+  return plan;
+}
+
+}  // namespace
+
+Result<ImagePlan> plan_registry_image(std::string_view reference, const SourceOptions& options,
+                                      const RegistryOptions& registry) {
+  ASSIGN_OR_RETURN(RegistryReference ref, parse_registry_reference(reference));
+  ASSIGN_OR_RETURN(Platform want, wanted_platform(options));
+  std::vector<RegistryReference> endpoints = registry_endpoints(ref, registry.mirrors);
+  std::string tried;  // what each mirror answered
+  for (size_t i = 0; i + 1 < endpoints.size(); ++i) {
+    auto plan = plan_from(ref, endpoints[i], true, want, registry);
+    if (plan) return plan;
+    if (plan.error().is(Errc::usage)) return fail(std::move(plan).error());
+    tried += (tried.empty() ? "" : "; ") + endpoints[i].domain + ": " + plan.error().message();
+  }
+  auto plan = plan_from(ref, endpoints.back(), false, want, registry);
+  if (!plan && !tried.empty()) {
+    return fail(std::move(plan).error().wrap("mirrors failed first (" + tried + "), then"));
+  }
+  return plan;
 }
 
 }  // namespace cairn

@@ -14,12 +14,15 @@
 #                                      each blob of MIN_SIZE bytes or more after BYTES (CUTS -1: all;
 #                                      tests/tools/cutting-proxy.py; PROXY_LOG: one line per blob
 #                                      GET, with its Range)
+#   start_cache_registry DIR REMOTE -> REG_PID, REG_HOST: a pull-through cache (docker-registry's
+#                                      proxy.remoteurl mode) in front of the registry at REMOTE
+#                                      (host:port, plain HTTP)
 #   start_dockerd DIR               -> DOCKERD_PID; exports DOCKER_HOST (unix socket under DIR; no
 #                                      iptables, no bridge). DIR must be short (socket path < 108)
 #   podman_storage DIR [DRIVER]     -> PODMAN_ARGS (--root/--runroot/--storage-driver) and exports
 #                                      CONTAINERS_STORAGE_CONF naming the same storage
 #   stop_services                   -> SIGTERM each PID (newest first), SIGKILL after 10 s
-#   service_scratch TAG TOOL...     -> exits 0 with a SKIP line when a TOOL is missing; else WORK (a
+#   service_scratch TAG TOOL...     -> exits 77 with a SKIP line when a TOOL is missing; else WORK (a
 #                                      new scratch directory), ROOT=WORK/store, and an EXIT trap that
 #                                      stops the services and removes WORK (KEEP=1 keeps it)
 
@@ -84,7 +87,12 @@ start_tool() {
   printf -v "$var" '%s' "$(cat "$port_file")"
 }
 
-# launch_registry DIR AUTH_YAML: docker-registry with storage under DIR/data
+start_cache_registry() {
+  launch_registry "$1" "$(printf 'proxy:\n  remoteurl: http://%s' "$2")"
+}
+
+# launch_registry DIR EXTRA_YAML: docker-registry with storage under DIR/data, plus EXTRA_YAML
+# (auth, proxy) at the top level
 launch_registry() {
   local dir=$1 auth=$2
   mkdir -p "$dir/data"

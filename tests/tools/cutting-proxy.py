@@ -67,7 +67,9 @@ def make_handler(args, log, lock):
             for key, value in answer.getheaders():
                 if key.lower() not in HOP_BY_HOP:
                     self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
+            # a HEAD answer has no body, but says how long the GET's would be
+            length = answer.getheader("Content-Length") if self.command == "HEAD" else None
+            self.send_header("Content-Length", length if length is not None else str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body if cut is None else body[:cut])
