@@ -9,6 +9,12 @@
 // manifest, the config. Layer readers check their blob digest too, at the
 // end of the stream.
 //
+// With mirrors for the reference's registry (RegistryOptions::mirrors,
+// source/registry_mirrors.h), each mirror is tried first, in order, for the
+// whole plan; the first that gives one serves the image (its layers too, and
+// ImagePlan::served_by names it), any failure but a usage error moves on, and
+// the registry itself comes last, its error naming what each mirror answered.
+//
 // Layer readers (LayerDescriptor::open, at most once per layer) download on a
 // worker thread into a bounded buffer (RegistryOptions::stream_buffer bytes),
 // so several may be open at once and fetch in parallel while the consumer
