@@ -5,6 +5,10 @@
 #     over and over during an import neither fails nor damages it;
 #   - cairn killed with SIGKILL at many points of an import leaves a store
 #     that the next run repairs, with every committed image intact;
+#   - the same for rmi, gc, create and rm: 60 kills at seeded random points
+#     (how many landed mid-command is counted from the exit status, and must
+#     be some); after each, gc repairs, the committed image is intact (its
+#     tree unchanged; composefs: verify passes) and the command then works;
 #   - a full disk (a small ext4 on a loop device) gives a clear error and
 #     leaves the store as it was;
 #   - entries beyond Linux's limits (a 256-byte name, a path of more than 4095
@@ -124,6 +128,60 @@ killed_imports() {
   expect "only the committed images remain" test "$(image_count)" = 2
 }
 
+# kill_command DELAY ARGS...: runs cairn ARGS, SIGKILLs it after DELAY seconds; KILLED=1 when the
+# kill landed while it ran (exit status 137), else 0
+kill_command() {
+  local delay=$1 pid status=0; shift
+  "$CAIRN" --root "$ROOT" --backend "$BACKEND" "$@" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" || status=$?
+  KILLED=0
+  if [ "$status" = 137 ]; then KILLED=1; fi
+}
+
+# store_intact ROUND: gc repairs, base is as it was, tmp/ is empty (composefs: verify passes)
+store_intact() {
+  c_run gc
+  [ "$RC" = 0 ] || { echo "# round $1: gc failed: $(head -c 300 "$WORK/err")"; return 1; }
+  [ -z "$(ls -A "$ROOT/tmp")" ] || { echo "# round $1: tmp/ not empty"; return 1; }
+  image_listing base "$WORK/base-now.txt" && cmp -s "$WORK/base-before.txt" "$WORK/base-now.txt" ||
+    { echo "# round $1: the committed image changed"; return 1; }
+  if [ "$BACKEND" = composefs ]; then
+    c_run verify
+    [ "$RC" = 0 ] || { echo "# round $1: verify: $(head -c 300 "$WORK/out")"; return 1; }
+  fi
+}
+
+killed_commands() {
+  ROOT=$WORK/killcmd
+  c_run import "oci:$OCI:base" --name base
+  image_listing base "$WORK/base-before.txt"
+  RANDOM=1337
+  local round landed=0 bad=0 delay what
+  for round in $(seq 60); do
+    c_run import "oci:$OCI:torture" --name victim
+    delay=0.0$((RANDOM % 40 / 10))$((RANDOM % 10))
+    case $((round % 4)) in
+      0) what=rmi; kill_command "$delay" rmi victim ;;
+      1) what=gc; c_run rmi victim; kill_command "$delay" gc ;;
+      2) what=create; kill_command "$delay" create victim "box$round" ;;
+      3) what=rm; c_run create victim "box$round"; kill_command "$delay" rm "box$round" ;;
+    esac
+    landed=$((landed + KILLED))
+    store_intact "$round ($what, killed at ${delay}s)" || bad=1
+    c_run rm "box$round"
+    c_run rmi victim
+    [ "$RC" = 0 ] || [ "$what" = rmi ] || [ "$what" = gc ] ||
+      { echo "# round $round: rmi after the kill failed: $(head -c 200 "$WORK/err")"; bad=1; }
+  done
+  c_run import "oci:$OCI:torture" --name after
+  expect "SIGKILL in rmi, gc, create and rm, 60 rounds ($landed landed mid-command): repaired, committed image intact" \
+    test "$bad" = 0 -a "$RC" = 0
+  expect "kills landed mid-command ($landed of 60)" test "$landed" -gt 0
+}
+
 full_disk() {
   local image=$WORK/small.ext4
   truncate -s 24M "$image"
@@ -211,5 +269,6 @@ entry_limits
 concurrent_imports
 gc_during_import
 killed_imports
+killed_commands
 full_disk
 summary

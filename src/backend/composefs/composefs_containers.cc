@@ -6,13 +6,17 @@
 //   ROOT/composefs/containers/<name>/fresh   present until the first mount
 //
 // Creating one makes three directories and a small file, whatever the image's
-// size. Mounting it stacks a writable overlay (upperdir, workdir) over the
+// size, in ROOT/tmp, then renames the whole into place; removing one renames
+// it back into ROOT/tmp before deleting it. So a container directory is
+// always complete, whenever cairn is killed: ROOT/tmp is cleared by the next
+// run, and gc, ps and mount never meet a half-made or half-removed one. Mounting it stacks a writable overlay (upperdir, workdir) over the
 // same read-only layers an image mount uses. Overlay takes the root
 // directory's owner and mode from the upper directory: at the first mount
 // (`fresh` present) they are copied from the image's root. Whether and where
 // a container is mounted is read from /proc/self/mountinfo (the overlay
 // whose upperdir is the container's), so nothing else records it.
 #include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +25,7 @@
 
 #include "backend/composefs/composefs_backend.h"
 #include "util/sys.h"
+#include "util/temp_dir.h"
 
 namespace cairn::composefs {
 namespace {
@@ -37,9 +42,9 @@ Result<void> copy_root_attributes(int lower, const std::string& upper) {
   return {};
 }
 
-// Fills a new container directory. Nobody reads it before create returns, so
-// no temp names: the image file's data is synced, then the directory that
-// names everything (the empty marker has no data to sync).
+// Fills a new container directory (still in ROOT/tmp): the image file's data
+// is synced, then the directory that names everything (the empty marker has
+// no data to sync).
 Result<void> fill_container_dir(const std::string& dir, const Digest& top) {
   for (const char* sub : {"/upper", "/work"}) {
     if (::mkdir((dir + sub).c_str(), 0755) != 0) return fail_errno(errno, "mkdir " + dir + sub);
@@ -66,13 +71,13 @@ Result<std::string> ComposefsBackend::create_container(const Digest& top, const 
   ASSIGN_OR_RETURN(bool present, has_image(top));
   if (!present) return fail(Errc::not_found, "composefs image " + top.str());
   ASSIGN_OR_RETURN(std::string dir, container_path(name));
-  if (::mkdir(dir.c_str(), 0700) != 0) {
+  ASSIGN_OR_RETURN(TempDir staging, TempDir::create(m_tmp, "container-"));
+  const std::string staged = staging.path() + "/container";
+  if (::mkdir(staged.c_str(), 0700) != 0) return fail_errno(errno, "mkdir " + staged);
+  TRY(fill_container_dir(staged, top));
+  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, dir.c_str(), RENAME_NOREPLACE) != 0) {
     if (errno == EEXIST) return fail(Errc::already_exists, "container " + name);
-    return fail_errno(errno, "mkdir " + dir);
-  }
-  if (auto filled = fill_container_dir(dir, top); !filled) {
-    (void)sys::remove_tree(dir);
-    return fail(std::move(filled).error());
+    return fail_errno(errno, "rename " + staged + " to " + dir);
   }
   TRY(sys::fsync_path(m_containers));
   return dir;
@@ -121,8 +126,12 @@ Result<void> ComposefsBackend::remove_container(const std::string& name) {
   ASSIGN_OR_RETURN(std::string dir, container_path(name));
   ASSIGN_OR_RETURN(auto mounted, overlays_with_upper(dir + "/upper"));
   for (const std::string& path : mounted) TRY(unmount(path));
-  TRY(sys::remove_tree(dir));
-  return sys::fsync_path(m_containers);
+  ASSIGN_OR_RETURN(bool present, sys::exists(dir));
+  if (!present) return {};
+  ASSIGN_OR_RETURN(TempDir graveyard, TempDir::create(m_tmp, "removed-container-"));
+  TRY(sys::rename(dir, graveyard.path() + "/container"));
+  TRY(sys::fsync_path(m_containers));
+  return sys::remove_tree(graveyard.path());
 }
 
 }  // namespace cairn::composefs
