@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include "util/unique_fd.h"
@@ -24,8 +26,13 @@ Result<Pipe> make_pipe() {
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// In the forked child: only async-signal-safe calls until exec.
-[[noreturn]] void exec_child(char* const* argv, int out_fd, int err_fd) {
+// In the forked child: only async-signal-safe calls until exec. The child is
+// killed when cairn dies (PR_SET_PDEATHSIG): a `cp` or `zfs` whose cairn was
+// SIGKILLed would otherwise go on writing into the store behind the next
+// command's back. PARENT is checked after the prctl, for a cairn that died
+// before it.
+[[noreturn]] void exec_child(char* const* argv, int out_fd, int err_fd, pid_t parent) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(126);
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) {
     ::_exit(126);
@@ -79,9 +86,10 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv) {
   args.push_back(nullptr);
   ASSIGN_OR_RETURN(Pipe out, make_pipe());
   ASSIGN_OR_RETURN(Pipe err, make_pipe());
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return fail_errno(errno, "fork for " + argv[0]);
-  if (pid == 0) exec_child(args.data(), out.write.get(), err.write.get());
+  if (pid == 0) exec_child(args.data(), out.write.get(), err.write.get(), parent);
   out.write.reset();
   err.write.reset();
   CommandOutput output;

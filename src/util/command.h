@@ -16,7 +16,8 @@ struct CommandOutput {
   std::string err;
 };
 
-// Runs ARGV (ARGV[0] is looked up on PATH) and waits for it. Fails only if the
+// Runs ARGV (ARGV[0] is looked up on PATH) and waits for it; the command is
+// SIGKILLed if cairn dies before it ends. Fails only if the
 // command could not be run; a command that ran and failed is a CommandOutput
 // with a nonzero exit_status.
 Result<CommandOutput> run_command(const std::vector<std::string>& argv);
