@@ -103,7 +103,7 @@ Result<void> resolve_settings(GlobalOptions& global) {
       if (endpoint.empty()) continue;
       auto checked = check_mirror_endpoint(endpoint);
       if (!checked) return fail(std::move(checked).error().wrap("config " + key));
-      global.mirrors.push_back({domain == "index.docker.io" ? "docker.io" : domain, endpoint});
+      global.mirrors.push_back({canonical_registry(domain), endpoint});
     }
   }
   return {};

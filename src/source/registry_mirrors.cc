@@ -1,14 +1,10 @@
 #include "source/registry_mirrors.h"
 
 namespace cairn {
-namespace {
-
-std::string canonical_domain(std::string_view domain) {
+std::string canonical_registry(std::string_view domain) {
   if (domain == "index.docker.io") return std::string(k_docker_hub_domain);
   return std::string(domain);
 }
-
-}  // namespace
 
 Result<void> check_mirror_endpoint(std::string_view endpoint) {
   auto bad = [&](std::string_view why) {
@@ -37,7 +33,7 @@ Result<RegistryMirror> parse_registry_mirror(std::string_view text) {
     return fail(Errc::usage, "--registry-mirror \"" + std::string(text) +
                                  "\": expected REGISTRY=HOST[:PORT][/PREFIX]");
   }
-  RegistryMirror mirror{canonical_domain(text.substr(0, eq)), std::string(text.substr(eq + 1))};
+  RegistryMirror mirror{canonical_registry(text.substr(0, eq)), std::string(text.substr(eq + 1))};
   TRY(check_mirror_endpoint(mirror.endpoint));
   return mirror;
 }
@@ -45,9 +41,9 @@ Result<RegistryMirror> parse_registry_mirror(std::string_view text) {
 std::vector<RegistryReference> registry_endpoints(const RegistryReference& ref,
                                                   const std::vector<RegistryMirror>& mirrors) {
   std::vector<RegistryReference> endpoints;
-  const std::string domain = canonical_domain(ref.domain);
+  const std::string domain = canonical_registry(ref.domain);
   for (const RegistryMirror& mirror : mirrors) {
-    if (canonical_domain(mirror.registry) != domain) continue;
+    if (canonical_registry(mirror.registry) != domain) continue;
     size_t slash = mirror.endpoint.find('/');
     RegistryReference on_mirror = ref;
     on_mirror.domain = mirror.endpoint.substr(0, slash);

@@ -24,6 +24,10 @@ struct RegistryMirror {
   std::string endpoint;  // HOST[:PORT][/PREFIX]
 };
 
+// A registry domain as mirror lists key it: Docker Hub's alias
+// index.docker.io is docker.io, as references parse it.
+std::string canonical_registry(std::string_view domain);
+
 // Parses "REGISTRY=ENDPOINT" (the --registry-mirror form); Errc::usage
 // saying what is wrong.
 Result<RegistryMirror> parse_registry_mirror(std::string_view text);
