@@ -110,22 +110,22 @@ Result<std::unique_ptr<Reader>> open_layer_tar(Store& store, const ImageRecord& 
   ASSIGN_OR_RETURN(const LayerRecord* layer, layer_of(image, index));
   std::string what = "layer " + std::to_string(index + 1) + "/" +
                      std::to_string(image.layers.size()) + " " + layer->diff_id.str();
-  std::string record_path = tar_split_path(store.root(), layer->diff_id);
-  ASSIGN_OR_RETURN(std::optional<UniqueFd> record, open_if_present(record_path));
-  // dir holds only the image's merged tree: a kept blob is the better source.
-  if (!record || store.backend().name() == "dir") {
-    ASSIGN_OR_RETURN(std::optional<UniqueFd> blob, open_blob_file(store, *layer));
-    if (blob) {
-      return tar_from_blob(std::move(*blob), *layer,
-                           kept_blob_path(store.root(), *layer->blob_digest));
-    }
+  // A kept blob always gives the layer; the trees of dir, btrfs and zfs may not.
+  if (layer->blob_digest) {
+    std::string blob_path = kept_blob_path(store.root(), *layer->blob_digest);
+    auto blob = sys::open(blob_path, O_RDONLY);
+    if (blob) return tar_from_blob(std::move(*blob), *layer, blob_path);
+    if (!blob.error().is_errno(ENOENT)) return fail(std::move(blob).error());
   }
-  if (!record) {
+  std::string record_path = tar_split_path(store.root(), layer->diff_id);
+  auto record = sys::open(record_path, O_RDONLY);
+  if (!record && record.error().is_errno(ENOENT)) {
     return fail(Errc::not_found, what + ": the store has no tar-split record of it (" +
                                      record_path + "; the layer was imported by an older "
                                      "cairn) and no kept blob; to get it back, " +
                                      std::string(k_hint_reimport));
   }
+  if (!record) return fail(std::move(record).error());
   auto compressed = std::make_unique<FdReader>(std::move(*record), record_path);
   ASSIGN_OR_RETURN(std::unique_ptr<Reader> lines,
                    make_decompressor(std::move(compressed), Compression::gzip));

@@ -3,7 +3,7 @@
 //
 // What the store keeps for this (store/layer_keeping.h, doc/store-format.md):
 // every layer ingested since tar-split records exist has its record at
-// ROOT/layers/<diff_id hex>.tar-split.gz; with keep_blobs (import
+// ROOT/tar-split/<diff_id hex>.tar-split.gz; with keep_blobs (import
 // --keep-blobs, the store setting keep_blobs; dir stores have it on by
 // default) the original compressed blob at ROOT/blobs/sha256/<hex>; and the
 // raw manifest of images imported from a source that has one (registry, OCI
@@ -14,9 +14,11 @@
 // are, each regular file's content from the backend (Backend::layer_contents:
 // composefs from the layer index and its objects, btrfs/zfs from the layer's
 // ChainID snapshot, dir from the image's merged tree) with its sha256
-// checked at the end of the file. A dir store gives a layer from its kept
-// blob when it has one (its tree holds only the top of the image), as does
-// any store for a layer without a record.
+// checked at the end of the file. A layer whose blob was kept is given from
+// that blob, decompressed, instead (on every backend: the trees of dir,
+// btrfs and zfs hold only the last version of a path, so a layer that wrote a
+// path twice, or for dir any layer a later one changed, cannot be rebuilt
+// from them). Either way the bytes are checked against the diff_id.
 //
 // All three only read the store (no lock is taken; the caller may hold one).
 // Readers are single-pass and not thread-safe; several may be open at once.

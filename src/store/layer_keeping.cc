@@ -31,7 +31,7 @@ Result<void> move_into_place(const std::string& staged, const std::string& targe
 }  // namespace
 
 std::string tar_split_path(const std::string& root, const Digest& diff_id) {
-  return root + "/layers/" + std::string(diff_id.hex()) + ".tar-split.gz";
+  return root + "/tar-split/" + std::string(diff_id.hex()) + ".tar-split.gz";
 }
 
 std::string kept_blob_path(const std::string& root, const Digest& blob_digest) {

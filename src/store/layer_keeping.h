@@ -1,7 +1,8 @@
 // What the store keeps of every layer besides the backend's data, so that
-// the layer can be given back byte for byte (store/layer_blobs.h):
+// the layer can be given back byte for byte (store/layer_blobs.h). (Not
+// ROOT/layers: the zfs backend mounts its layers dataset there.)
 //
-//   ROOT/layers/<diff_id hex>.tar-split.gz   the layer's tar-split record
+//   ROOT/tar-split/<diff_id hex>.tar-split.gz   the layer's tar-split record
 //                                            (layer/tar_split_recorder.h),
 //                                            gzip; every ingested layer
 //   ROOT/blobs/sha256/<blob hex>             the original compressed blob,

@@ -202,7 +202,7 @@ Result<void> Store::collect_garbage() {
     }
   }
   TRY(m_backend->collect(keep));
-  TRY(remove_unreferenced(m_root + "/layers", ".tar-split.gz", diff_ids));
+  TRY(remove_unreferenced(m_root + "/tar-split", ".tar-split.gz", diff_ids));
   TRY(remove_unreferenced(m_root + "/blobs/sha256", "", blobs));
   return clear_directory(m_root + "/tmp");
 }

@@ -59,4 +59,9 @@ Result<void> apply_extension(char type, const std::string& data, Pending& pendin
 std::string member_name(const Block& b, const Pending& pending);
 std::string member_link(const Block& b, const Pending& pending);
 
+// A ustar header of a regular file NAME (at most 100 bytes, else nullopt)
+// of SIZE bytes: mode 0644, owner 0:0, mtime 0; a SIZE above the 11 octal
+// digits is written in GNU base-256.
+std::optional<Block> file_header(std::string_view name, std::uint64_t size);
+
 }  // namespace cairn::tar_header

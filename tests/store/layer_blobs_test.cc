@@ -99,7 +99,7 @@ TEST_P(LayerBlobsTest, EveryLayerComesBackByteForByte) {
   ASSERT_TRUE(import_image(*store, plan, {}));
   auto image = store->metadata().resolve_image("img:1");
   ASSERT_TRUE(image);
-  EXPECT_EQ(count("layers"), 2u);
+  EXPECT_EQ(count("tar-split"), 2u);
   EXPECT_EQ(count("blobs/sha256"), 0u);
   for (size_t i = 0; i < tars.size(); ++i) {
     SCOPED_TRACE("layer " + std::to_string(i));
@@ -147,7 +147,7 @@ TEST_P(LayerBlobsTest, KeptBlobsAreTheOriginalsAndGoWithGc) {
   }
   ASSERT_TRUE(store->metadata().remove_image(image->id));
   ASSERT_TRUE(store->collect_garbage());
-  EXPECT_EQ(count("layers"), 0u);
+  EXPECT_EQ(count("tar-split"), 0u);
   EXPECT_EQ(count("blobs/sha256"), 0u);
 }
 
@@ -158,7 +158,7 @@ TEST_P(LayerBlobsTest, AFailedImportLeavesNoRecordAndNoBlob) {
   ImagePlan plan = plan_of(tars);
   plan.layers[1].diff_id = Digest::of("not this");
   ASSERT_FALSE(import_image(*store, plan, {.name = std::nullopt, .keep_blobs = true}));
-  EXPECT_EQ(count("layers"), 0u);
+  EXPECT_EQ(count("tar-split"), 0u);
   EXPECT_EQ(count("blobs/sha256"), 0u);
   EXPECT_EQ(count("tmp"), 0u);
 }
