@@ -16,7 +16,8 @@
 #  * with --keep-blobs (the default of a dir store) the oci-archive's manifest digest is the
 #    source's
 #  * an import failing in its last layer leaves no record (ROOT/tar-split) and no kept blob
-#    (ROOT/blobs); rmi + gc remove the records and blobs of the image
+#    (ROOT/blobs), nor does one killed mid-layer (SIGKILL while a 300 MiB layer ingests);
+#    rmi + gc remove the records and blobs of the image
 # Output: "ok - ..." / "not ok - ..." lines, then "N passed, M failed".
 set -euo pipefail
 
@@ -141,5 +142,18 @@ c_import "oci:$WORK/broken:$IMG" --name broken --keep-blobs
 check "an import failing in its last layer fails" '[ "$RC" != 0 ]'
 check "... and leaves no record and no kept blob" \
   '[ "$(count_files tar-split)" = 0 ] && [ "$(count_files blobs)" = 0 ]'
+
+# A killed import leaves its record and blob only in ROOT/tmp (swept by the next mutating command).
+"$PY" "$REPO_DIR/tests/fixtures/make-big-image.py" "$WORK/big" 300 >>"$WORK/gen.log" 2>&1
+"$CAIRN" --root "$ROOT" --backend "$BACKEND" import "oci:$WORK/big:big" --keep-blobs >/dev/null 2>&1 &
+victim=$!
+for _ in $(seq 100); do ls "$ROOT/tmp" 2>/dev/null | grep -q '^tar-split-' && break; sleep 0.05; done
+staged=$(ls "$ROOT/tmp" 2>/dev/null | grep -c '^tar-split-\|^blob-' || true)
+kill -9 "$victim" 2>/dev/null || true
+wait "$victim" 2>/dev/null || true
+check "an import killed mid-layer leaves no record and no kept blob (it had staged $staged files)" \
+  '[ "$staged" -gt 0 ] && [ "$(count_files tar-split)" = 0 ] && [ "$(count_files blobs)" = 0 ]'
+c_run gc
+check "... and gc sweeps what it staged" '[ "$RC" = 0 ] && [ -z "$(ls "$ROOT/tmp")" ]'
 
 summary
