@@ -259,6 +259,8 @@ TEST_P(StreamBackendTest, UnlistedLayerLeavesNothing) {
     ASSERT_TRUE(result) << result.error().message();
     EXPECT_EQ(*src.opens, composefs() ? 1 : 2);
     expect_three_layer_tree(*result, 3);
+    // A tar-split record per listed layer, none for the unlisted one.
+    EXPECT_EQ(listing("tar-split").size(), 3u);
     if (composefs()) {
       EXPECT_EQ(listing("composefs/layers").size(), 3u);
       EXPECT_EQ(file_count("composefs/objects"), 0u);  // the layers' files are all inlined

@@ -92,6 +92,9 @@ class ComposefsBackend final : public Backend {
   Result<std::optional<std::string>> image_digest(const Digest& top) override;
   // integrity.h's verify() of the image, then its digest.
   Result<void> verify_image_digest(const Digest& top, std::string_view expected) override;
+  // From the layer's index and the object store (layer_contents.cc).
+  Result<std::unique_ptr<LayerContents>> layer_contents(std::span<const ChainLink> chain,
+                                                        size_t index) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override { return {}; }
   Result<void> remove_layout() override;
