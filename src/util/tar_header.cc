@@ -1,4 +1,4 @@
-#include "source/tar_header.h"
+#include "util/tar_header.h"
 
 #include <cstring>
 

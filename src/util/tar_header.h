@@ -1,6 +1,7 @@
 // Decoding of tar headers, shared by the seekable archive index
-// (source/tar_index.h) and the sequential save-stream walker
-// (source/save_stream.h).
+// (source/tar_index.h), the sequential save-stream walker
+// (source/save_stream.h) and the tar-split recorder (layer/tar_split_recorder.h).
+// Here in util/ because layer/ may not include source/.
 //
 // A tar archive is a sequence of 512-byte headers, each followed by its
 // data padded to a multiple of 512, ended by zero blocks. Extension headers
