@@ -43,6 +43,7 @@
 #include <string_view>
 #include <vector>
 
+#include "layer/layer_contents.h"
 #include "layer/layer_sink.h"
 #include "oci/digest.h"
 #include "util/error.h"
@@ -115,6 +116,20 @@ class Backend {
   virtual Result<void> unmount(const std::string& path) {
     (void)path;
     return {};
+  }
+
+  // The contents of the regular files of layer INDEX of CHAIN (a stored
+  // image's chain, base first), by which store/layer_blobs.h rebuilds the
+  // layer's tar from its tar-split record (layer/layer_contents.h). composefs:
+  // the layer's index and objects; btrfs, zfs: the layer's ChainID snapshot;
+  // dir: the image's merged tree, which holds a file of layer INDEX only if
+  // no later layer changed it (the sha256 check decides). Default:
+  // Errc::unsupported.
+  virtual Result<std::unique_ptr<LayerContents>> layer_contents(std::span<const ChainLink> chain,
+                                                                size_t index) {
+    (void)chain;
+    (void)index;
+    return fail(Errc::unsupported, std::string(name()) + " backend: no layer contents");
   }
 
   // Removes every materialization that no chain in `keep` needs.

@@ -12,4 +12,11 @@ Result<std::unique_ptr<StreamBuild>> CowBackend::begin_stream_build() {
   return std::unique_ptr<StreamBuild>(std::make_unique<CowStreamBuild>(layers));
 }
 
+Result<std::unique_ptr<LayerContents>> CowBackend::layer_contents(std::span<const ChainLink> chain,
+                                                                  size_t index) {
+  if (index >= chain.size()) return fail(Errc::usage, "layer index out of range");
+  ASSIGN_OR_RETURN(std::string path, rootfs_path(chain[index].chain_id));
+  return TreeContents::open_tree(path);
+}
+
 }  // namespace cairn

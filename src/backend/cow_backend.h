@@ -17,6 +17,9 @@ class CowBackend : public Backend, protected CowLayers {
   Result<std::unique_ptr<StreamBuild>> begin_stream_build() final;
   // True if the top layer TOP is published.
   Result<bool> has_image(const Digest& top) final { return has_layer(top); }
+  // The layer's own snapshot (its ChainID): the tree right after the layer.
+  Result<std::unique_ptr<LayerContents>> layer_contents(std::span<const ChainLink> chain,
+                                                        size_t index) final;
 };
 
 }  // namespace cairn

@@ -1,4 +1,5 @@
-// `cairn export IMAGE [--format tar|squashfs] [-o FILE|-]` (doc/cli.md).
+// `cairn export IMAGE [--format tar|squashfs|oci-archive|docker-archive] [-o FILE|-]`
+// (doc/cli.md).
 #include <unistd.h>
 
 #include "cli/command.h"
@@ -37,7 +38,9 @@ Action define_export(CLI::App& command, const GlobalOptions& global) {
   auto args = std::make_shared<ExportArgs>();
   command.add_option("image", args->image, "Image name or id")->required();
   command.add_option("--format", args->format,
-                     "tar (pax archive, default) or squashfs (enroot's image format)");
+                     "tar (pax archive of the rootfs, default), squashfs (enroot's image "
+                     "format), oci-archive or docker-archive (the image as imported: same "
+                     "config digest and diff_ids)");
   command.add_option("-o,--output", args->output,
                      "File to write; - or none: stdout (refused on a terminal)");
   return [args, &global] { return run_export(*args, global); };

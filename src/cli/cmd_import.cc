@@ -29,6 +29,7 @@ struct ImportArgs {
   unsigned retries = RegistryOptions{}.retries;
   DaemonOptions daemon;
   bool docker_save = false;
+  bool keep_blobs = false;
 };
 
 constexpr std::string_view k_dockerd_scheme = "dockerd://";
@@ -80,6 +81,7 @@ Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& 
   ImportObserver observer = progress ? progress->observer() : ImportObserver{};
   ImportOptions options;
   if (!args.name.empty()) options.name = args.name;
+  options.keep_blobs = args.keep_blobs;
   if (is_daemon_uri(args.source)) {
     ASSIGN_OR_RETURN(std::optional<ImagePlan> direct, plan_from_docker_store(args, progress));
     if (direct) {
@@ -156,6 +158,9 @@ void add_import_options(CLI::App& command, ImportArgs& args) {
   command.add_option("--podman-runroot", args.daemon.podman_runroot,
                      "podman://: state directory (podman --runroot)");
   command.add_option("--name", args.name, "Name for the image (default: the source's tag)");
+  command.add_flag("--keep-blobs", args.keep_blobs,
+                   "Keep each layer's original blob, so that push and export give it back "
+                   "unchanged (default: the store's keep_blobs setting; on for dir stores)");
   command.add_option("--platform", args.platform, "os/arch[/variant] to pick from an index")
       ->default_str("the host's");
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "cli/export_archive.h"
 #include "cli/export_view.h"
 #include "layer/squashfs_export.h"
 #include "layer/tree_export.h"
@@ -52,6 +53,12 @@ Result<void> write_enroot_squashfs(const std::string& rootfs, const ImageRecord&
 // The tar or squashfs to OUTPUT (a path or "-").
 Result<void> write_format(Store& store, const ImageRecord& image, ExportFormat format,
                           const std::string& output) {
+  if (format == ExportFormat::oci_archive || format == ExportFormat::docker_archive) {
+    ArchiveForm form = format == ExportFormat::oci_archive ? ArchiveForm::oci : ArchiveForm::docker;
+    if (output == k_stdout) return write_image_archive(store, image, form, STDOUT_FILENO);
+    ASSIGN_OR_RETURN(UniqueFd fd, sys::open(output, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    return write_image_archive(store, image, form, fd.get());
+  }
   ASSIGN_OR_RETURN(ExportView view, ExportView::open(store, image.top_chain));
   if (format == ExportFormat::tar) {
     if (output == k_stdout) return export_tree(view.path(), STDOUT_FILENO);
@@ -68,7 +75,10 @@ Result<void> write_format(Store& store, const ImageRecord& image, ExportFormat f
 Result<ExportFormat> parse_export_format(const std::string& name) {
   if (name == "tar") return ExportFormat::tar;
   if (name == "squashfs") return ExportFormat::squashfs;
-  return fail(Errc::usage, "export format \"" + name + "\": expected tar or squashfs");
+  if (name == "oci-archive") return ExportFormat::oci_archive;
+  if (name == "docker-archive") return ExportFormat::docker_archive;
+  return fail(Errc::usage, "export format \"" + name +
+                               "\": expected tar, squashfs, oci-archive or docker-archive");
 }
 
 Result<void> export_image(Store& store, const ImageRecord& image, ExportFormat format,

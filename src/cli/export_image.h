@@ -9,9 +9,9 @@
 
 namespace cairn::cli {
 
-enum class ExportFormat { tar, squashfs };
+enum class ExportFormat { tar, squashfs, oci_archive, docker_archive };
 
-// Errc::usage for anything but "tar" or "squashfs".
+// Errc::usage for anything but "tar", "squashfs", "oci-archive" or "docker-archive".
 Result<ExportFormat> parse_export_format(const std::string& name);
 
 // Writes IMAGE's root filesystem to OUTPUT, or to stdout when OUTPUT is "-".
@@ -19,7 +19,8 @@ Result<ExportFormat> parse_export_format(const std::string& name);
 // renamed (a failure removes the partial file). squashfs: the enroot image
 // format (oci/enroot.h) built by mksquashfs (layer/squashfs_export.h), staged
 // under ROOT/exports/ (removed afterwards; for stdout the image is built
-// there first, mksquashfs cannot write to a pipe).
+// there first, mksquashfs cannot write to a pipe). oci-archive,
+// docker-archive: the image as imported (cli/export_archive.h).
 Result<void> export_image(Store& store, const ImageRecord& image, ExportFormat format,
                           const std::string& output);
 

@@ -56,6 +56,21 @@ class HeadRecorder final : public Reader {
   size_t m_size = 0;
 };
 
+// Passes bytes through, copying them to a Writer.
+class TeeReader final : public Reader {
+ public:
+  TeeReader(Reader& inner, Writer& copy) : m_inner(inner), m_copy(copy) {}
+  Result<size_t> read(std::span<std::byte> buf) override {
+    ASSIGN_OR_RETURN(size_t n, m_inner.read(buf));
+    TRY(m_copy.write(std::span<const std::byte>(buf.first(n))));
+    return n;
+  }
+
+ private:
+  Reader& m_inner;
+  Writer& m_copy;
+};
+
 // blob ─▶ sha256 ─▶ decompress ─▶ sha256. An uncompressed blob is its own
 // tar, so its bytes are hashed once and both digests are the same: for the
 // plain layer.tar of docker-archive files and `docker save` streams that
@@ -124,8 +139,9 @@ class Decoder {
   };
 
   // A declared compression of none means "detect from the first bytes".
-  Decoder(Reader& blob_stream, Compression compression)
-      : m_source(blob_stream), m_compression(compression), m_pipe(k_pipe_capacity) {}
+  Decoder(Reader& blob_stream, Compression compression, const IngestTaps& taps)
+      : m_source(blob_stream), m_compression(compression), m_taps(taps),
+        m_pipe(k_pipe_capacity) {}
   ~Decoder() { stop(); }
 
   void start() {
@@ -166,14 +182,19 @@ class Decoder {
   }
 
   Result<void> pump() {
-    Decoding decoding(m_source);
+    std::optional<TeeReader> tee;
+    if (m_taps.blob_copy) tee.emplace(m_source, *m_taps.blob_copy);
+    Decoding decoding(tee ? static_cast<Reader&>(*tee) : m_source);
     TRY(decoding.open(m_compression));
     std::vector<std::byte> buf(256 * 1024);
     for (;;) {
       ASSIGN_OR_RETURN(size_t n, decoding.tar().read(buf));
       if (n == 0) break;
-      if (!m_pipe.write(std::span(buf).first(n))) return fail(Errc::usage, "ingest cancelled");
+      std::span<const std::byte> chunk = std::span(buf).first(n);
+      if (m_taps.tar_split) TRY(m_taps.tar_split->consume(chunk));
+      if (!m_pipe.write(chunk)) return fail(Errc::usage, "ingest cancelled");
     }
+    if (m_taps.tar_split) TRY(m_taps.tar_split->finish());
     TRY(decoding.finish());
     m_digests = Digests{decoding.blob_bytes(), decoding.tar_bytes(), decoding.blob_digest(),
                         decoding.diff_id(), decoding.compression()};
@@ -182,6 +203,7 @@ class Decoder {
 
   Reader& m_source;
   Compression m_compression;
+  IngestTaps m_taps;
   BytePipe m_pipe;
   PipeReader m_pipe_reader{m_pipe};
   std::thread m_thread;
@@ -215,11 +237,12 @@ Result<IngestStats> verify(const LayerDescriptor& layer, const Decoder::Digests&
   return stats;
 }
 
-Result<IngestStats> ingest(const LayerDescriptor& layer, LayerSink& sink) {
+Result<IngestStats> ingest(const LayerDescriptor& layer, LayerSink& sink,
+                           const IngestTaps& taps) {
   if (!layer.open) return fail(Errc::usage, "no way to open the blob");
   ASSIGN_OR_RETURN(std::unique_ptr<Reader> raw, layer.open());
   SizeLimitReader limited(*raw, layer.size);
-  Decoder decoder(limited, layer.compression);
+  Decoder decoder(limited, layer.compression, taps);
   IngestStats stats;
   ASSIGN_OR_RETURN(stats.entries, apply_decoded(decoder, sink));
   return verify(layer, decoder.digests(), stats);
@@ -227,8 +250,9 @@ Result<IngestStats> ingest(const LayerDescriptor& layer, LayerSink& sink) {
 
 }  // namespace
 
-Result<IngestDigests> ingest_unverified(Reader& blob_stream, LayerSink& sink) {
-  Decoder decoder(blob_stream, Compression::none);
+Result<IngestDigests> ingest_unverified(Reader& blob_stream, LayerSink& sink,
+                                        const IngestTaps& taps) {
+  Decoder decoder(blob_stream, Compression::none, taps);
   IngestStats stats;
   ASSIGN_OR_RETURN(stats.entries, apply_decoded(decoder, sink));
   const Decoder::Digests& digests = decoder.digests();
@@ -237,8 +261,9 @@ Result<IngestDigests> ingest_unverified(Reader& blob_stream, LayerSink& sink) {
   return IngestDigests{stats, digests.blob_digest, digests.diff_id, digests.compression};
 }
 
-Result<IngestStats> ingest_layer(const LayerDescriptor& layer, LayerSink& sink) {
-  auto stats = ingest(layer, sink);
+Result<IngestStats> ingest_layer(const LayerDescriptor& layer, LayerSink& sink,
+                                 const IngestTaps& taps) {
+  auto stats = ingest(layer, sink, taps);
   if (!stats) return fail(std::move(stats).error().wrap("layer " + layer.blob_digest.str()));
   return stats;
 }

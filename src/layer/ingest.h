@@ -20,8 +20,10 @@
 #include <cstdint>
 
 #include "layer/layer_sink.h"
+#include "layer/tar_split_recorder.h"
 #include "source/image_plan.h"
 #include "util/error.h"
+#include "util/writer.h"
 
 namespace cairn {
 
@@ -29,6 +31,15 @@ struct IngestStats {
   std::uint64_t blob_bytes = 0;  // compressed bytes, as stored
   std::uint64_t tar_bytes = 0;   // uncompressed bytes (what the diff_id covers)
   std::uint64_t entries = 0;
+};
+
+// What else sees the bytes as they flow, on the decoding thread (both
+// optional, neither finished here): the tar-split recorder gets every byte
+// of the uncompressed tar in order and is finish()ed at its end; blob_copy
+// gets every byte of the blob as read. An error of either fails the ingest.
+struct IngestTaps {
+  TarSplitRecorder* tar_split = nullptr;
+  Writer* blob_copy = nullptr;
 };
 
 // Opens the blob with layer.open() and streams it into `sink`.
@@ -47,7 +58,8 @@ struct IngestStats {
 //    expected sha256:…, got sha256:…". sink.finish() has usually been
 //    called by then (a blob that outgrows layer.size fails at once, possibly
 //    before). The sink's owner must discard what it staged on any error.
-Result<IngestStats> ingest_layer(const LayerDescriptor& layer, LayerSink& sink);
+Result<IngestStats> ingest_layer(const LayerDescriptor& layer, LayerSink& sink,
+                                 const IngestTaps& taps = {});
 
 // What ingest computed for a layer whose digests are not known beforehand.
 struct IngestDigests {
@@ -62,6 +74,7 @@ struct IngestDigests {
 // compression is detected from the first bytes, the stream is read to its
 // end and both digests are returned for the caller to verify. Errors as for
 // ingest_layer(), without the digest checks.
-Result<IngestDigests> ingest_unverified(Reader& blob, LayerSink& sink);
+Result<IngestDigests> ingest_unverified(Reader& blob, LayerSink& sink,
+                                        const IngestTaps& taps = {});
 
 }  // namespace cairn

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "oci/digest.h"
-#include "source/tar_header.h"
+#include "util/tar_header.h"
 #include "util/error.h"
 
 namespace cairn {

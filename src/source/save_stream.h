@@ -3,7 +3,7 @@
 //
 // Headers are decoded as in source/tar_index.h (ustar with prefix, pax
 // path/linkpath/size, GNU 'L'/'K' long names; 'g' skipped; format notes in
-// source/tar_header.h). Names are normalized the same way. The walker
+// util/tar_header.h). Names are normalized the same way. The walker
 // holds one member open at a time: next() skips whatever of the previous
 // member's data was not read, and data() reads the current member's bytes
 // straight from the stream (nothing is buffered beyond one header block).
@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-#include "source/tar_header.h"
+#include "util/tar_header.h"
 #include "util/error.h"
 #include "util/reader.h"
 

@@ -1,5 +1,5 @@
 // Tar header scanning over a seekable file: only headers and the small
-// extension payloads are read (format notes: source/tar_header.h); each
+// extension payloads are read (format notes: util/tar_header.h); each
 // member's data offset is recorded.
 #include "source/tar_index.h"
 
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <optional>
 
-#include "source/tar_header.h"
+#include "util/tar_header.h"
 #include "util/lexical_path.h"
 #include "util/sys.h"
 

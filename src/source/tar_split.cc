@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include "layer/safe_root.h"
+#include "oci/digest.h"
 #include "source/registry_auth.h"
 #include "util/lexical_path.h"
 #include "util/split.h"
@@ -120,11 +121,50 @@ std::string open_failure(const Error& err) {
   return {};
 }
 
+// Docker's unpacked layer directory: files by their cleaned member names.
+class LayerDirContents final : public LayerContents {
+ public:
+  explicit LayerDirContents(UniqueFd dir) : m_dir(std::move(dir)) {}
+
+  Result<std::unique_ptr<Reader>> open(const ContentRef& ref) override {
+    // Cleaned lexically, as docker's unpacker placed it ("a/./b/../c" is "a/c").
+    std::optional<std::string> rel = clean_relative_path(ref.name);
+    if (!rel) {
+      return fail(Errc::bad_input, "file name climbs out of the layer directory: \"" +
+                                       ref.name + "\"");
+    }
+    if (rel->empty()) return fail(Errc::bad_input, "an empty file name: \"" + ref.name + "\"");
+    auto fd = openat2_fd(m_dir.get(), *rel, k_open_flags, k_resolve);
+    if (!fd) {
+      std::string why = open_failure(fd.error());
+      if (!why.empty()) return changed(*rel, why);
+      return fail(std::move(fd).error());
+    }
+    ASSIGN_OR_RETURN(struct stat st, sys::fstat(fd->get(), *rel));
+    if (!S_ISREG(st.st_mode)) return changed(*rel, "is not a regular file");
+    if (static_cast<std::uint64_t>(st.st_size) != ref.size) {
+      return changed(*rel, "has " + std::to_string(st.st_size) + " bytes, the record says " +
+                               std::to_string(ref.size));
+    }
+    return std::unique_ptr<Reader>(std::make_unique<FdReader>(std::move(*fd), *rel));
+  }
+
+ private:
+  static std::unexpected<Error> changed(const std::string& path, const std::string& why) {
+    return fail(Errc::bad_input,
+                path + ": " + why + " (the layer directory changed since it was unpacked)");
+  }
+
+  UniqueFd m_dir;
+};
+
 }  // namespace
 
 struct TarSplitReader::State {
-  State(std::unique_ptr<Reader> records, UniqueFd dir, std::string reader_name)
-      : lines(std::move(records)), layer_dir(std::move(dir)), name(std::move(reader_name)) {}
+  State(std::unique_ptr<Reader> records, std::unique_ptr<LayerContents> layer_contents,
+        std::string reader_name)
+      : lines(std::move(records)), contents(std::move(layer_contents)),
+        name(std::move(reader_name)) {}
 
   // Loads the next segment or file, or sets `done`.
   Result<void> next_record();
@@ -132,20 +172,18 @@ struct TarSplitReader::State {
   Result<void> load_segment(const Json& record);
   Result<void> load_file(const Json& record);
   Result<std::string> member_name(const Json& record);
-  Result<void> open_file(std::string rel, std::uint64_t size);
+  Result<std::optional<Digest>> recorded_digest(const Json& record);
   Result<size_t> read_file(std::span<std::byte> buf);
+  Result<void> check_file_digest();
 
   std::string line_context() const { return name + ": tar-split line " + std::to_string(line_no); }
   std::unexpected<Error> bad_line(const std::string& why) const {
     return fail(Errc::bad_input, line_context() + ": " + why);
   }
-  std::unexpected<Error> bad_file(const std::string& why) const {
-    return fail(Errc::bad_input, line_context() + ": " + path + ": " + why +
-                                     " (the layer directory changed since it was unpacked)");
-  }
 
   LineSplitter lines;
-  UniqueFd layer_dir;
+  std::unique_ptr<LayerContents> contents;
+  ContentCounter counter;
   std::string name;
   std::uint64_t line_no = 0;
   bool done = false;
@@ -153,9 +191,10 @@ struct TarSplitReader::State {
   std::string segment;
   size_t segment_pos = 0;
 
-  UniqueFd file;
-  std::string path;
-  std::uint64_t file_size = 0;
+  std::unique_ptr<Reader> file;
+  ContentRef ref;
+  std::optional<Digest> file_digest;
+  std::optional<Sha256> file_sha;
   std::uint64_t file_left = 0;
 };
 
@@ -206,13 +245,24 @@ Result<void> TarSplitReader::State::load_file(const Json& record) {
     if (!size_field->is_number_unsigned()) return bad_line("\"size\" is not a count of bytes");
     size = size_field->get<std::uint64_t>();
   }
-  if (size == 0) return {};
+  if (size == 0) {
+    // Counted for the occurrences, never opened.
+    if (record.contains("name") || record.contains("name_raw")) {
+      ASSIGN_OR_RETURN(std::string member, member_name(record));
+      counter.next(std::move(member), 0);
+    }
+    return {};
+  }
   ASSIGN_OR_RETURN(std::string member, member_name(record));
-  // Cleaned lexically, as docker's unpacker placed it ("a/./b/../c" is "a/c").
-  std::optional<std::string> rel = clean_relative_path(member);
-  if (!rel) return bad_line("file name climbs out of the layer directory: \"" + member + "\"");
-  if (rel->empty()) return bad_line("an empty file name: \"" + member + "\"");
-  return open_file(std::move(*rel), size);
+  ASSIGN_OR_RETURN(file_digest, recorded_digest(record));
+  ref = counter.next(std::move(member), size);
+  auto opened = contents->open(ref);
+  if (!opened) return fail(std::move(opened).error().wrap(line_context()));
+  file = std::move(*opened);
+  file_left = size;
+  file_sha.reset();
+  if (file_digest) file_sha.emplace();
+  return {};
 }
 
 Result<std::string> TarSplitReader::State::member_name(const Json& record) {
@@ -228,43 +278,51 @@ Result<std::string> TarSplitReader::State::member_name(const Json& record) {
   return plain->get<std::string>();
 }
 
-Result<void> TarSplitReader::State::open_file(std::string rel, std::uint64_t size) {
-  path = std::move(rel);
-  auto fd = openat2_fd(layer_dir.get(), path, k_open_flags, k_resolve);
-  if (!fd) {
-    std::string why = open_failure(fd.error());
-    if (!why.empty()) return bad_file(why);
-    return fail(std::move(fd).error().wrap(line_context()));
-  }
-  auto st = sys::fstat(fd->get(), path);
-  if (!st) return fail(std::move(st).error().wrap(line_context()));
-  if (!S_ISREG(st->st_mode)) return bad_file("is not a regular file");
-  if (static_cast<std::uint64_t>(st->st_size) != size) {
-    return bad_file("has " + std::to_string(st->st_size) + " bytes, the record says " +
-                    std::to_string(size));
-  }
-  file = std::move(*fd);
-  file_size = size;
-  file_left = size;
-  return {};
+Result<std::optional<Digest>> TarSplitReader::State::recorded_digest(const Json& record) {
+  auto field = record.find("digest");
+  if (field == record.end()) return std::optional<Digest>();
+  if (!field->is_string()) return bad_line("\"digest\" is not a string");
+  auto digest = Digest::parse(field->get_ref<const std::string&>());
+  if (!digest) return bad_line("\"digest\": " + digest.error().message());
+  return std::optional<Digest>(std::move(*digest));
 }
 
 Result<size_t> TarSplitReader::State::read_file(std::span<std::byte> buf) {
   size_t want = static_cast<size_t>(std::min<std::uint64_t>(buf.size(), file_left));
-  auto n = sys::read_some(file.get(), buf.first(want), path);
+  auto n = file->read(buf.first(want));
   if (!n) return fail(std::move(n).error().wrap(line_context()));
   if (*n == 0) {
-    return bad_file("ended after " + std::to_string(file_size - file_left) + " of " +
-                    std::to_string(file_size) + " bytes");
+    return fail(Errc::bad_input, line_context() + ": " + ref.name + ": ended after " +
+                                     std::to_string(ref.size - file_left) + " of " +
+                                     std::to_string(ref.size) + " bytes");
   }
+  if (file_sha) file_sha->update(buf.first(*n));
   file_left -= *n;
-  if (file_left == 0) file.reset();
+  if (file_left == 0) {
+    file.reset();
+    TRY(check_file_digest());
+  }
   return *n;
+}
+
+Result<void> TarSplitReader::State::check_file_digest() {
+  if (!file_sha) return {};
+  Digest got = Digest::from_sum(file_sha->finish());
+  file_sha.reset();
+  if (got == *file_digest) return {};
+  Error err = contents->mismatch(ref, "content sha256 " + got.str() + ", the record says " +
+                                          file_digest->str());
+  return fail(std::move(err).wrap(line_context()));
 }
 
 TarSplitReader::TarSplitReader(std::unique_ptr<Reader> records, UniqueFd layer_dir,
                                std::string name)
-    : m_state(std::make_unique<State>(std::move(records), std::move(layer_dir),
+    : TarSplitReader(std::move(records), std::make_unique<LayerDirContents>(std::move(layer_dir)),
+                     std::move(name)) {}
+
+TarSplitReader::TarSplitReader(std::unique_ptr<Reader> records,
+                               std::unique_ptr<LayerContents> contents, std::string name)
+    : m_state(std::make_unique<State>(std::move(records), std::move(contents),
                                       std::move(name))) {}
 
 TarSplitReader::~TarSplitReader() = default;

@@ -5,7 +5,9 @@
 #include "layer/ingest.h"
 #include "oci/chain_id.h"
 #include "store/image_name.h"
+#include "store/layer_keeping.h"
 #include "util/progress.h"
+#include "util/sys.h"
 
 namespace cairn {
 namespace {
@@ -48,23 +50,68 @@ LayerDescriptor with_progress(const LayerDescriptor& layer, size_t index,
   return watched;
 }
 
-Result<void> ingest_into(Store& store, ChainBuild& build, const ImagePlan& plan, size_t index,
-                         const ImportObserver& observer) {
+// Takes the entries of a layer read only for its record or blob.
+class DiscardingSink final : public LayerSink {
+ public:
+  Result<void> add(const TarEntry&, EntryData&) override { return {}; }
+  Result<void> finish() override { return {}; }
+};
+
+std::string layer_context(size_t index, size_t count) {
+  return "layer " + std::to_string(index + 1) + "/" + std::to_string(count);
+}
+
+// What the store still lacks of LAYER besides the backend's data.
+Result<KeepWhat> missing_keeping(Store& store, const LayerDescriptor& layer, bool keep_blobs) {
+  ASSIGN_OR_RETURN(bool recorded, sys::exists(tar_split_path(store.root(), layer.diff_id)));
+  KeepWhat what{.record = !recorded, .blob = false};
+  if (keep_blobs) {
+    ASSIGN_OR_RETURN(bool kept, sys::exists(kept_blob_path(store.root(), layer.blob_digest)));
+    what.blob = !kept;
+  }
+  return what;
+}
+
+// Ingests layer INDEX into SINK (the build's, or a discarding one), keeping
+// what WHAT asks for in the returned staging.
+Result<std::unique_ptr<LayerKeeping>> ingest_kept(Store& store, const ImagePlan& plan,
+                                                  size_t index, LayerSink& sink, KeepWhat what,
+                                                  const ImportObserver& observer,
+                                                  IngestStats& stats) {
+  const LayerDescriptor& layer = plan.layers[index];
+  ASSIGN_OR_RETURN(auto keeping, LayerKeeping::start(store.root(), what));
+  auto ingested = ingest_layer(with_progress(layer, index, observer), sink, keeping->taps());
+  if (!ingested) {
+    return fail(std::move(ingested).error().wrap(layer_context(index, plan.layers.size())));
+  }
+  stats = *ingested;
+  TRY(keeping->seal());
+  return keeping;
+}
+
+Result<std::unique_ptr<LayerKeeping>> ingest_into(Store& store, ChainBuild& build,
+                                                  const ImagePlan& plan, size_t index,
+                                                  KeepWhat what, const ImportObserver& observer) {
   const LayerDescriptor& layer = plan.layers[index];
   if (observer.layer_started) observer.layer_started(index, plan.layers.size(), layer.diff_id);
   ASSIGN_OR_RETURN(LayerSink * sink, build.begin_layer(index));
-  auto stats = ingest_layer(with_progress(layer, index, observer), *sink);
-  if (!stats) {
-    return fail(std::move(stats).error().wrap("layer " + std::to_string(index + 1) + "/" +
-                                              std::to_string(plan.layers.size())));
-  }
+  IngestStats stats;
+  ASSIGN_OR_RETURN(auto keeping,
+                   ingest_kept(store, plan, index, *sink, what, observer, stats));
   TRY(build.commit_layer(index));
-  TRY(store.metadata().record_layer(layer.diff_id, stats->tar_bytes));
-  if (observer.layer_done) observer.layer_done(index, stats->tar_bytes);
-  return {};
+  TRY(store.metadata().record_layer(layer.diff_id, stats.tar_bytes));
+  if (observer.layer_done) observer.layer_done(index, stats.tar_bytes);
+  return keeping;
 }
 
+
 }  // namespace
+
+Result<bool> keeps_blobs(Store& store, const ImportOptions& options) {
+  if (options.keep_blobs) return true;
+  ASSIGN_OR_RETURN(auto setting, store.metadata().setting(std::string(k_keep_blobs_setting)));
+  return setting && *setting == "true";
+}
 
 Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const ImportOptions& options,
                                   const ImportObserver& observer) {
@@ -74,17 +121,29 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
   if (!result.name && !plan.default_name.empty()) result.name = plan.default_name;
   if (result.name) TRY(check_image_name(*result.name));  // before any layer is ingested
   std::vector<ChainLink> chain = chain_of(plan);
+  ASSIGN_OR_RETURN(bool keep_blobs, keeps_blobs(store, options));
   ASSIGN_OR_RETURN(auto build, store.backend().begin_build(chain));
+  std::vector<std::pair<size_t, std::unique_ptr<LayerKeeping>>> kept;
   for (size_t i = 0; i < plan.layers.size(); ++i) {
-    if (!build->needs_layer(i)) {
-      ++result.layers_reused;
+    ASSIGN_OR_RETURN(KeepWhat what, missing_keeping(store, plan.layers[i], keep_blobs));
+    if (build->needs_layer(i)) {
+      ASSIGN_OR_RETURN(auto keeping, ingest_into(store, *build, plan, i, what, observer));
+      kept.emplace_back(i, std::move(keeping));
+      ++result.layers_ingested;
       continue;
     }
-    TRY(ingest_into(store, *build, plan, i, observer));
-    ++result.layers_ingested;
+    ++result.layers_reused;
+    if (!what.record && !what.blob) continue;
+    DiscardingSink discard;
+    IngestStats stats;
+    ASSIGN_OR_RETURN(auto keeping, ingest_kept(store, plan, i, discard, what, observer, stats));
+    kept.emplace_back(i, std::move(keeping));
   }
   TRY(build->finish());
-  TRY(store.metadata().put_image(record_of(plan, chain), result.name));
+  for (auto& [i, keeping] : kept) {
+    TRY(keeping->publish(plan.layers[i].diff_id, plan.layers[i].blob_digest));
+  }
+  TRY(store.metadata().put_image(record_of(plan, chain), result.name, plan.manifest));
   return result;
 }
 

@@ -21,7 +21,15 @@ namespace cairn {
 
 struct ImportOptions {
   std::optional<std::string> name;  // defaults to the plan's default_name
+  // Keep every layer's original blob (store/layer_keeping.h), also when the
+  // store's keep_blobs setting is not "true".
+  bool keep_blobs = false;
 };
+
+// Every import records each layer's tar-split (store/layer_keeping.h). A
+// layer the backend already has but whose record (or, keeping blobs, whose
+// blob) the store lacks, e.g. one imported by an older cairn, is read once
+// more from the source for them, into no backend.
 
 // Progress notifications, for a CLI progress display. All optional. Layers
 // the store already has get none. A streamed import (store/stream_import.h)
@@ -47,6 +55,9 @@ struct ImportResult {
   size_t layers_ingested = 0;
   size_t layers_reused = 0;
 };
+
+// True if OPTIONS or the store's keep_blobs setting ask to keep blobs.
+Result<bool> keeps_blobs(Store& store, const ImportOptions& options);
 
 Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const ImportOptions& options,
                                   const ImportObserver& observer = {});

@@ -7,9 +7,9 @@
 namespace cairn {
 namespace {
 
-// Version 2 added the containers table; a version 1 store is upgraded in
-// place (the table is created, nothing else changes).
-constexpr int k_schema_version = 2;
+// Version 2 added the containers table, version 3 image_manifests; an older
+// store is upgraded in place (the tables are created, nothing else changes).
+constexpr int k_schema_version = 3;
 
 constexpr std::string_view k_schema = R"sql(
 CREATE TABLE IF NOT EXISTS settings(
@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS containers(
   name TEXT PRIMARY KEY,
   image_id TEXT NOT NULL REFERENCES images(id),
   created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS image_manifests(
+  image_id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+  manifest TEXT NOT NULL);
 )sql";
 
 Result<Digest> column_digest(const sqlite::Statement& row, int column) {
@@ -88,7 +91,8 @@ Result<void> Metadata::migrate() {
   if (stamped > k_schema_version) return newer(std::to_string(stamped));
   TRY(m_db.exec(k_schema));
   ASSIGN_OR_RETURN(auto version, setting("schema_version"));
-  if (version && *version != "1" && *version != known) return newer(*version);
+  const std::string stored = version.value_or(known);
+  if (stored != "1" && stored != "2" && stored != known) return newer(stored);
   TRY(set_setting("schema_version", known));
   return m_db.exec("PRAGMA user_version = " + known);
 }
@@ -149,13 +153,22 @@ Result<bool> image_exists(sqlite::Db& db, const Digest& id) {
 
 }  // namespace
 
-Result<void> Metadata::put_image(const ImageRecord& image, const std::optional<std::string>& name) {
+Result<void> Metadata::put_image(const ImageRecord& image, const std::optional<std::string>& name,
+                                 std::string_view manifest) {
   if (name) TRY(check_image_name(*name));
   ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::begin(m_db));
   ASSIGN_OR_RETURN(bool exists, image_exists(m_db, image.id));
   if (!exists) {
     TRY(insert_image_row(m_db, image));
     TRY(insert_layers(m_db, image));
+  }
+  if (!manifest.empty() && image.manifest_digest) {
+    // Kept with the digest the image row has: the manifest of its first import.
+    ASSIGN_OR_RETURN(auto stmt, m_db.prepare(
+        "INSERT OR IGNORE INTO image_manifests SELECT id, ? FROM images "
+        "WHERE id = ? AND manifest_digest = ?"));
+    TRY(stmt.bind(1, manifest).bind(2, image.id.str())
+            .bind(3, image.manifest_digest->str()).run());
   }
   if (name) {
     ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO names VALUES(?, ?)"));
@@ -264,6 +277,15 @@ Result<std::optional<Digest>> Metadata::remove_name(const std::string& name) {
   ASSIGN_OR_RETURN(Digest id, column_digest(stmt, 0));
   stmt.reset();
   return std::optional<Digest>(std::move(id));
+}
+
+Result<std::optional<std::string>> Metadata::image_manifest(const Digest& id) {
+  ASSIGN_OR_RETURN(auto stmt,
+                   m_db.prepare("SELECT manifest FROM image_manifests WHERE image_id = ?"));
+  stmt.bind(1, id.str());
+  ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.text(0));
 }
 
 Result<void> Metadata::remove_image(const Digest& id) {

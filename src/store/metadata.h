@@ -60,7 +60,12 @@ class Metadata {
   // Inserts the image (or keeps an existing one) and points `name`, if
   // given, at it, moving the name off any other image. One transaction.
   // A name check_image_name() refuses is Errc::usage, and nothing is written.
-  Result<void> put_image(const ImageRecord& image, const std::optional<std::string>& name);
+  // MANIFEST (the raw bytes image.manifest_digest names; empty: none known)
+  // is stored with the image unless it has one, or its row another digest.
+  Result<void> put_image(const ImageRecord& image, const std::optional<std::string>& name,
+                         std::string_view manifest = {});
+  // The raw manifest stored with the image (schema version 3), if any.
+  Result<std::optional<std::string>> image_manifest(const Digest& id);
 
   Result<std::vector<ImageRecord>> list_images();
   Result<std::optional<ImageRecord>> find_image(const Digest& id);

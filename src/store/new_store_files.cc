@@ -19,6 +19,8 @@ NewStoreFiles::~NewStoreFiles() {
     ::unlink((m_root + "/" + file).c_str());
   }
   (void)sys::remove_tree(m_root + "/tmp");
+  (void)sys::remove_tree(m_root + "/tar-split");
+  (void)sys::remove_tree(m_root + "/blobs");
   if (m_root_created) ::rmdir(m_root.c_str());
 }
 

@@ -1,11 +1,15 @@
 #include "store/store.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 
 #include "backend/composefs/composefs_backend.h"
 #include "backend/btrfs/btrfs_backend.h"
 #include "backend/dir/dir_backend.h"
 #include "backend/zfs/zfs_backend.h"
+#include "store/layer_keeping.h"
 #include "util/sys.h"
 
 namespace cairn {
@@ -28,6 +32,9 @@ Result<std::string> choose_backend(Metadata& metadata, const std::string& root,
                               : BackendChoice{requested, "asked for when the store was created"};
   TRY(metadata.set_setting("backend", created->name));
   TRY(metadata.set_setting("backend.reason", created->reason));
+  // dir keeps no per-layer data: only kept blobs can give its layers back.
+  TRY(metadata.set_setting(std::string(k_keep_blobs_setting),
+                           created->name == "dir" ? "true" : "false"));
   return created->name;
 }
 
@@ -160,11 +167,43 @@ Result<bool> Store::holds_anything() {
   return !images.empty() || !containers.empty();
 }
 
+namespace {
+
+// Removes the files in DIR named "<hex><suffix>" whose digest is not in KEEP.
+Result<void> remove_unreferenced(const std::string& dir, std::string_view suffix,
+                                 const std::set<std::string>& keep) {
+  ASSIGN_OR_RETURN(bool present, sys::exists(dir));
+  if (!present) return {};
+  ASSIGN_OR_RETURN(auto names, sys::list_directory(dir));
+  for (const std::string& name : names) {
+    if (!name.ends_with(suffix)) continue;
+    std::string hex = name.substr(0, name.size() - suffix.size());
+    if (!Digest::is_hex(hex) || keep.contains("sha256:" + hex)) continue;
+    std::string path = dir + "/" + name;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink " + path);
+  }
+  return {};
+}
+
+}  // namespace
+
+// Tar-split records and kept blobs (store/layer_keeping.h) go with the last
+// image whose layers they are.
 Result<void> Store::collect_garbage() {
   ASSIGN_OR_RETURN(auto images, m_metadata.list_images());
   std::set<Digest> keep;
-  for (const ImageRecord& image : images) keep.insert(image.top_chain);
+  std::set<std::string> diff_ids;
+  std::set<std::string> blobs;
+  for (const ImageRecord& image : images) {
+    keep.insert(image.top_chain);
+    for (const LayerRecord& layer : image.layers) {
+      diff_ids.insert(layer.diff_id.str());
+      if (layer.blob_digest) blobs.insert(layer.blob_digest->str());
+    }
+  }
   TRY(m_backend->collect(keep));
+  TRY(remove_unreferenced(m_root + "/tar-split", ".tar-split.gz", diff_ids));
+  TRY(remove_unreferenced(m_root + "/blobs/sha256", "", blobs));
   return clear_directory(m_root + "/tmp");
 }
 

@@ -17,6 +17,7 @@
 #include "oci/media_types.h"
 #include "source/save_layout.h"
 #include "source/save_stream.h"
+#include "store/layer_keeping.h"
 #include "util/progress.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
@@ -62,8 +63,8 @@ Result<void> check_digest(const std::string& what, const Digest& expected, const
 class StreamPass {
  public:
   StreamPass(Store& store, const StreamSource& source, const ImportObserver& observer,
-             TempDir spool_dir, std::unique_ptr<StreamBuild> build)
-      : m_store(store), m_source(source), m_observer(observer),
+             TempDir spool_dir, std::unique_ptr<StreamBuild> build, bool keep_blobs)
+      : m_store(store), m_source(source), m_observer(observer), m_keep_blobs(keep_blobs),
         m_spool_dir(std::move(spool_dir)), m_build(std::move(build)),
         m_mode(!m_build ? Mode::spool : m_build->any_order() ? Mode::any_order : Mode::direct) {}
 
@@ -93,6 +94,10 @@ class StreamPass {
   Store& m_store;
   const StreamSource& m_source;
   const ImportObserver& m_observer;
+  bool m_keep_blobs;
+  // The records (and blobs) of the layers ingested, named once the image is
+  // published: their diff_ids are known only after them.
+  std::vector<std::pair<IngestDigests, std::unique_ptr<LayerKeeping>>> m_kept;
   TempDir m_spool_dir;
   std::unique_ptr<StreamBuild> m_build;
   Mode m_mode;
@@ -187,10 +192,15 @@ Result<IngestDigests> StreamPass::ingest(const std::string& name, std::uint64_t 
     };
   }
   ProgressReader watched(data, std::move(report));
-  auto digests = ingest_unverified(watched, *sink);
+  ASSIGN_OR_RETURN(auto keeping,
+                   LayerKeeping::start(m_store.root(), KeepWhat{.record = true,
+                                                                .blob = m_keep_blobs}));
+  auto digests = ingest_unverified(watched, *sink, keeping->taps());
   if (!digests) {
     return fail(std::move(digests).error().wrap(m_source.uri + ": layer " + name));
   }
+  TRY(keeping->seal());
+  m_kept.emplace_back(*digests, std::move(keeping));
   return *digests;
 }
 
@@ -309,6 +319,11 @@ Result<ImportResult> StreamPass::finish_build(const SavedImage& image,
     }
   }
   ASSIGN_OR_RETURN(size_t reused, m_build->finish(m_chain));
+  for (auto& [digests, keeping] : m_kept) {
+    bool used = std::any_of(m_chain.begin(), m_chain.end(),
+                            [&](const ChainLink& link) { return link.diff_id == digests.diff_id; });
+    if (used) TRY(keeping->publish(digests.diff_id, digests.blob_digest));
+  }
   ImageRecord record{.id = image.config_digest, .manifest_digest = image.manifest_digest,
                      .source = m_source.uri, .config = image.config,
                      .top_chain = m_chain.back().chain_id,
@@ -323,7 +338,7 @@ Result<ImportResult> StreamPass::finish_build(const SavedImage& image,
   ImportResult result{.image_id = image.config_digest, .name = options.name,
                       .layers_ingested = m_chain.size() - reused, .layers_reused = reused};
   if (!result.name && !image.default_name.empty()) result.name = image.default_name;
-  TRY(m_store.metadata().put_image(record, result.name));
+  TRY(m_store.metadata().put_image(record, result.name, image.manifest));
   return result;
 }
 
@@ -349,7 +364,9 @@ Result<ImportResult> StreamPass::finish_spooled(const SavedImage& image,
     };
     plan.layers.push_back(std::move(desc));
   }
-  return import_image(m_store, plan, options, m_observer);
+  ImportOptions spooled_options = options;
+  spooled_options.keep_blobs = m_keep_blobs;
+  return import_image(m_store, plan, spooled_options, m_observer);
 }
 
 Result<std::optional<ImportResult>> run_pass(Store& store, const StreamSource& source,
@@ -360,7 +377,8 @@ Result<std::optional<ImportResult>> run_pass(Store& store, const StreamSource& s
   // the producer's, beside the spooled layers (named 0, 1, ...); removed with the pass
   std::string scratch_dir = spool_dir.path() + "/producer";
   TRY(sys::make_dirs(scratch_dir, 0700));
-  StreamPass pass(store, source, observer, std::move(spool_dir), std::move(build));
+  ASSIGN_OR_RETURN(bool keep_blobs, keeps_blobs(store, options));
+  StreamPass pass(store, source, observer, std::move(spool_dir), std::move(build), keep_blobs);
   ASSIGN_OR_RETURN(std::unique_ptr<ImageStream> stream, source.open(scratch_dir));
   TRY(pass.read(*stream));
   ASSIGN_OR_RETURN(SavedImage image, pass.resolve());

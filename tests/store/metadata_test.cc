@@ -128,15 +128,45 @@ TEST_F(MetadataTest, SchemaVersion1IsUpgradedInPlace) {
   stamp_header(0);  // version 1 stores never set user_version
   auto reopened = Metadata::open(path("cairn.db"));
   ASSERT_TRUE(reopened) << reopened.error().message();
-  EXPECT_EQ(**reopened->setting("schema_version"), "2");
+  EXPECT_EQ(**reopened->setting("schema_version"), "3");
   EXPECT_TRUE(reopened->resolve_image("keep"));
   EXPECT_TRUE(reopened->add_container(ContainerRecord{"c", a.id, 1}));
+  EXPECT_EQ(*reopened->image_manifest(a.id), std::nullopt);
+}
+
+TEST_F(MetadataTest, SchemaVersion2GetsImageManifests) {
+  ImageRecord a = image("a");
+  ASSERT_TRUE(m_metadata->put_image(a, std::string("keep")));
+  ASSERT_TRUE(m_metadata->set_setting("schema_version", "2"));
+  m_metadata.reset();
+  stamp_header(2);
+  auto reopened = Metadata::open(path("cairn.db"));
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  EXPECT_EQ(**reopened->setting("schema_version"), "3");
+  EXPECT_EQ(*reopened->image_manifest(a.id), std::nullopt);
+}
+
+TEST_F(MetadataTest, ManifestIsStoredWithItsImageAndGoesWithIt) {
+  std::string manifest = "{\n  \"schemaVersion\": 2 }\n";
+  ImageRecord a = image("a");
+  a.manifest_digest = Digest::of(manifest);
+  ASSERT_TRUE(m_metadata->put_image(a, std::nullopt, manifest));
+  auto stored = m_metadata->image_manifest(a.id);
+  ASSERT_TRUE(stored) << stored.error().message();
+  EXPECT_EQ(*stored, manifest);
+  // Another manifest of the same image (another source) does not replace it.
+  ImageRecord again = a;
+  again.manifest_digest = Digest::of("other");
+  ASSERT_TRUE(m_metadata->put_image(again, std::nullopt, "other"));
+  EXPECT_EQ(*m_metadata->image_manifest(a.id), manifest);
+  ASSERT_TRUE(m_metadata->remove_image(a.id));
+  EXPECT_EQ(*m_metadata->image_manifest(a.id), std::nullopt);
 }
 
 TEST_F(MetadataTest, NewerSchemaIsRefused) {
-  ASSERT_TRUE(m_metadata->set_setting("schema_version", "3"));
+  ASSERT_TRUE(m_metadata->set_setting("schema_version", "4"));
   m_metadata.reset();
-  for (int header : {0, 3}) {
+  for (int header : {0, 4}) {
     stamp_header(header);
     auto reopened = Metadata::open(path("cairn.db"));
     ASSERT_FALSE(reopened) << "user_version " << header;
@@ -149,7 +179,7 @@ TEST_F(MetadataTest, OpeningAnUpToDateStoreChangesNothing) {
   m_metadata.reset();
   auto reopened = Metadata::open(path("cairn.db"));
   ASSERT_TRUE(reopened) << reopened.error().message();
-  EXPECT_EQ(**reopened->setting("schema_version"), "2");
+  EXPECT_EQ(**reopened->setting("schema_version"), "3");
   EXPECT_EQ(**reopened->setting("marker"), "kept");
 }
 

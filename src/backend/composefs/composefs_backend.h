@@ -79,6 +79,9 @@ class ComposefsBackend final : public Backend {
   Result<std::string> mount_image(const Digest& top, const std::string& target) override;
   Result<std::string> default_mount_point(const Digest& top) override;
   Result<void> unmount(const std::string& path) override;
+  // From the layer's index and the object store (layer_contents.cc).
+  Result<std::unique_ptr<LayerContents>> layer_contents(std::span<const ChainLink> chain,
+                                                        size_t index) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override { return {}; }
   Result<void> remove_layout() override;

@@ -157,6 +157,13 @@ Result<std::string> DirBackend::rootfs_path(const Digest& top) {
   return image_dir(top);
 }
 
+Result<std::unique_ptr<LayerContents>> DirBackend::layer_contents(std::span<const ChainLink> chain,
+                                                                  size_t index) {
+  if (index >= chain.size()) return fail(Errc::usage, "layer index out of range");
+  ASSIGN_OR_RETURN(std::string path, rootfs_path(chain.back().chain_id));
+  return TreeContents::open_tree(path);
+}
+
 Result<void> DirBackend::collect(const std::set<Digest>& keep) {
   ASSIGN_OR_RETURN(auto names, sys::list_directory(images_dir()));
   for (const std::string& name : names) {

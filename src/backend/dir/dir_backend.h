@@ -31,6 +31,9 @@ class DirBackend final : public Backend {
   Result<std::unique_ptr<StreamBuild>> begin_stream_build() override;
   Result<bool> has_image(const Digest& top) override;
   Result<std::string> rootfs_path(const Digest& top) override;
+  // The image's merged tree (see Backend::layer_contents).
+  Result<std::unique_ptr<LayerContents>> layer_contents(std::span<const ChainLink> chain,
+                                                        size_t index) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;
   Result<void> remove_layout() override;

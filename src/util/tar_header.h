@@ -1,6 +1,7 @@
 // Decoding of tar headers, shared by the seekable archive index
-// (source/tar_index.h) and the sequential save-stream walker
-// (source/save_stream.h).
+// (source/tar_index.h), the sequential save-stream walker
+// (source/save_stream.h) and the tar-split recorder (layer/tar_split_recorder.h).
+// Here in util/ because layer/ may not include source/.
 //
 // A tar archive is a sequence of 512-byte headers, each followed by its
 // data padded to a multiple of 512, ended by zero blocks. Extension headers
@@ -57,5 +58,10 @@ Result<void> apply_extension(char type, const std::string& data, Pending& pendin
 // not normalized.
 std::string member_name(const Block& b, const Pending& pending);
 std::string member_link(const Block& b, const Pending& pending);
+
+// A ustar header of a regular file NAME (at most 100 bytes, else nullopt)
+// of SIZE bytes: mode 0644, owner 0:0, mtime 0; a SIZE above the 11 octal
+// digits is written in GNU base-256.
+std::optional<Block> file_header(std::string_view name, std::uint64_t size);
 
 }  // namespace cairn::tar_header

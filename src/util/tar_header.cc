@@ -1,4 +1,4 @@
-#include "source/tar_header.h"
+#include "util/tar_header.h"
 
 #include <cstring>
 
@@ -129,6 +129,43 @@ std::string member_name(const Block& b, const Pending& pending) {
 
 std::string member_link(const Block& b, const Pending& pending) {
   return pending.link.value_or(field_string(b, 157, 100));
+}
+
+namespace {
+
+void put_octal(Block& b, size_t off, size_t len, std::uint64_t value) {
+  // LEN - 1 digits and a NUL.
+  for (size_t i = len - 1; i-- > 0;) {
+    b[off + i] = static_cast<unsigned char>('0' + (value & 7));
+    value >>= 3;
+  }
+  b[off + len - 1] = 0;
+}
+
+}  // namespace
+
+std::optional<Block> file_header(std::string_view name, std::uint64_t size) {
+  if (name.empty() || name.size() > 100) return std::nullopt;
+  Block b{};
+  std::memcpy(b.data(), name.data(), name.size());
+  put_octal(b, 100, 8, 0644);
+  put_octal(b, 108, 8, 0);
+  put_octal(b, 116, 8, 0);
+  if (size < (std::uint64_t{1} << 33)) {
+    put_octal(b, 124, 12, size);
+  } else {
+    b[124] = 0x80;
+    for (size_t i = 0; i < 8; ++i) b[135 - i] = static_cast<unsigned char>(size >> (8 * i));
+  }
+  put_octal(b, 136, 12, 0);
+  b[156] = '0';
+  std::memcpy(b.data() + 257, "ustar\0" "00", 8);
+  std::memset(b.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (unsigned char c : b) sum += c;
+  put_octal(b, 148, 7, sum);
+  b[155] = ' ';
+  return b;
 }
 
 }  // namespace cairn::tar_header
