@@ -26,6 +26,7 @@ struct ImportArgs {
   bool docker_save = false;
   std::vector<std::string> mirrors;  // --registry-mirror REGISTRY=ENDPOINT
   bool keep_blobs = false;
+  bool no_partial = false;
 };
 
 constexpr std::string_view k_dockerd_scheme = "dockerd://";
@@ -85,6 +86,7 @@ Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& 
   ImportOptions options;
   if (!args.name.empty()) options.name = args.name;
   options.keep_blobs = args.keep_blobs;
+  options.partial = !args.no_partial;
   if (is_daemon_uri(args.source)) {
     ASSIGN_OR_RETURN(std::optional<ImagePlan> direct, plan_from_docker_store(args, progress));
     if (direct) {
@@ -105,6 +107,22 @@ Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& 
   return import_image(*store, plan, options, observer);
 }
 
+// One object per ingested layer: what it cost (bytes_fetched of size).
+nlohmann::json transfers_json(const std::vector<LayerTransfer>& transfers) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerTransfer& t : transfers) {
+    nlohmann::json layer = {{"index", t.index}, {"diff_id", t.diff_id.str()},
+                            {"bytes_fetched", t.bytes_fetched}, {"partial", t.partial}};
+    layer["size"] = t.size ? nlohmann::json(*t.size) : nullptr;
+    if (t.partial) {
+      layer["files_local"] = t.files_local;
+      layer["files_fetched"] = t.files_fetched;
+    }
+    layers.push_back(std::move(layer));
+  }
+  return layers;
+}
+
 Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
   if (!args.name.empty()) TRY(check_image_name(args.name));
   announce_interrupts("cairn: import of " + args.source +
@@ -119,6 +137,7 @@ Result<void> run_import(const ImportArgs& args, const GlobalOptions& global) {
                           {"layers_ingested", result.layers_ingested},
                           {"layers_reused", result.layers_reused}};
     out["name"] = result.name ? nlohmann::json(*result.name) : nullptr;
+    out["layers"] = transfers_json(result.transfers);
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf("%s\n", result.image_id.str().c_str());
@@ -158,6 +177,9 @@ void add_import_options(CLI::App& command, ImportArgs& args) {
   command.add_flag("--keep-blobs", args.keep_blobs,
                    "Keep each layer's original blob, so that push and export give it back "
                    "unchanged (default: the store's keep_blobs setting; on for dir stores)");
+  command.add_flag("--no-partial", args.no_partial,
+                   "Download every layer whole, also zstd:chunked layers whose files the store "
+                   "partly holds");
   command.add_option("--platform", args.platform, "os/arch[/variant] to pick from an index")
       ->default_str("the host's");
 }

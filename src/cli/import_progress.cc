@@ -92,6 +92,14 @@ void ImportProgress::summary(const ImportResult& result) {
                format_import_summary(result.layers_ingested, result.layers_reused, m_bytes,
                                      seconds_since(m_start))
                    .c_str());
+  for (const LayerTransfer& t : result.transfers) {
+    if (!t.partial) continue;
+    std::fprintf(stderr, "layer %zu %s: partial pull, %s fetched of %s (%zu files from the store, "
+                         "%zu downloaded)\n",
+                 t.index + 1, std::string(t.diff_id.short_hex()).c_str(),
+                 format_bytes(t.bytes_fetched).c_str(),
+                 t.size ? format_bytes(*t.size).c_str() : "?", t.files_local, t.files_fetched);
+  }
 }
 
 }  // namespace cairn::cli

@@ -11,6 +11,7 @@
 #include "source/registry_client.h"
 #include "source/registry_mirrors.h"
 #include "source/registry_reference.h"
+#include "source/zstd_chunked_layer.h"
 
 namespace cairn {
 namespace {
@@ -106,6 +107,20 @@ Result<std::string> fetch_config(RegistryClient& client, const Descriptor& desc)
   return config;
 }
 
+// For zstd:chunked layers (source/zstd_chunked_layer.h); annotations that
+// do not parse fail the partial pull, not the plan.
+std::function<Result<std::optional<PartialTar>>(const LocalContents&)> partial_opener(
+    const std::shared_ptr<RegistryClient>& client, const Descriptor& d) {
+  std::string what = "layer " + d.digest.str();
+  auto layout = parse_chunked_annotations(d.annotations, d.size, what);
+  if (layout && !*layout) return nullptr;
+  return [client, digest = d.digest, layout](const LocalContents& local)
+             -> Result<std::optional<PartialTar>> {
+    if (!layout) return fail(Error(layout.error()));
+    return open_chunked_tar(client, digest, **layout, local);
+  };
+}
+
 Result<std::vector<LayerDescriptor>> plan_layers(const std::shared_ptr<RegistryClient>& client,
                                                  const ImageManifest& manifest,
                                                  const ImageConfig& config) {
@@ -117,7 +132,7 @@ Result<std::vector<LayerDescriptor>> plan_layers(const std::shared_ptr<RegistryC
       return open_registry_blob(client, digest, size);
     };
     layers.push_back(LayerDescriptor{d.digest, d.media_type, compression, d.size,
-                                     config.diff_ids[i], std::move(open)});
+                                     config.diff_ids[i], std::move(open), partial_opener(client, d)});
   }
   return layers;
 }

@@ -7,6 +7,7 @@
 #include "store/image_name.h"
 #include "store/seal.h"
 #include "store/layer_keeping.h"
+#include "store/partial_pull.h"
 #include "util/progress.h"
 #include "util/sys.h"
 
@@ -78,27 +79,34 @@ Result<KeepWhat> missing_keeping(Store& store, const LayerDescriptor& layer, boo
 Result<std::unique_ptr<LayerKeeping>> ingest_kept(Store& store, const ImagePlan& plan,
                                                   size_t index, LayerSink& sink, KeepWhat what,
                                                   const ImportObserver& observer,
-                                                  IngestStats& stats) {
+                                                  IngestStats& stats, PartialPulls& pulls) {
   const LayerDescriptor& layer = plan.layers[index];
   ASSIGN_OR_RETURN(auto keeping, LayerKeeping::start(store.root(), what));
-  auto ingested = ingest_layer(with_progress(layer, index, observer), sink, keeping->taps());
+  auto rebuilt = pulls.rebuilt(layer, index, what.blob, observer);
+  if (!rebuilt) {
+    return fail(std::move(rebuilt).error().wrap(layer_context(index, plan.layers.size())));
+  }
+  auto ingested = ingest_layer(*rebuilt ? **rebuilt : with_progress(layer, index, observer), sink,
+                               keeping->taps());
   if (!ingested) {
     return fail(std::move(ingested).error().wrap(layer_context(index, plan.layers.size())));
   }
   stats = *ingested;
+  pulls.ingested(index, layer, stats);
   TRY(keeping->seal());
   return keeping;
 }
 
 Result<std::unique_ptr<LayerKeeping>> ingest_into(Store& store, ChainBuild& build,
                                                   const ImagePlan& plan, size_t index,
-                                                  KeepWhat what, const ImportObserver& observer) {
+                                                  KeepWhat what, const ImportObserver& observer,
+                                                  PartialPulls& pulls) {
   const LayerDescriptor& layer = plan.layers[index];
   if (observer.layer_started) observer.layer_started(index, plan.layers.size(), layer.diff_id);
   ASSIGN_OR_RETURN(LayerSink * sink, build.begin_layer(index));
   IngestStats stats;
   ASSIGN_OR_RETURN(auto keeping,
-                   ingest_kept(store, plan, index, *sink, what, observer, stats));
+                   ingest_kept(store, plan, index, *sink, what, observer, stats, pulls));
   TRY(build.commit_layer(index));
   TRY(store.metadata().record_layer(layer.diff_id, stats.tar_bytes));
   if (observer.layer_done) observer.layer_done(index, stats.tar_bytes);
@@ -125,10 +133,11 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
   ASSIGN_OR_RETURN(bool keep_blobs, keeps_blobs(store, options));
   ASSIGN_OR_RETURN(auto build, store.backend().begin_build(chain));
   std::vector<std::pair<size_t, std::unique_ptr<LayerKeeping>>> kept;
+  PartialPulls pulls(store, options.partial);
   for (size_t i = 0; i < plan.layers.size(); ++i) {
     ASSIGN_OR_RETURN(KeepWhat what, missing_keeping(store, plan.layers[i], keep_blobs));
     if (build->needs_layer(i)) {
-      ASSIGN_OR_RETURN(auto keeping, ingest_into(store, *build, plan, i, what, observer));
+      ASSIGN_OR_RETURN(auto keeping, ingest_into(store, *build, plan, i, what, observer, pulls));
       kept.emplace_back(i, std::move(keeping));
       ++result.layers_ingested;
       continue;
@@ -137,7 +146,8 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
     if (!what.record && !what.blob) continue;
     DiscardingSink discard;
     IngestStats stats;
-    ASSIGN_OR_RETURN(auto keeping, ingest_kept(store, plan, i, discard, what, observer, stats));
+    ASSIGN_OR_RETURN(auto keeping, ingest_kept(store, plan, i, discard, what, observer, stats,
+                                                 pulls));
     kept.emplace_back(i, std::move(keeping));
   }
   TRY(build->finish());
@@ -146,6 +156,7 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
     TRY(keeping->publish(plan.layers[i].diff_id, plan.layers[i].blob_digest));
   }
   TRY(store.metadata().put_image(record_of(plan, chain), result.name, plan.manifest));
+  result.transfers = pulls.take_transfers();
   return result;
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "source/image_plan.h"
 #include "store/store.h"
@@ -24,6 +25,8 @@ struct ImportOptions {
   // Keep every layer's original blob (store/layer_keeping.h), also when the
   // store's keep_blobs setting is not "true".
   bool keep_blobs = false;
+  // Pull layers partially where the source can (store/partial_pull.h).
+  bool partial = true;
 };
 
 // Every import records each layer's tar-split (store/layer_keeping.h). A
@@ -49,11 +52,23 @@ struct ImportObserver {
   std::function<void(size_t index, std::uint64_t tar_bytes)> layer_done;
 };
 
+// What one ingested layer cost.
+struct LayerTransfer {
+  size_t index = 0;
+  Digest diff_id;
+  std::optional<std::uint64_t> size;  // the blob's, when known
+  std::uint64_t bytes_fetched = 0;    // read from the source (for a partial pull: the network)
+  bool partial = false;
+  size_t files_local = 0;    // partial pulls: file contents taken from the store
+  size_t files_fetched = 0;  // and downloaded
+};
+
 struct ImportResult {
   Digest image_id;
   std::optional<std::string> name;
   size_t layers_ingested = 0;
   size_t layers_reused = 0;
+  std::vector<LayerTransfer> transfers = {};  // per ingested layer (not for streamed imports)
 };
 
 // True if OPTIONS or the store's keep_blobs setting ask to keep blobs.

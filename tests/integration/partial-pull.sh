@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Partial pulls of zstd:chunked layers (doc/registry.md "Partial pulls"), against a real loopback
+# docker-registry with tests/tools/range-proxy.py in front (it serves blob ranges itself, counts
+# the bytes it sends, and can ignore Range or flip a byte of a blob):
+#   - images A and B (tests/fixtures/make-partial-images.py: one layer of 50 files of 100 KiB,
+#     B's differs in one file) pushed with skopeo --dest-compress-format zstd:chunked;
+#   - A, then B: B fetches at most 5% of its layer blob (cairn's bytes_fetched and the proxy's
+#     count agree), and B's tree equals a full (--no-partial) import of B and umoci's unpack;
+#   - a flipped byte in B's TOC, in the changed file's frames, or in the tar header frames:
+#     exit 4 ("digest mismatch"), the store unchanged;
+#   - a registry that ignores Range: B is downloaded whole and imported correctly;
+#   - --no-partial, and (dir) a store that keeps blobs: the whole blob.
+#
+# usage: partial-pull.sh CAIRN_BINARY   (CAIRN_IT_BACKEND=dir|composefs; root). Skips (exit 0,
+# with a reason) when docker-registry, skopeo or zstd are missing. Services stopped by PID on exit.
+set -euo pipefail
+
+CAIRN=$(readlink -f "${1:-${CAIRN:-}}")
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+source "$IT_DIR/services.sh"
+service_scratch partial docker-registry skopeo zstd
+
+# start_range_proxy NAME [ARGS...]: sets PROXY (host:port) and PLOG (its log)
+start_range_proxy() {
+  local dir=$WORK/proxy-$1; shift
+  mkdir -p "$dir"
+  PLOG=$dir/proxy.log
+  : >"$PLOG"
+  start_tool PROXY_PORT "$dir/proxy.port" "$REPO_DIR/tests/tools/range-proxy.py" \
+    --upstream "$REGISTRY" --log "$PLOG" "$@" || return 1
+  PROXY=127.0.0.1:$PROXY_PORT
+}
+
+# layer_field FIELD: the first layer's FIELD from the import's --json output
+layer_field() {
+  "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][0][sys.argv[2]])' \
+    "$WORK/out" "$1"
+}
+
+# proxy_bytes LOG BLOB: bytes the proxy sent of BLOB
+proxy_bytes() { awk -v b="$2" 'index($2, b) { sub("bytes=", "", $5); n += $5 } END { print n + 0 }' "$1"; }
+
+# fresh_store DIR: ROOT=DIR, with A imported from the registry (no partial pull: nothing to share)
+fresh_store() {
+  ROOT=$1
+  rm -rf "$ROOT"
+  c_import "docker://$REGISTRY/cairn-test/chunked:a" --insecure
+  if [ "$RC" != 0 ]; then not_ok "import A into $(basename "$ROOT") (rc=$RC)"; diag "$WORK/err"; return 1; fi
+  if [ "$BACKEND" = dir ] && [ "${2:-}" != keep ]; then
+    # dir stores keep blobs by default, and a partial pull has no blob to keep
+    sqlite3 "$ROOT/cairn.db" "UPDATE settings SET value='false' WHERE key='keep_blobs'"
+  fi
+}
+
+# snapshot FILE: store_snapshot plus the tar-split records and kept blobs
+snapshot() {
+  store_snapshot "$1"
+  (cd "$ROOT" && { find tar-split blobs 2>/dev/null || true; } | LC_ALL=C sort) >>"$1"
+}
+
+# tree_of IMAGE FILE: the listing of IMAGE's mounted tree in $ROOT
+tree_of() {
+  c_mount "$1"
+  if [ "$RC" != 0 ]; then echo "mount failed (rc=$RC)" >"$2"; return; fi
+  listing "$MNT" "$2"
+}
+
+expect "loopback registry started" start_registry "$WORK/reg"
+REGISTRY=$REG_HOST
+"$PY" "$REPO_DIR/tests/fixtures/make-partial-images.py" "$WORK/layouts"
+for tag in a b; do
+  up=$(echo $tag | tr a-z A-Z)
+  expect "push $up as zstd:chunked" skopeo copy -q --dest-tls-verify=false \
+    --dest-compress-format zstd:chunked "oci:$WORK/layouts/$up:$tag" \
+    "docker://$REGISTRY/cairn-test/chunked:$tag"
+done
+
+# B's layer: blob digest, size, TOC position, the frames of the changed file and of the first headers
+skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/cairn-test/chunked:b" >"$WORK/b.manifest"
+read -r BLOB SIZE TOC_OFF TOC_LEN < <("$PY" - "$WORK/b.manifest" <<'PYEOF'
+import json, sys
+layer = json.load(open(sys.argv[1]))["layers"][0]
+a = layer.get("annotations", {})
+pos = a.get("io.github.containers.zstd-chunked.manifest-position") or \
+    a.get("io.containers.zstd-chunked.manifest-position")
+off, length = pos.split(":")[:2]
+print(layer["digest"], layer["size"], off, length)
+PYEOF
+)
+BLOB_FILE=$WORK/reg/data/docker/registry/v2/blobs/sha256/${BLOB:7:2}/${BLOB#sha256:}/data
+tail -c +"$((TOC_OFF + 1))" "$BLOB_FILE" | head -c "$TOC_LEN" | zstd -dc >"$WORK/b.toc"
+FRAME_OFF=$("$PY" -c '
+import json, sys
+e = [e for e in json.load(open(sys.argv[1]))["entries"] if e.get("name") == "data/f17" and e["type"] == "reg"][0]
+print((e["offset"] + e["endOffset"]) // 2)' "$WORK/b.toc")
+note "B's layer $BLOB: $SIZE bytes, TOC at $TOC_OFF+$TOC_LEN, data/f17's frames around $FRAME_OFF"
+
+# ---- the reference: B pulled whole ------------------------------------------------------------
+ROOT=$WORK/full
+c_import "docker://$REGISTRY/cairn-test/chunked:b" --insecure --no-partial
+check "full import of B (--no-partial)" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ]'
+B_ID=$IMG_ID
+tree_of "$B_ID" "$WORK/full.listing"
+if command -v umoci >/dev/null; then
+  if umoci raw unpack --image "$WORK/layouts/B:b" "$WORK/umoci-b" >"$WORK/umoci.log" 2>&1; then
+    listing "$WORK/umoci-b" "$WORK/umoci.listing"
+    same_listing "full import of B lists like umoci's unpack" "$WORK/umoci.listing" "$WORK/full.listing"
+  else
+    not_ok "umoci raw unpack of B"; diag "$WORK/umoci.log"
+  fi
+else
+  note "umoci not installed: no umoci comparison"
+fi
+
+# ---- tampered: a byte of the TOC, of a file's frames, of the header frames ------------------
+fresh_store "$WORK/tamper"
+snapshot "$WORK/before"
+for what in "TOC:$((TOC_OFF + TOC_LEN / 2))" "frame:$FRAME_OFF" "headers:40"; do
+  name=${what%%:*} offset=${what#*:}
+  start_range_proxy "flip-$name" --flip "$BLOB:$offset"
+  c_import "docker://$PROXY/cairn-test/chunked:b" --insecure
+  check "B with a flipped byte in its $name: exit 4, digest mismatch" \
+    '[ "$RC" = 4 ] && grep -q "digest mismatch" "$WORK/err"'
+  [ "$RC" = 4 ] || diag "$WORK/err"
+  check "B with a flipped byte in its $name: fetched ranges, not the blob" \
+    '! grep -q "$BLOB range=- " "$PLOG"'
+  snapshot "$WORK/after"
+  same_listing "B with a flipped byte in its $name: store unchanged" "$WORK/before" "$WORK/after"
+done
+
+# ---- partial: A, then B -------------------------------------------------------------------------
+fresh_store "$WORK/partial"
+start_range_proxy count
+c_import "docker://$PROXY/cairn-test/chunked:b" --insecure
+check "B after A: a partial pull" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = True ]'
+[ "$RC" = 0 ] || diag "$WORK/err"
+FETCHED=$(layer_field bytes_fetched 2>/dev/null || echo -1)
+SENT=$(proxy_bytes "$PLOG" "$BLOB")
+note "B: cairn fetched $FETCHED bytes of $SIZE ($((FETCHED * 1000 / SIZE))‰), the proxy sent $SENT"
+check "B fetches at most 5% of its layer ($FETCHED of $SIZE bytes)" \
+  '[ "$FETCHED" -gt 0 ] && [ $((FETCHED * 20)) -le "$SIZE" ]'
+check "cairn's bytes_fetched is what the proxy sent ($SENT)" '[ "$FETCHED" = "$SENT" ]'
+check "B: 50 files from the store, 1 downloaded" \
+  '[ "$(layer_field files_local):$(layer_field files_fetched)" = 50:1 ]'
+check "B: the same image ID as the full import" '[ "$IMG_ID" = "$B_ID" ]'
+tree_of "$IMG_ID" "$WORK/partial.listing"
+same_listing "B's tree equals the full import's" "$WORK/full.listing" "$WORK/partial.listing"
+c_run --json inspect "$IMG_ID"
+check "B's metadata keeps the blob digest and media type" \
+  'grep -q "${BLOB#sha256:}" "$WORK/out" && grep -q "tar+zstd" "$WORK/out"'
+if [ "$BACKEND" = composefs ]; then
+  c_run verify "$IMG_ID"
+  check "cairn verify B after the partial pull" '[ "$RC" = 0 ]'
+  [ "$RC" = 0 ] || diag "$WORK/err"
+fi
+
+# ---- a registry that ignores Range: the whole blob ----------------------------------------------
+fresh_store "$WORK/ignored"
+start_range_proxy ignore --ignore-range
+c_import "docker://$PROXY/cairn-test/chunked:b" --insecure
+check "B through a proxy that ignores Range: imported whole" \
+  '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ] && [ "$(layer_field bytes_fetched)" = "$SIZE" ]'
+[ "$RC" = 0 ] || diag "$WORK/err"
+tree_of "$IMG_ID" "$WORK/ignored.listing"
+same_listing "B's tree (Range ignored) equals the full import's" "$WORK/full.listing" "$WORK/ignored.listing"
+
+# ---- --no-partial, and a dir store that keeps blobs ---------------------------------------------
+fresh_store "$WORK/nopartial"
+c_import "docker://$REGISTRY/cairn-test/chunked:b" --insecure --no-partial
+check "B with --no-partial after A: the whole blob" \
+  '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ] && [ "$(layer_field bytes_fetched)" = "$SIZE" ]'
+if [ "$BACKEND" = dir ]; then
+  fresh_store "$WORK/keeping" keep
+  c_import "docker://$REGISTRY/cairn-test/chunked:b" --insecure
+  check "dir store keeping blobs: B downloaded whole, its blob kept" \
+    '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ] && [ -f "$ROOT/blobs/sha256/${BLOB#sha256:}" ]'
+fi
+
+unmount_all "$WORK"
+summary
