@@ -105,7 +105,6 @@ Result<std::unique_ptr<LayerKeeping>> ingest_into(Store& store, ChainBuild& buil
   return keeping;
 }
 
-
 }  // namespace
 
 Result<bool> keeps_blobs(Store& store, const ImportOptions& options) {
