@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -7,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/import_progress.h"
 #include "cli/interrupt_notice.h"
+#include "cli/registry_flags.h"
 #include "source/daemon_source.h"
 #include "source/docker_layer_store.h"
 #include "source/source.h"
@@ -21,12 +21,7 @@ struct ImportArgs {
   std::string source;
   std::string name;
   std::string platform;
-  bool insecure = false;
-  std::vector<std::string> insecure_registries;
-  std::vector<std::string> authfiles;
-  std::vector<std::string> netrc_files;
-  unsigned parallel = 4;
-  unsigned retries = RegistryOptions{}.retries;
+  RegistryFlags registry;
   DaemonOptions daemon;
   bool docker_save = false;
   std::vector<std::string> mirrors;  // --registry-mirror REGISTRY=ENDPOINT
@@ -76,18 +71,9 @@ Result<std::vector<RegistryMirror>> mirrors_of(const ImportArgs& args, const Glo
 
 Result<SourceOptions> source_options_of(const ImportArgs& args, const GlobalOptions& global) {
   SourceOptions options;
-  ASSIGN_OR_RETURN(options.registry.mirrors, mirrors_of(args, global));
   if (!args.platform.empty()) options.platform = args.platform;
-  options.registry.insecure = args.insecure;
-  options.registry.insecure_registries = args.insecure_registries;
-  for (const std::string& path : args.authfiles) {
-    options.registry.credential_files.push_back({path, CredentialFormat::auth_json});
-  }
-  for (const std::string& path : args.netrc_files) {
-    options.registry.credential_files.push_back({path, CredentialFormat::netrc});
-  }
-  options.registry.max_parallel_fetches = std::max(1u, args.parallel);
-  options.registry.retries = args.retries;
+  options.registry = registry_options_of(args.registry);
+  ASSIGN_OR_RETURN(options.registry.mirrors, mirrors_of(args, global));
   return options;
 }
 
@@ -156,26 +142,11 @@ Result<void> run_pull(ImportArgs args, const GlobalOptions& global) {
 
 // The options import and pull share.
 void add_import_options(CLI::App& command, ImportArgs& args) {
-  command.add_flag("--insecure", args.insecure,
-                   "Allow plain HTTP and unverified TLS for every registry");
-  command.add_option("--insecure-registry", args.insecure_registries,
-                     "Allow plain HTTP for this HOST[:PORT] only (repeatable)")
-      ->allow_extra_args(false);
-  command.add_option("--authfile", args.authfiles,
-                     "Credentials in containers auth.json / docker config.json form (repeatable)")
-      ->allow_extra_args(false);
-  command.add_option("--netrc", args.netrc_files,
-                     "Credentials in netrc form, like enroot's .credentials (repeatable)")
-      ->allow_extra_args(false);
+  add_registry_flags(command, args.registry, TransferDirection::download);
   command.add_option("--registry-mirror", args.mirrors,
                      "REGISTRY=HOST[:PORT][/PREFIX]: try this mirror of REGISTRY first (repeatable, "
                      "in order; replaces the config's mirrors of REGISTRY)")
       ->allow_extra_args(false);
-  command.add_option("--parallel", args.parallel, "Layer downloads in flight at once")
-      ->capture_default_str();
-  command.add_option("--retries", args.retries,
-                     "Retries of a transient registry failure (a dropped download resumes)")
-      ->capture_default_str();
   command.add_flag("--docker-save", args.docker_save,
                    "dockerd://: read the image through `docker save`, not from the daemon's "
                    "layer store");

@@ -41,6 +41,7 @@ struct CommandSpec {
 
 Action define_import(CLI::App&, const GlobalOptions&);
 Action define_pull(CLI::App&, const GlobalOptions&);
+Action define_push(CLI::App&, const GlobalOptions&);
 Action define_tag(CLI::App&, const GlobalOptions&);
 Action define_info(CLI::App&, const GlobalOptions&);
 Action define_run(CLI::App&, const GlobalOptions&);

@@ -17,10 +17,12 @@ struct Transfer {
   CURL* curl;
   HttpBodySink* sink;
   size_t max_body;
+  Reader* body = nullptr;
   HttpResponse response;
   bool begun = false;
   bool sink_refused = false;
   bool too_large = false;
+  std::optional<Error> body_error;
 };
 
 std::string trim(std::string_view s) {
@@ -80,6 +82,18 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// Feeds the request body from its Reader.
+size_t on_read(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  if (!t->body) return 0;
+  auto n = t->body->read(std::as_writable_bytes(std::span(data, size * count)));
+  if (!n) {
+    t->body_error = std::move(n).error();
+    return CURL_READFUNC_ABORT;
+  }
+  return *n;
+}
+
 HttpFailure classify(CURLcode code) {
   switch (code) {
     case CURLE_OK:
@@ -92,10 +106,42 @@ HttpFailure classify(CURLcode code) {
     case CURLE_GOT_NOTHING:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
+    case CURLE_SEND_FAIL_REWIND:  // a reused connection died under a body that cannot be replayed
       return HttpFailure::transient;
     default:
       return HttpFailure::permanent;
   }
+}
+
+curl_off_t body_size(const HttpRequestBody& body) {
+  return body.size ? static_cast<curl_off_t>(*body.size) : curl_off_t{-1};
+}
+
+// The method and how its body is sent. curl sends an upload of unknown size
+// chunked (HTTP/1.1).
+void configure_method(const Transfer& t, HttpMethod method, const HttpRequestBody& body) {
+  auto set = [&t](CURLoption option, auto value) {
+    t.lib->curl_easy_setopt(t.curl, option, value);
+  };
+  switch (method) {
+    case HttpMethod::get:
+      return;
+    case HttpMethod::head:
+      set(CURLOPT_NOBODY, 1L);
+      return;
+    case HttpMethod::post:
+      set(CURLOPT_POST, 1L);
+      set(CURLOPT_POSTFIELDSIZE_LARGE, body.reader ? body_size(body) : curl_off_t{0});
+      break;
+    case HttpMethod::put:
+    case HttpMethod::patch:
+      set(CURLOPT_UPLOAD, 1L);
+      set(CURLOPT_INFILESIZE_LARGE, body.reader ? body_size(body) : curl_off_t{0});
+      if (method == HttpMethod::patch) set(CURLOPT_CUSTOMREQUEST, "PATCH");
+      break;
+  }
+  set(CURLOPT_READFUNCTION, on_read);
+  set(CURLOPT_READDATA, &t);
 }
 
 void configure(const Transfer& t, const HttpRequest& request, curl_slist* headers) {
@@ -140,22 +186,47 @@ HttpSession::HttpSession() = default;
 
 HttpSession::~HttpSession() = default;
 
+std::string_view method_name(HttpMethod method) {
+  switch (method) {
+    case HttpMethod::get: return "GET";
+    case HttpMethod::head: return "HEAD";
+    case HttpMethod::post: return "POST";
+    case HttpMethod::put: return "PUT";
+    case HttpMethod::patch: return "PATCH";
+  }
+  return "?";
+}
+
 HttpResult HttpSession::get(const HttpRequest& request, HttpBodySink* sink, size_t max_body) {
+  return perform(HttpMethod::get, request, {}, sink, max_body);
+}
+
+HttpResult HttpSession::perform(HttpMethod method, const HttpRequest& request,
+                                const HttpRequestBody& body, HttpBodySink* sink,
+                                size_t max_body) {
+  CHECK_MSG(!body.reader || (method != HttpMethod::get && method != HttpMethod::head),
+            "a GET or HEAD with a body");
   auto lib = curl_library();
   if (!lib) return {HttpFailure::permanent, lib.error().message(), {}};
   if (!m_curl) {
     m_curl.reset((*lib)->curl_easy_init());
     CHECK_MSG(m_curl != nullptr, "curl_easy_init failed");
   }
-  Transfer t{*lib, static_cast<CURL*>(m_curl.get()), sink, max_body, {}};
+  Transfer t{*lib, static_cast<CURL*>(m_curl.get()), sink, max_body, body.reader, {}, false,
+             false, false, std::nullopt};
   auto free_list = (*lib)->curl_slist_free_all;
   std::unique_ptr<curl_slist, decltype(free_list)> headers(nullptr, free_list);
-  for (const std::string& h : request.headers) {
+  std::vector<std::string> lines = request.headers;
+  if (method == HttpMethod::post || method == HttpMethod::put || method == HttpMethod::patch) {
+    lines.emplace_back("Expect:");  // no 100-continue round trip
+  }
+  for (const std::string& h : lines) {
     headers.reset(t.lib->curl_slist_append(headers.release(), h.c_str()));
     CHECK_MSG(headers != nullptr, "curl_slist_append failed");
   }
   char error[CURL_ERROR_SIZE] = {};
   configure(t, request, headers.get());
+  configure_method(t, method, body);
   t.lib->curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, error);
   CURLcode code = t.lib->curl_easy_perform(t.curl);
   HttpResult result;
@@ -165,10 +236,13 @@ HttpResult HttpSession::get(const HttpRequest& request, HttpBodySink* sink, size
     t.response.redirect_url = location;
   }
   if (code == CURLE_OK && sink && is_success(t.response.status) && !t.begun) begin_sink(t);
-  result.failure = t.sink_refused ? HttpFailure::aborted
-                   : t.too_large  ? HttpFailure::too_large
-                                  : classify(code);
-  if (result.failure != HttpFailure::none) {
+  result.failure = t.body_error     ? HttpFailure::body_failed
+                   : t.sink_refused ? HttpFailure::aborted
+                   : t.too_large    ? HttpFailure::too_large
+                                    : classify(code);
+  if (t.body_error) {
+    result.error = t.body_error->message();
+  } else if (result.failure != HttpFailure::none) {
     result.error = *error ? std::string(error) : std::string(t.lib->curl_easy_strerror(code));
   }
   t.lib->curl_easy_setopt(t.curl, CURLOPT_ERRORBUFFER, nullptr);
@@ -181,6 +255,18 @@ std::string url_origin(std::string_view url) {
   if (scheme == std::string_view::npos) return {};
   size_t end = url.find_first_of("/?#", scheme + 3);
   return std::string(url.substr(0, end));
+}
+
+std::string resolve_url(std::string_view base, std::string_view location) {
+  if (location.find("://") != std::string_view::npos) return std::string(location);
+  if (location.starts_with('/')) return url_origin(base) + std::string(location);
+  std::string_view dir = base.substr(0, base.find_first_of("?#"));
+  size_t slash = dir.rfind('/');
+  size_t scheme = dir.find("://");
+  if (slash == std::string_view::npos || (scheme != std::string_view::npos && slash < scheme + 3)) {
+    return std::string(dir) + "/" + std::string(location);
+  }
+  return std::string(dir.substr(0, slash + 1)) + std::string(location);
 }
 
 std::string url_escape(std::string_view text) {

@@ -1,5 +1,6 @@
 #include "source/registry_auth.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -211,6 +212,48 @@ Result<AuthChallenge> parse_auth_challenge(std::string_view header) {
     challenge.params[key] = std::move(value);
   }
   return challenge;
+}
+
+namespace {
+
+// `actions` ("pull,push") with those of `wanted` added, each action once, in
+// the order first seen.
+std::string merge_actions(std::string_view actions, std::string_view wanted) {
+  std::vector<std::string> merged;
+  for (std::string_view list : {actions, wanted}) {
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string action(list.substr(0, comma));
+      list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+      if (!action.empty() && std::find(merged.begin(), merged.end(), action) == merged.end()) {
+        merged.push_back(std::move(action));
+      }
+    }
+  }
+  std::string out;
+  for (const std::string& action : merged) out += (out.empty() ? "" : ",") + action;
+  return out;
+}
+
+}  // namespace
+
+std::string token_scope_for(std::string_view challenge_scope, std::string_view repository,
+                            RegistryAccess access) {
+  std::string_view wanted = access == RegistryAccess::push ? "pull,push" : "pull";
+  std::string prefix = "repository:" + std::string(repository) + ":";
+  if (access == RegistryAccess::pull && !challenge_scope.empty()) return std::string(challenge_scope);
+  std::string out;
+  bool found = false;
+  for (const std::string& entry : split_words(challenge_scope)) {
+    std::string merged = entry;
+    if (entry.starts_with(prefix) && entry.find(':', prefix.size()) == std::string::npos) {
+      merged = prefix + merge_actions(std::string_view(entry).substr(prefix.size()), wanted);
+      found = true;
+    }
+    out += (out.empty() ? "" : " ") + merged;
+  }
+  if (!found) out += (out.empty() ? "" : " ") + prefix + std::string(wanted);
+  return out;
 }
 
 Result<std::string> base64_decode(std::string_view text) {

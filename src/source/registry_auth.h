@@ -58,6 +58,17 @@ struct AuthChallenge {
 // for schemes other than Basic and Bearer, Errc::bad_input if malformed.
 Result<AuthChallenge> parse_auth_challenge(std::string_view header);
 
+// What a client does with a repository: the actions its Bearer tokens ask for.
+enum class RegistryAccess { pull, push };
+
+// The scope of a token request for `repository`: the challenge's scope
+// (space-separated "repository:NAME:ACTIONS" entries; "" when it named none)
+// with the actions `access` needs for `repository` ("pull", or "pull,push")
+// added to its entry, or an entry added for it. For pull, a challenge's own
+// scope is kept as it is.
+std::string token_scope_for(std::string_view challenge_scope, std::string_view repository,
+                            RegistryAccess access);
+
 // Standard base64 decoding (padding optional); Errc::bad_input if invalid.
 Result<std::string> base64_decode(std::string_view text);
 std::string base64_encode(std::string_view data);

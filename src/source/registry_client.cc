@@ -79,20 +79,24 @@ std::string registry_error_text(const std::string& body) {
 
 }  // namespace
 
-RegistryClient::RegistryClient(RegistryReference ref, RegistryOptions options)
+RegistryClient::RegistryClient(RegistryReference ref, RegistryOptions options,
+                               RegistryAccess access)
     : m_ref(std::move(ref)),
       m_options(std::move(options)),
+      m_access(access),
       m_slots(m_options.max_parallel_fetches) {}
 
 Result<std::shared_ptr<RegistryClient>> RegistryClient::connect(RegistryReference ref,
-                                                                RegistryOptions options) {
+                                                                RegistryOptions options,
+                                                                RegistryAccess access) {
   std::vector<CredentialFile> files = options.credential_files;
   if (options.default_credentials == DefaultCredentials::use) {
     for (CredentialFile& f : default_credential_files()) files.push_back(std::move(f));
   }
   ASSIGN_OR_RETURN(std::optional<Credentials> creds,
                    find_credentials(files, ref.domain, ref.repository));
-  std::shared_ptr<RegistryClient> client(new RegistryClient(std::move(ref), std::move(options)));
+  std::shared_ptr<RegistryClient> client(
+      new RegistryClient(std::move(ref), std::move(options), access));
   client->m_credentials = std::move(creds);
   std::string host = client->m_ref.api_host();
   client->m_origin = "https://" + host;
@@ -105,8 +109,12 @@ Result<std::shared_ptr<RegistryClient>> RegistryClient::connect(RegistryReferenc
   return client;
 }
 
+std::string RegistryClient::repository_url() const {
+  return m_origin + "/v2/" + m_ref.repository;
+}
+
 std::string RegistryClient::blob_url(const Digest& digest) const {
-  return m_origin + "/v2/" + m_ref.repository + "/blobs/" + digest.str();
+  return repository_url() + "/blobs/" + digest.str();
 }
 
 Result<RegistryClient::Document> RegistryClient::get_manifest(std::string_view manifest_ref) {
@@ -144,16 +152,31 @@ Result<HttpResult> RegistryClient::get_retried(const std::string& url,
 Result<HttpResult> RegistryClient::exchange(HttpSession& session, std::string url,
                                             const std::vector<std::string>& headers,
                                             HttpBodySink* sink, size_t max_body) {
+  return send(session, RegistryRequest{HttpMethod::get, std::move(url), headers, {}, {}}, sink,
+              max_body);
+}
+
+HttpResult RegistryClient::send_once(HttpSession& session, const RegistryRequest& request,
+                                     const std::string& url, std::vector<std::string> headers,
+                                     HttpBodySink* sink, size_t max_body) {
+  std::unique_ptr<Reader> body = request.body ? request.body() : nullptr;
+  return session.perform(request.method, HttpRequest{url, std::move(headers), m_tls, ""},
+                         HttpRequestBody{body.get(), request.body_size}, sink, max_body);
+}
+
+Result<HttpResult> RegistryClient::send(HttpSession& session, const RegistryRequest& request,
+                                        HttpBodySink* sink, size_t max_body) {
   bool challenged = false;
+  std::string url = request.url;
   for (int hop = 0; hop <= k_max_redirects; ++hop) {
-    HttpRequest request{url, headers, m_tls, ""};
+    std::vector<std::string> headers = request.headers;
     bool to_registry = url_origin(url) == m_origin;
     std::optional<std::string> auth;
     if (to_registry) {
       ASSIGN_OR_RETURN(auth, authorization(session));
-      if (auth) request.headers.push_back("Authorization: " + *auth);
+      if (auth) headers.push_back("Authorization: " + *auth);
     }
-    HttpResult r = session.get(request, sink, max_body);
+    HttpResult r = send_once(session, request, url, std::move(headers), sink, max_body);
     if (r.failure != HttpFailure::none) return r;
     long status = r.response.status;
     if (status == 401 && to_registry && !challenged) {
@@ -176,14 +199,15 @@ Result<HttpResult> RegistryClient::exchange(HttpSession& session, std::string ur
     }
     return r;
   }
-  return fail(Errc::bad_input, "GET " + url + ": more than " + std::to_string(k_max_redirects) +
+  return fail(Errc::bad_input, std::string(method_name(request.method)) + " " + url +
+                                   ": more than " + std::to_string(k_max_redirects) +
                                    " redirects");
 }
 
 std::string RegistryClient::token_scope(const AuthChallenge& challenge) const {
   auto it = challenge.params.find("scope");
-  if (it != challenge.params.end() && !it->second.empty()) return it->second;
-  return "repository:" + m_ref.repository + ":pull";
+  return token_scope_for(it == challenge.params.end() ? "" : it->second, m_ref.repository,
+                         m_access);
 }
 
 std::string RegistryClient::token_cache_key(const AuthChallenge& challenge) const {

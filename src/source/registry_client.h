@@ -8,13 +8,18 @@
 // Authorization header is sent to the registry's origin only: a redirect to
 // blob storage on another host goes without it.
 //
-// Thread-safety: exchange() may be called from several threads at once, each
-// with its own HttpSession; get_manifest()/get_blob() use the client's own
-// session under a lock.
+// A client made for RegistryAccess::push asks its tokens for "pull,push" on
+// the repository (token_scope_for), whatever the challenge named.
+//
+// Thread-safety: exchange() and send() may be called from several threads at
+// once, each with its own HttpSession; get_manifest()/get_blob() use the
+// client's own session under a lock.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,6 +62,17 @@ class FetchSlots {
   unsigned m_free;
 };
 
+// A request to the registry. `body`, when set, opens the request body; it is
+// called again for every attempt (after an authentication challenge or a
+// redirect), so it must give the same bytes each time.
+struct RegistryRequest {
+  HttpMethod method = HttpMethod::get;
+  std::string url;
+  std::vector<std::string> headers;
+  std::function<std::unique_ptr<Reader>()> body;
+  std::optional<std::uint64_t> body_size;
+};
+
 class RegistryClient {
  public:
   struct Document {
@@ -67,8 +83,9 @@ class RegistryClient {
 
   // Picks the scheme (HTTPS, or for insecure registries HTTPS without
   // verification falling back to plain HTTP) and looks up credentials.
-  static Result<std::shared_ptr<RegistryClient>> connect(RegistryReference ref,
-                                                         RegistryOptions options);
+  static Result<std::shared_ptr<RegistryClient>> connect(
+      RegistryReference ref, RegistryOptions options,
+      RegistryAccess access = RegistryAccess::pull);
 
   const RegistryReference& reference() const { return m_ref; }
   const RegistryOptions& options() const { return m_options; }
@@ -79,12 +96,18 @@ class RegistryClient {
   // GET a blob into memory, retried; Errc::bad_input above max_size.
   Result<std::string> get_blob(const Digest& digest, size_t max_size);
   std::string blob_url(const Digest& digest) const;
+  // "SCHEME://HOST/v2/REPO" (no trailing slash).
+  std::string repository_url() const;
 
   // One GET through authentication challenges and redirects. Fails only when
   // authentication itself fails; any other outcome is in the HttpResult.
   Result<HttpResult> exchange(HttpSession& session, std::string url,
                               const std::vector<std::string>& headers, HttpBodySink* sink,
                               size_t max_body);
+  // The same for any method: one request through challenges and redirects
+  // (a redirect keeps the method and sends the body again).
+  Result<HttpResult> send(HttpSession& session, const RegistryRequest& request, HttpBodySink* sink,
+                          size_t max_body);
   // Whether a result is worth retrying: a transient failure, HTTP 429 or 5xx.
   static bool retryable(const HttpResult& result);
   std::chrono::milliseconds backoff_delay(unsigned attempt) const;
@@ -94,7 +117,11 @@ class RegistryClient {
   std::string tls_hint(const HttpResult& result) const;
 
  private:
-  RegistryClient(RegistryReference ref, RegistryOptions options);
+  RegistryClient(RegistryReference ref, RegistryOptions options, RegistryAccess access);
+  // Sends one hop of `request` to `url`; the body opened anew.
+  HttpResult send_once(HttpSession& session, const RegistryRequest& request,
+                       const std::string& url, std::vector<std::string> headers,
+                       HttpBodySink* sink, size_t max_body);
   Result<HttpResult> get_retried(const std::string& url, const std::vector<std::string>& headers,
                                  size_t max_body);
   // The Authorization header to send to the registry, if any.
@@ -107,6 +134,7 @@ class RegistryClient {
 
   RegistryReference m_ref;
   RegistryOptions m_options;
+  RegistryAccess m_access;
   std::string m_origin;  // "https://host:port"
   TlsVerify m_tls = TlsVerify::yes;
   std::optional<Credentials> m_credentials;

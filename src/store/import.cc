@@ -139,12 +139,16 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
     ASSIGN_OR_RETURN(auto keeping, ingest_kept(store, plan, i, discard, what, observer, stats));
     kept.emplace_back(i, std::move(keeping));
   }
-  TRY(build->finish());
-  TRY(refuse_broken_seal(store, plan.config, chain.back().chain_id));
-  for (auto& [i, keeping] : kept) {
-    TRY(keeping->publish(plan.layers[i].diff_id, plan.layers[i].blob_digest));
-  }
-  TRY(store.metadata().put_image(record_of(plan, chain), result.name, plan.manifest));
+  auto published = [&]() -> Result<void> {
+    TRY(build->finish());
+    // a sealed image is checked once published, before the metadata names it
+    TRY(check_seal(store.backend(), plan.config, chain.back().chain_id));
+    for (auto& [i, keeping] : kept) {
+      TRY(keeping->publish(plan.layers[i].diff_id, plan.layers[i].blob_digest));
+    }
+    return store.metadata().put_image(record_of(plan, chain), result.name, plan.manifest);
+  }();
+  if (!published) return std::unexpected(store.undo_import(published.error()));
   return result;
 }
 

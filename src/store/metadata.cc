@@ -7,9 +7,10 @@
 namespace cairn {
 namespace {
 
-// Version 2 added the containers table, version 3 image_manifests; an older
-// store is upgraded in place (the tables are created, nothing else changes).
-constexpr int k_schema_version = 3;
+// Version 2 added the containers table, version 3 image_manifests, version 4
+// pushed_blobs; an older store is upgraded in place (the tables are created,
+// nothing else changes).
+constexpr int k_schema_version = 4;
 
 constexpr std::string_view k_schema = R"sql(
 CREATE TABLE IF NOT EXISTS settings(
@@ -45,6 +46,12 @@ CREATE TABLE IF NOT EXISTS containers(
 CREATE TABLE IF NOT EXISTS image_manifests(
   image_id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
   manifest TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pushed_blobs(
+  diff_id TEXT NOT NULL,
+  compression TEXT NOT NULL,
+  blob_digest TEXT NOT NULL,
+  blob_size INTEGER NOT NULL,
+  PRIMARY KEY(diff_id, compression));
 )sql";
 
 Result<Digest> column_digest(const sqlite::Statement& row, int column) {
@@ -92,7 +99,7 @@ Result<void> Metadata::migrate() {
   TRY(m_db.exec(k_schema));
   ASSIGN_OR_RETURN(auto version, setting("schema_version"));
   const std::string stored = version.value_or(known);
-  if (stored != "1" && stored != "2" && stored != known) return newer(stored);
+  if (stored != "1" && stored != "2" && stored != "3" && stored != known) return newer(stored);
   TRY(set_setting("schema_version", known));
   return m_db.exec("PRAGMA user_version = " + known);
 }
@@ -286,6 +293,25 @@ Result<std::optional<std::string>> Metadata::image_manifest(const Digest& id) {
   ASSIGN_OR_RETURN(bool row, stmt.step());
   if (!row) return std::optional<std::string>();
   return std::optional<std::string>(stmt.text(0));
+}
+
+Result<std::optional<PushedLayerBlob>> Metadata::pushed_blob(const Digest& diff_id,
+                                                             std::string_view compression) {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("SELECT blob_digest, blob_size FROM pushed_blobs "
+                                           "WHERE diff_id = ? AND compression = ?"));
+  stmt.bind(1, diff_id.str()).bind(2, std::string(compression));
+  ASSIGN_OR_RETURN(bool row, stmt.step());
+  if (!row) return std::optional<PushedLayerBlob>();
+  ASSIGN_OR_RETURN(Digest blob, column_digest(stmt, 0));
+  return std::optional<PushedLayerBlob>(
+      PushedLayerBlob{std::move(blob), static_cast<std::uint64_t>(stmt.integer(1))});
+}
+
+Result<void> Metadata::record_pushed_blob(const Digest& diff_id, std::string_view compression,
+                                          const PushedLayerBlob& blob) {
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO pushed_blobs VALUES(?, ?, ?, ?)"));
+  return stmt.bind(1, diff_id.str()).bind(2, std::string(compression)).bind(3, blob.digest.str())
+      .bind(4, static_cast<std::int64_t>(blob.size)).run();
 }
 
 Result<void> Metadata::remove_image(const Digest& id) {

@@ -39,6 +39,13 @@ struct ImageRecord {
   std::vector<LayerRecord> layers;  // base first
 };
 
+// A layer blob cairn compressed itself and pushed: the digest and size that
+// (diff_id, compression) gave (schema version 4).
+struct PushedLayerBlob {
+  Digest digest;
+  std::uint64_t size = 0;
+};
+
 // A container: a writable copy of an image's rootfs kept by the backend.
 struct ContainerRecord {
   std::string name;
@@ -66,6 +73,15 @@ class Metadata {
                          std::string_view manifest = {});
   // The raw manifest stored with the image (schema version 3), if any.
   Result<std::optional<std::string>> image_manifest(const Digest& id);
+
+  // What compressing layer DIFF_ID with COMPRESSION ("gzip", "zstd") gave
+  // when it was last pushed, so that a later push can ask the registry for
+  // the blob (HEAD) before compressing it again. A cache: rows are never
+  // needed for correctness, gc leaves them (a few per layer).
+  Result<std::optional<PushedLayerBlob>> pushed_blob(const Digest& diff_id,
+                                                     std::string_view compression);
+  Result<void> record_pushed_blob(const Digest& diff_id, std::string_view compression,
+                                  const PushedLayerBlob& blob);
 
   Result<std::vector<ImageRecord>> list_images();
   Result<std::optional<ImageRecord>> find_image(const Digest& id);

@@ -9,11 +9,13 @@
 #                                      (tests/tools/registry-token-server.py; TOKEN_LOG: one line
 #                                      per token request): USER gets what it asks for, anonymous
 #                                      clients may pull below PUBLIC_PREFIX
-#   start_cutting_proxy DIR UPSTREAM BYTES CUTS [MIN_SIZE]
+#   start_cutting_proxy DIR UPSTREAM BYTES CUTS [MIN_SIZE [UPLOAD_BYTES]]
 #                                   -> PROXY_HOST: a proxy that cuts the first CUTS downloads of
 #                                      each blob of MIN_SIZE bytes or more after BYTES (CUTS -1: all;
+#                                      with UPLOAD_BYTES, also the first PATCH/PUT of each upload
+#                                      session after that many body bytes, unforwarded;
 #                                      tests/tools/cutting-proxy.py; PROXY_LOG: one line per blob
-#                                      GET, with its Range)
+#                                      request, with its Range / Content-Range)
 #   start_cache_registry DIR REMOTE -> REG_PID, REG_HOST: a pull-through cache (docker-registry's
 #                                      proxy.remoteurl mode) in front of the registry at REMOTE
 #                                      (host:port, plain HTTP)
@@ -66,13 +68,13 @@ start_token_registry() {
 }
 
 start_cutting_proxy() {
-  local dir=$1 upstream=$2 cut_after=$3 cuts=$4 min_size=${5:-0}
+  local dir=$1 upstream=$2 cut_after=$3 cuts=$4 min_size=${5:-0} upload_bytes=${6:-}
   mkdir -p "$dir"
   PROXY_LOG=$dir/proxy.log
   : >"$PROXY_LOG"
   start_tool PROXY_PORT "$dir/proxy.port" "$REPO_DIR/tests/tools/cutting-proxy.py" \
     --upstream "$upstream" --cut-after "$cut_after" --cuts "$cuts" \
-    --min-size "$min_size" --log "$PROXY_LOG" || return 1
+    --min-size "$min_size" ${upload_bytes:+--cut-uploads "$upload_bytes"} --log "$PROXY_LOG" || return 1
   PROXY_HOST=127.0.0.1:$PROXY_PORT
 }
 

@@ -18,6 +18,9 @@ constexpr size_t k_max_request_head = 64 << 10;
 const char* reason(int status) {
   switch (status) {
     case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
     case 206: return "Partial Content";
     case 307: return "Temporary Redirect";
     case 401: return "Unauthorized";
@@ -84,6 +87,48 @@ FakeRequest parse_head(const std::string& head) {
   return request;
 }
 
+// Takes `size` bytes from `pending` (what followed the head), reading more
+// from the socket as needed; false if the client went away first.
+bool take(int fd, std::string& pending, size_t size, std::string& out) {
+  char buf[65536];
+  while (pending.size() < size) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    pending.append(buf, static_cast<size_t>(n));
+  }
+  out.append(pending, 0, size);
+  pending.erase(0, size);
+  return true;
+}
+
+bool take_line(int fd, std::string& pending, std::string& line) {
+  char buf[4096];
+  while (pending.find("\r\n") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    pending.append(buf, static_cast<size_t>(n));
+  }
+  size_t end = pending.find("\r\n");
+  line = pending.substr(0, end);
+  pending.erase(0, end + 2);
+  return true;
+}
+
+// The request body after the head: Content-Length bytes, or chunked.
+bool read_body(int fd, std::string pending, FakeRequest& request) {
+  if (request.header("transfer-encoding") == "chunked") {
+    for (std::string line;;) {
+      if (!take_line(fd, pending, line)) return false;
+      size_t size = std::stoul(line, nullptr, 16);
+      std::string crlf;
+      if (size == 0) return take_line(fd, pending, line);  // no trailers
+      if (!take(fd, pending, size, request.body) || !take(fd, pending, 2, crlf)) return false;
+    }
+  }
+  std::string length = request.header("content-length");
+  return length.empty() || take(fd, pending, std::stoul(length), request.body);
+}
+
 }  // namespace
 
 void bypass_proxy_for_loopback() {
@@ -143,8 +188,11 @@ void FakeHttpServer::handle(int fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   std::string head;
   if (!read_head(fd, head)) return;
+  size_t end = head.find("\r\n\r\n") + 4;
+  FakeRequest request = parse_head(head.substr(0, end));
+  if (!read_body(fd, head.substr(end), request)) return;
   FakeConnection connection(fd);
-  m_handler(parse_head(head), connection);
+  m_handler(request, connection);
   ::shutdown(fd, SHUT_WR);
 }
 
