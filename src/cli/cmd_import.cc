@@ -72,9 +72,9 @@ Result<std::vector<RegistryMirror>> mirrors_of(const ImportArgs& args, const Glo
 
 Result<SourceOptions> source_options_of(const ImportArgs& args, const GlobalOptions& global) {
   SourceOptions options;
-  ASSIGN_OR_RETURN(options.registry.mirrors, mirrors_of(args, global));
   if (!args.platform.empty()) options.platform = args.platform;
   options.registry = registry_options_of(args.registry);
+  ASSIGN_OR_RETURN(options.registry.mirrors, mirrors_of(args, global));
   return options;
 }
 

@@ -113,7 +113,6 @@ Result<std::unique_ptr<LayerKeeping>> ingest_into(Store& store, ChainBuild& buil
   return keeping;
 }
 
-
 }  // namespace
 
 Result<bool> keeps_blobs(Store& store, const ImportOptions& options) {
@@ -150,12 +149,16 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
                                                  pulls));
     kept.emplace_back(i, std::move(keeping));
   }
-  TRY(build->finish());
-  TRY(refuse_broken_seal(store, plan.config, chain.back().chain_id));
-  for (auto& [i, keeping] : kept) {
-    TRY(keeping->publish(plan.layers[i].diff_id, plan.layers[i].blob_digest));
-  }
-  TRY(store.metadata().put_image(record_of(plan, chain), result.name, plan.manifest));
+  auto published = [&]() -> Result<void> {
+    TRY(build->finish());
+    // a sealed image is checked once published, before the metadata names it
+    TRY(check_seal(store.backend(), plan.config, chain.back().chain_id));
+    for (auto& [i, keeping] : kept) {
+      TRY(keeping->publish(plan.layers[i].diff_id, plan.layers[i].blob_digest));
+    }
+    return store.metadata().put_image(record_of(plan, chain), result.name, plan.manifest);
+  }();
+  if (!published) return std::unexpected(store.undo_import(published.error()));
   result.transfers = pulls.take_transfers();
   return result;
 }

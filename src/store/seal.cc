@@ -36,15 +36,5 @@ Result<void> check_seal(Backend& backend, std::string_view config_json, const Di
                                          *digest);
 }
 
-Result<void> refuse_broken_seal(Store& store, std::string_view config_json, const Digest& top) {
-  auto sealed = check_seal(store.backend(), config_json, top);
-  if (sealed) return {};
-  if (auto collected = store.collect_garbage(); !collected) {
-    return fail(Errc::digest_mismatch, sealed.error().message() +
-                                           "; removing the image again failed: " +
-                                           collected.error().message());
-  }
-  return sealed;
-}
 
 }  // namespace cairn

@@ -14,7 +14,6 @@
 
 #include "backend/backend.h"
 #include "oci/digest.h"
-#include "store/store.h"
 #include "util/error.h"
 
 namespace cairn {
@@ -30,10 +29,5 @@ Result<std::optional<std::string>> config_seal(std::string_view config_json);
 // computes for the image whose top chain is TOP. Errc::digest_mismatch
 // ("sealed image: ... the tree has ...") when they differ.
 Result<void> check_seal(Backend& backend, std::string_view config_json, const Digest& top);
-
-// check_seal() for an image a build has just published and the metadata
-// does not name yet (the importer's last step). On a broken seal the image
-// is removed again (Store::collect_garbage), so the store is as it was.
-Result<void> refuse_broken_seal(Store& store, std::string_view config_json, const Digest& top);
 
 }  // namespace cairn

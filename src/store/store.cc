@@ -190,6 +190,18 @@ Result<void> remove_unreferenced(const std::string& dir, std::string_view suffix
 // Tar-split records and kept blobs (store/layer_keeping.h) go with the last
 // image whose layers they are.
 Result<void> Store::collect_garbage() {
+  TRY(collect_unnamed());
+  return clear_directory(m_root + "/tmp");
+}
+
+Error Store::undo_import(Error cause) {
+  auto collected = collect_unnamed();
+  if (collected) return cause;
+  return Error(cause.code(), cause.context() + " (removing what the import published failed too: " +
+                                 collected.error().message() + ")");
+}
+
+Result<void> Store::collect_unnamed() {
   ASSIGN_OR_RETURN(auto images, m_metadata.list_images());
   std::set<Digest> keep;
   std::set<std::string> diff_ids;
@@ -203,8 +215,7 @@ Result<void> Store::collect_garbage() {
   }
   TRY(m_backend->collect(keep));
   TRY(remove_unreferenced(m_root + "/tar-split", ".tar-split.gz", diff_ids));
-  TRY(remove_unreferenced(m_root + "/blobs/sha256", "", blobs));
-  return clear_directory(m_root + "/tmp");
+  return remove_unreferenced(m_root + "/blobs/sha256", "", blobs);
 }
 
 }  // namespace cairn

@@ -68,6 +68,12 @@ class Store {
   // Removes from the backend everything no image needs, and clears ROOT/tmp.
   // A container's image is an image, so containers keep their chains alive.
   Result<void> collect_garbage();
+  // For an import that failed after its build began to publish (layers,
+  // image files, tar-split records, kept blobs, then the metadata row): removes
+  // what no image names, as collect_garbage() does but leaving ROOT/tmp to
+  // the staging that owns it, and returns CAUSE (the cleanup's own failure
+  // appended to it), so that the store is as it was before the import.
+  Error undo_import(Error cause);
 
   // Containers (store_containers.cc). NAME must match
   // [A-Za-z0-9][A-Za-z0-9_.-]* and be at most 64 characters (Errc::usage);
@@ -89,6 +95,8 @@ class Store {
 
  private:
   Result<bool> holds_anything();
+  // collect_garbage() but for ROOT/tmp.
+  Result<void> collect_unnamed();
 
   // First, so that it is destroyed last, after the database and lock are closed.
   std::optional<NewStoreFiles> m_new_files;

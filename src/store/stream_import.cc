@@ -90,6 +90,7 @@ class StreamPass {
   Result<void> spool(const std::string& name, Reader& data);
   std::optional<std::string> parent_hint(const std::string& name) const;
   Result<ImportResult> finish_build(const SavedImage& image, const ImportOptions& options);
+  Result<ImportResult> publish(const SavedImage& image, const ImportOptions& options);
   std::string v1_id(const std::string& name) const;
 
   Store& m_store;
@@ -319,6 +320,14 @@ Result<ImportResult> StreamPass::finish_build(const SavedImage& image,
                        *image.layers[i].blob_digest, m_digests[i].blob_digest));
     }
   }
+  auto published = publish(image, options);
+  if (!published) return std::unexpected(m_store.undo_import(published.error()));
+  return published;
+}
+
+// Publishes the checked image: the build, the layers' records and blobs, the
+// metadata row last (finish_build undoes all of it if a step fails).
+Result<ImportResult> StreamPass::publish(const SavedImage& image, const ImportOptions& options) {
   ASSIGN_OR_RETURN(size_t reused, m_build->finish(m_chain));
   for (auto& [digests, keeping] : m_kept) {
     bool used = std::any_of(m_chain.begin(), m_chain.end(),
@@ -339,7 +348,8 @@ Result<ImportResult> StreamPass::finish_build(const SavedImage& image,
   ImportResult result{.image_id = image.config_digest, .name = options.name,
                       .layers_ingested = m_chain.size() - reused, .layers_reused = reused};
   if (!result.name && !image.default_name.empty()) result.name = image.default_name;
-  TRY(refuse_broken_seal(m_store, record.config, record.top_chain));
+  // a sealed image is checked once published, before the metadata names it
+  TRY(check_seal(m_store.backend(), record.config, record.top_chain));
   TRY(m_store.metadata().put_image(record, result.name, image.manifest));
   return result;
 }

@@ -202,6 +202,7 @@ full_disk() {
     true
   c_run import "oci:$OCI:torture"
   expect "full disk: import fails" test "$RC" != 0
+  cp "$WORK/err" "$WORK/full-err"
   if grep -q "No space left on device" "$WORK/err"; then
     ok "full disk: the error names the cause"
   else
@@ -210,7 +211,14 @@ full_disk() {
   fi
   rm -f "$WORK/small/ballast"
   store_snapshot "$WORK/full-after"
-  expect "full disk: store unchanged" cmp -s "$WORK/full-before" "$WORK/full-after"
+  if cmp -s "$WORK/full-before" "$WORK/full-after"; then
+    ok "full disk: store unchanged"
+  else
+    not_ok "full disk: store unchanged"
+    diff "$WORK/full-before" "$WORK/full-after" >"$WORK/full-diff" || true
+    diag "$WORK/full-diff"
+    diag "$WORK/full-err"
+  fi
   c_run import "oci:$OCI:torture"
   expect "full disk: import succeeds once there is room" test "$RC" = 0
   umount "$WORK/small" && MOUNTED=""

@@ -83,6 +83,12 @@ Result<std::set<erofs::VerityDigest>> ObjectStore::list() const {
 Result<void> ObjectStore::remove(const erofs::VerityDigest& digest) {
   std::string path = path_of(digest);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink " + path);
+  // The fan-out directory goes with its last object, so a store whose
+  // objects are all collected looks as it did before they came.
+  std::string parent = sys::dirname(path);
+  if (::rmdir(parent.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT) {
+    return fail_errno(errno, "rmdir " + parent);
+  }
   return {};
 }
 

@@ -36,6 +36,7 @@ class ObjectStore {
   Result<void> adopt(const std::string& staged, const erofs::VerityDigest& digest);
   // Every object present (names that are not objects are ignored).
   Result<std::set<erofs::VerityDigest>> list() const;
+  // Removes DIGEST's object, and its fan-out directory when it was the last.
   Result<void> remove(const erofs::VerityDigest& digest);
 
  private:

@@ -120,6 +120,8 @@ TEST_F(ComposefsBackendTest, CollectKeepsWhatKeptImagesReference) {
   ASSERT_TRUE(m_backend->collect({}));
   EXPECT_FALSE(indexed("a"));
   EXPECT_EQ(object_count(), 0u);
+  // Fan-out directories go with their last object.
+  EXPECT_EQ(sys::list_directory(m_backend->objects().dir())->size(), 0u);
 }
 
 TEST_F(ComposefsBackendTest, MountedImagesSurviveCollectUntilUnmounted) {
