@@ -11,14 +11,35 @@
 #   - a registry that ignores Range: B is downloaded whole and imported correctly;
 #   - --no-partial, and (dir) a store that keeps blobs: the whole blob.
 #
-# usage: partial-pull.sh CAIRN_BINARY   (CAIRN_IT_BACKEND=dir|composefs; root). Skips (exit 0,
-# with a reason) when docker-registry, skopeo or zstd are missing. Services stopped by PID on exit.
+# usage: partial-pull.sh CAIRN_BINARY   (CAIRN_IT_BACKEND=dir|composefs|btrfs|zfs; root). btrfs: the
+# stores on a scratch loop btrfs, zfs: each store a dataset of a scratch zfs-fuse pool (cow_fs.sh).
+# Skips (exit 77, with a reason) when docker-registry, skopeo or zstd are missing, or the machine
+# cannot have the backend's filesystem. Services stopped by PID on exit.
 set -euo pipefail
 
 CAIRN=$(readlink -f "${1:-${CAIRN:-}}")
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 source "$IT_DIR/services.sh"
+source "$IT_DIR/cow_fs.sh"
 service_scratch partial docker-registry skopeo zstd
+trap 'stop_services; unmount_all "$WORK"; cow_fs_teardown; [ -n "${KEEP:-}" ] || rm -rf "$WORK" 2>/dev/null || true' EXIT
+if [ "$BACKEND" = composefs ]; then composefs_prelude partial-pull.sh; fi
+case $BACKEND in
+  btrfs | zfs)
+    rc=0; "cow_fs_$BACKEND" "$WORK" 2G || rc=$?
+    if [ "$rc" = 1 ]; then echo "# SKIP: $COW_FS_WHY"; exit 77; fi
+    [ "$rc" = 0 ] || { not_ok "$BACKEND: $COW_FS_WHY"; summary; exit 1; } ;;
+esac
+
+# store_root NAME: sets ROOT to a new, empty store root NAME (btrfs: on the scratch btrfs; zfs: a
+# new dataset's mountpoint, DATASET naming it for store_snapshot)
+store_root() {
+  case $BACKEND in
+    btrfs) ROOT=$BT_MNT/$1 ;;
+    zfs) DATASET=$POOL/$1; zfs create "$DATASET"; ROOT=$(zfs get -H -o value mountpoint "$DATASET") ;;
+    *) ROOT=$WORK/$1 ;;
+  esac
+}
 
 # start_range_proxy NAME [ARGS...]: sets PROXY (host:port) and PLOG (its log)
 start_range_proxy() {
@@ -40,12 +61,12 @@ layer_field() {
 # proxy_bytes LOG BLOB: bytes the proxy sent of BLOB
 proxy_bytes() { awk -v b="$2" 'index($2, b) { sub("bytes=", "", $5); n += $5 } END { print n + 0 }' "$1"; }
 
-# fresh_store DIR: ROOT=DIR, with A imported from the registry (no partial pull: nothing to share)
+# fresh_store NAME: store_root NAME, with A imported from the registry (no partial pull: nothing
+# to share)
 fresh_store() {
-  ROOT=$1
-  rm -rf "$ROOT"
+  store_root "$1"
   c_import "docker://$REGISTRY/cairn-test/chunked:a" --insecure
-  if [ "$RC" != 0 ]; then not_ok "import A into $(basename "$ROOT") (rc=$RC)"; diag "$WORK/err"; return 1; fi
+  if [ "$RC" != 0 ]; then not_ok "import A into store $1 (rc=$RC)"; diag "$WORK/err"; return 1; fi
   if [ "$BACKEND" = dir ] && [ "${2:-}" != keep ]; then
     # dir stores keep blobs by default, and a partial pull has no blob to keep
     sqlite3 "$ROOT/cairn.db" "UPDATE settings SET value='false' WHERE key='keep_blobs'"
@@ -96,7 +117,7 @@ print((e["offset"] + e["endOffset"]) // 2)' "$WORK/b.toc")
 note "B's layer $BLOB: $SIZE bytes, TOC at $TOC_OFF+$TOC_LEN, data/f17's frames around $FRAME_OFF"
 
 # ---- the reference: B pulled whole ------------------------------------------------------------
-ROOT=$WORK/full
+store_root full
 c_import "docker://$REGISTRY/cairn-test/chunked:b" --insecure --no-partial
 check "full import of B (--no-partial)" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ]'
 B_ID=$IMG_ID
@@ -113,7 +134,7 @@ else
 fi
 
 # ---- tampered: a byte of the TOC, of a file's frames, of the header frames ------------------
-fresh_store "$WORK/tamper"
+fresh_store tamper
 snapshot "$WORK/before"
 for what in "TOC:$((TOC_OFF + TOC_LEN / 2))" "frame:$FRAME_OFF" "headers:40"; do
   name=${what%%:*} offset=${what#*:}
@@ -129,7 +150,7 @@ for what in "TOC:$((TOC_OFF + TOC_LEN / 2))" "frame:$FRAME_OFF" "headers:40"; do
 done
 
 # ---- partial: A, then B -------------------------------------------------------------------------
-fresh_store "$WORK/partial"
+fresh_store partial
 start_range_proxy count
 c_import "docker://$PROXY/cairn-test/chunked:b" --insecure
 check "B after A: a partial pull" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = True ]'
@@ -155,7 +176,7 @@ if [ "$BACKEND" = composefs ]; then
 fi
 
 # ---- a registry that ignores Range: the whole blob ----------------------------------------------
-fresh_store "$WORK/ignored"
+fresh_store ignored
 start_range_proxy ignore --ignore-range
 c_import "docker://$PROXY/cairn-test/chunked:b" --insecure
 check "B through a proxy that ignores Range: imported whole" \
@@ -165,12 +186,12 @@ tree_of "$IMG_ID" "$WORK/ignored.listing"
 same_listing "B's tree (Range ignored) equals the full import's" "$WORK/full.listing" "$WORK/ignored.listing"
 
 # ---- --no-partial, and a dir store that keeps blobs ---------------------------------------------
-fresh_store "$WORK/nopartial"
+fresh_store nopartial
 c_import "docker://$REGISTRY/cairn-test/chunked:b" --insecure --no-partial
 check "B with --no-partial after A: the whole blob" \
   '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ] && [ "$(layer_field bytes_fetched)" = "$SIZE" ]'
 if [ "$BACKEND" = dir ]; then
-  fresh_store "$WORK/keeping" keep
+  fresh_store keeping keep
   c_import "docker://$REGISTRY/cairn-test/chunked:b" --insecure
   check "dir store keeping blobs: B downloaded whole, its blob kept" \
     '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ] && [ -f "$ROOT/blobs/sha256/${BLOB#sha256:}" ]'

@@ -68,7 +68,9 @@ def make_handler(args, log, lock):
             return answer, body
 
         def forward(self):
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            # a header sent several times (podman's Accept) is forwarded as one, values joined
+            headers = {k: ", ".join(self.headers.get_all(k)) for k in set(self.headers.keys())
+                       if k.lower() not in HOP_BY_HOP}
             answer, body = self.upstream(headers)
             self.send_response(answer.status, answer.reason)
             for key, value in answer.getheaders():
