@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "source/slot_download.h"
 #include "util/byte_pipe.h"
 #include "util/sha256.h"
 
@@ -94,27 +95,12 @@ class RegistryBlobReader final : public Reader {
         m_size(size),
         m_what("blob " + m_client->reference().domain + "/" + m_client->reference().repository +
                "@" + m_digest.str()),
-        m_pipe(m_client->options().stream_buffer),
-        m_thread([this] { run(); }) {}
+        m_download(m_client->slots(), m_client->options().stream_buffer,
+                   [this] { return download(); }) {}
 
-  ~RegistryBlobReader() override {
-    m_pipe.cancel();
-    m_thread.join();
-  }
-
-  Result<size_t> read(std::span<std::byte> buf) override { return m_pipe.read(buf); }
+  Result<size_t> read(std::span<std::byte> buf) override { return m_download.pipe().read(buf); }
 
  private:
-  void run() {
-    if (!m_client->slots().acquire([this] { return m_pipe.cancelled(); })) {
-      m_pipe.close({});
-      return;
-    }
-    Result<void> status = download();
-    m_client->slots().release();
-    m_pipe.close(std::move(status));
-  }
-
   Result<void> download();
   Result<void> verify(Sha256& hash, std::uint64_t length) const;
   bool sleep_unless_cancelled(std::chrono::milliseconds delay);
@@ -123,8 +109,7 @@ class RegistryBlobReader final : public Reader {
   Digest m_digest;
   std::optional<std::uint64_t> m_size;
   std::string m_what;
-  BytePipe m_pipe;
-  std::thread m_thread;  // last: starts once everything above exists
+  SlotDownload m_download;  // last: starts once everything above exists
 };
 
 Result<void> RegistryBlobReader::download() {
@@ -133,7 +118,7 @@ Result<void> RegistryBlobReader::download() {
   std::uint64_t offset = 0;
   unsigned failures = 0;
   for (;;) {
-    BlobSink sink(m_pipe, hash, offset, m_size, m_what);
+    BlobSink sink(m_download.pipe(), hash, offset, m_size, m_what);
     std::vector<std::string> headers;
     if (offset > 0) headers.push_back("Range: bytes=" + std::to_string(offset) + "-");
     ASSIGN_OR_RETURN(HttpResult r, m_client->exchange(session, m_client->blob_url(m_digest),
@@ -167,10 +152,10 @@ Result<void> RegistryBlobReader::verify(Sha256& hash, std::uint64_t length) cons
 bool RegistryBlobReader::sleep_unless_cancelled(std::chrono::milliseconds delay) {
   auto end = std::chrono::steady_clock::now() + delay;
   while (std::chrono::steady_clock::now() < end) {
-    if (m_pipe.cancelled()) return false;
+    if (m_download.pipe().cancelled()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return !m_pipe.cancelled();
+  return !m_download.pipe().cancelled();
 }
 
 }  // namespace

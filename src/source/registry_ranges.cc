@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "source/byte_ranges.h"
+#include "source/slot_download.h"
 #include "util/byte_pipe.h"
 
 namespace cairn {
@@ -131,27 +132,12 @@ class BlobRangeReader final : public Reader {
         m_fetched(std::move(fetched)),
         m_what(blob_what(*m_client, m_digest) + " bytes " + std::to_string(range.offset) + "-" +
                std::to_string(range.end() - 1)),
-        m_pipe(m_client->options().stream_buffer),
-        m_thread([this] { run(); }) {}
+        m_download(m_client->slots(), m_client->options().stream_buffer,
+                   [this] { return download(); }) {}
 
-  ~BlobRangeReader() override {
-    m_pipe.cancel();
-    m_thread.join();
-  }
-
-  Result<size_t> read(std::span<std::byte> buf) override { return m_pipe.read(buf); }
+  Result<size_t> read(std::span<std::byte> buf) override { return m_download.pipe().read(buf); }
 
  private:
-  void run() {
-    if (!m_client->slots().acquire([this] { return m_pipe.cancelled(); })) {
-      m_pipe.close({});
-      return;
-    }
-    Result<void> status = download();
-    m_client->slots().release();
-    m_pipe.close(std::move(status));
-  }
-
   Result<void> download();
 
   std::shared_ptr<RegistryClient> m_client;
@@ -159,15 +145,14 @@ class BlobRangeReader final : public Reader {
   BlobRange m_range;
   std::shared_ptr<FetchCounter> m_fetched;
   std::string m_what;
-  BytePipe m_pipe;
-  std::thread m_thread;  // last: starts once everything above exists
+  SlotDownload m_download;  // last: starts once everything above exists
 };
 
 Result<void> BlobRangeReader::download() {
   HttpSession session;
   std::uint64_t offset = m_range.offset;
   for (unsigned failures = 0;;) {
-    RangeSink sink(m_pipe, *m_fetched, m_range, offset);
+    RangeSink sink(m_download.pipe(), *m_fetched, m_range, offset);
     BlobRange rest{offset, m_range.end() - offset};
     std::string header = range_header(std::span(&rest, 1));
     ASSIGN_OR_RETURN(HttpResult r, m_client->exchange(session, m_client->blob_url(m_digest),
