@@ -104,7 +104,7 @@ podman_gone() {
 }
 
 # row CASE TOOL BACKEND: REPS timed pulls of B; prints the table row. The pull's own setup (a store
-# with A) is outside the timed part; the bytes are those of the best run (they do not vary).
+# with A) is outside the timed part; the bytes are those of the first run (they do not vary).
 row() {
   local case=$1 tool=$2 backend=$3 secs=() bytes=() rep s root=$WORK/store podman_dir=$WORK/podman
   local store_root=$root
