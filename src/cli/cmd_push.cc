@@ -20,13 +20,17 @@ struct PushArgs {
   std::uint64_t chunk_size = k_default_push_chunk_size;
 };
 
-Result<Compression> compression_of(const std::string& name) {
-  if (name == "gzip") return Compression::gzip;
-  if (name == "zstd") return Compression::zstd;
-  if (name == "zstd:chunked") {
-    return fail(Errc::usage, "--compression zstd:chunked is not supported yet (gzip or zstd)");
+// Sets options.compression and options.chunked.
+Result<void> compression_of(const std::string& name, PushOptions& options) {
+  options.chunked = name == "zstd:chunked";
+  if (name == "gzip") {
+    options.compression = Compression::gzip;
+  } else if (name == "zstd" || options.chunked) {
+    options.compression = Compression::zstd;
+  } else {
+    return fail(Errc::usage, "--compression " + name + ": expected gzip, zstd or zstd:chunked");
   }
-  return fail(Errc::usage, "--compression " + name + ": expected gzip or zstd");
+  return {};
 }
 
 Result<RegistryReference> destination_of(const std::string& uri) {
@@ -46,10 +50,11 @@ std::string summary(const PushResult& result) {
 }
 
 Result<void> run_push(const PushArgs& args, const GlobalOptions& global) {
-  ASSIGN_OR_RETURN(Compression compression, compression_of(args.compression));
+  PushOptions options{.registry = registry_options_of(args.registry),
+                      .chunk_size = args.chunk_size};
+  TRY(compression_of(args.compression, options));
   ASSIGN_OR_RETURN(RegistryReference destination, destination_of(args.destination));
   if (args.chunk_size == 0) return fail(Errc::usage, "--chunk-size must be at least 1");
-  PushOptions options{registry_options_of(args.registry), compression, args.chunk_size};
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
   ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(args.image));
   announce_interrupts("cairn: push to " + destination.str() +
@@ -84,8 +89,9 @@ Action define_push(CLI::App& command, const GlobalOptions& global) {
       ->required();
   add_registry_flags(command, args->registry, TransferDirection::upload);
   command.add_option("--compression", args->compression,
-                     "Compression of layers whose original blob the store did not keep: gzip or "
-                     "zstd")
+                     "Compression of layers whose original blob the store did not keep: gzip, "
+                     "zstd or zstd:chunked (partial pulls can then fetch only the files a store "
+                     "lacks)")
       ->capture_default_str();
   command.add_option("--chunk-size", args->chunk_size,
                      "Blobs above this many bytes are uploaded in chunks of this size, each "

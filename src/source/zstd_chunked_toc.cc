@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/zstd_chunked_keys.h"
 #include "util/split.h"
 
 namespace cairn {
@@ -12,12 +13,12 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::string_view k_new_prefix = "io.github.containers.zstd-chunked.";
-constexpr std::string_view k_old_prefix = "io.containers.zstd-chunked.";
-constexpr std::string_view k_manifest_position = "manifest-position";
-constexpr std::string_view k_manifest_checksum = "manifest-checksum";
-constexpr std::string_view k_tarsplit_position = "tarsplit-position";
-constexpr std::uint64_t k_crfs_toc_type = 1;
+using zstd_chunked::k_crfs_toc_type;
+using zstd_chunked::k_manifest_checksum;
+using zstd_chunked::k_manifest_position;
+using zstd_chunked::k_new_prefix;
+using zstd_chunked::k_old_prefix;
+using zstd_chunked::k_tarsplit_position;
 
 struct Annotation {
   std::string key;

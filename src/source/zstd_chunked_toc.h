@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "oci/digest.h"
+#include "oci/zstd_chunked_keys.h"
 #include "util/error.h"
 
 namespace cairn {
@@ -44,8 +45,7 @@ namespace cairn {
 // Largest TOC (uncompressed) a partial pull reads; larger ones fall back to
 // a full pull.
 inline constexpr std::uint64_t k_max_chunked_toc = 64 << 20;
-// A skippable frame's header: 4 bytes magic, 4 bytes payload length.
-inline constexpr std::uint64_t k_skippable_header = 8;
+using zstd_chunked::k_skippable_header;
 
 struct BlobRange {
   std::uint64_t offset = 0;

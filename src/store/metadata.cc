@@ -2,15 +2,17 @@
 
 #include <ctime>
 
+#include <nlohmann/json.hpp>
+
 #include "store/image_name.h"
 
 namespace cairn {
 namespace {
 
 // Version 2 added the containers table, version 3 image_manifests, version 4
-// pushed_blobs; an older store is upgraded in place (the tables are created,
-// nothing else changes).
-constexpr int k_schema_version = 4;
+// pushed_blobs, version 5 pushed_blob_annotations; an older store is upgraded
+// in place (the tables are created, nothing else changes).
+constexpr int k_schema_version = 5;
 
 constexpr std::string_view k_schema = R"sql(
 CREATE TABLE IF NOT EXISTS settings(
@@ -52,6 +54,9 @@ CREATE TABLE IF NOT EXISTS pushed_blobs(
   blob_digest TEXT NOT NULL,
   blob_size INTEGER NOT NULL,
   PRIMARY KEY(diff_id, compression));
+CREATE TABLE IF NOT EXISTS pushed_blob_annotations(
+  blob_digest TEXT PRIMARY KEY,
+  annotations TEXT NOT NULL);
 )sql";
 
 Result<Digest> column_digest(const sqlite::Statement& row, int column) {
@@ -99,7 +104,8 @@ Result<void> Metadata::migrate() {
   TRY(m_db.exec(k_schema));
   ASSIGN_OR_RETURN(auto version, setting("schema_version"));
   const std::string stored = version.value_or(known);
-  if (stored != "1" && stored != "2" && stored != "3" && stored != known) return newer(stored);
+  if (stored != "1" && stored != "2" && stored != "3" && stored != "4" &&
+      stored != known) return newer(stored);
   TRY(set_setting("schema_version", known));
   return m_db.exec("PRAGMA user_version = " + known);
 }
@@ -297,21 +303,47 @@ Result<std::optional<std::string>> Metadata::image_manifest(const Digest& id) {
 
 Result<std::optional<PushedLayerBlob>> Metadata::pushed_blob(const Digest& diff_id,
                                                              std::string_view compression) {
-  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("SELECT blob_digest, blob_size FROM pushed_blobs "
-                                           "WHERE diff_id = ? AND compression = ?"));
+  ASSIGN_OR_RETURN(auto stmt, m_db.prepare(
+                                  "SELECT b.blob_digest, b.blob_size, a.annotations "
+                                  "FROM pushed_blobs b LEFT JOIN pushed_blob_annotations a "
+                                  "ON a.blob_digest = b.blob_digest "
+                                  "WHERE b.diff_id = ? AND b.compression = ?"));
   stmt.bind(1, diff_id.str()).bind(2, std::string(compression));
   ASSIGN_OR_RETURN(bool row, stmt.step());
   if (!row) return std::optional<PushedLayerBlob>();
   ASSIGN_OR_RETURN(Digest blob, column_digest(stmt, 0));
-  return std::optional<PushedLayerBlob>(
-      PushedLayerBlob{std::move(blob), static_cast<std::uint64_t>(stmt.integer(1))});
+  PushedLayerBlob pushed{std::move(blob), static_cast<std::uint64_t>(stmt.integer(1)), {}};
+  if (auto text = stmt.optional_text(2)) {
+    auto doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object()) {
+      return fail(Errc::corrupt_store, "pushed_blob_annotations of " + pushed.digest.str() +
+                                           ": not a JSON object");
+    }
+    for (const auto& [key, value] : doc.items()) {
+      if (!value.is_string()) {
+        return fail(Errc::corrupt_store, "pushed_blob_annotations of " + pushed.digest.str() +
+                                             ": " + key + " is not a string");
+      }
+      pushed.annotations[key] = value.get<std::string>();
+    }
+  }
+  return std::optional<PushedLayerBlob>(std::move(pushed));
 }
 
 Result<void> Metadata::record_pushed_blob(const Digest& diff_id, std::string_view compression,
                                           const PushedLayerBlob& blob) {
+  ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::begin(m_db));
   ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO pushed_blobs VALUES(?, ?, ?, ?)"));
-  return stmt.bind(1, diff_id.str()).bind(2, std::string(compression)).bind(3, blob.digest.str())
-      .bind(4, static_cast<std::int64_t>(blob.size)).run();
+  TRY(stmt.bind(1, diff_id.str()).bind(2, std::string(compression)).bind(3, blob.digest.str())
+          .bind(4, static_cast<std::int64_t>(blob.size)).run());
+  if (!blob.annotations.empty()) {
+    ASSIGN_OR_RETURN(auto annotations, m_db.prepare(
+                                           "INSERT OR REPLACE INTO pushed_blob_annotations "
+                                           "VALUES(?, ?)"));
+    TRY(annotations.bind(1, blob.digest.str()).bind(2, nlohmann::json(blob.annotations).dump())
+            .run());
+  }
+  return txn.commit();
 }
 
 Result<void> Metadata::remove_image(const Digest& id) {

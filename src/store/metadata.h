@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,10 +41,12 @@ struct ImageRecord {
 };
 
 // A layer blob cairn compressed itself and pushed: the digest and size that
-// (diff_id, compression) gave (schema version 4).
+// (diff_id, compression) gave (schema version 4), and the annotations its
+// descriptor carries (zstd:chunked: where the TOC is; schema version 5).
 struct PushedLayerBlob {
   Digest digest;
   std::uint64_t size = 0;
+  std::map<std::string, std::string> annotations;
 };
 
 // A container: a writable copy of an image's rootfs kept by the backend.

@@ -4,20 +4,49 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "layer/compress.h"
+#include "layer/zstd_chunked_writer.h"
 #include "store/layer_blobs.h"
 #include "store/push_manifest.h"
 
 namespace cairn {
 namespace {
 
-std::string_view compression_name(Compression compression) {
-  switch (compression) {
+// The key of Metadata::pushed_blob: the --compression value.
+std::string_view compression_name(const PushOptions& options) {
+  switch (options.compression) {
     case Compression::gzip: return "gzip";
-    case Compression::zstd: return "zstd";
+    case Compression::zstd: return options.chunked ? "zstd:chunked" : "zstd";
     case Compression::none: break;
   }
   return "none";
+}
+
+// The annotations of each layer descriptor of the stored manifest, when
+// its layers are the image's blobs (empty maps otherwise).
+Result<std::vector<std::map<std::string, std::string>>> stored_annotations(
+    Store& store, const ImageRecord& image) {
+  std::vector<std::map<std::string, std::string>> out(image.layers.size());
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, stored_manifest(store, image));
+  if (!stored) return out;
+  auto doc = nlohmann::json::parse(*stored, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("layers") || !doc["layers"].is_array() ||
+      doc["layers"].size() != image.layers.size()) {
+    return out;
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto& layer = doc["layers"][i];
+    const auto& blob = image.layers[i].blob_digest;
+    if (!layer.is_object() || !blob || layer.value("digest", "") != blob->str()) continue;
+    auto annotations = layer.find("annotations");
+    if (annotations == layer.end() || !annotations->is_object()) continue;
+    for (const auto& [key, value] : annotations->items()) {
+      if (value.is_string()) out[i][key] = value.get<std::string>();
+    }
+  }
+  return out;
 }
 
 // What is known of a layer's blob before it is pushed.
@@ -57,15 +86,16 @@ class ImagePusher {
 
   Result<std::vector<LayerJob>> plan() {
     std::vector<LayerJob> jobs;
+    ASSIGN_OR_RETURN(auto annotations, stored_annotations(m_store, m_image));
     for (size_t i = 0; i < m_image.layers.size(); ++i) {
       const LayerRecord& layer = m_image.layers[i];
       ASSIGN_OR_RETURN(auto kept, open_kept_blob(m_store, m_image, i));
       LayerJob job{kept.has_value(), std::nullopt};
       if (job.original && layer.blob_digest && layer.blob_size) {
-        job.known = PushedLayerBlob{*layer.blob_digest, *layer.blob_size};
+        job.known = PushedLayerBlob{*layer.blob_digest, *layer.blob_size, annotations[i]};
       } else if (!job.original) {
-        ASSIGN_OR_RETURN(job.known, m_store.metadata().pushed_blob(
-                                        layer.diff_id, compression_name(m_options.compression)));
+        ASSIGN_OR_RETURN(job.known, m_store.metadata().pushed_blob(layer.diff_id,
+                                                                   compression_name(m_options)));
       }
       jobs.push_back(std::move(job));
     }
@@ -103,16 +133,26 @@ class ImagePusher {
   }
 
  private:
-  Result<std::unique_ptr<Reader>> open_blob(size_t index, const LayerJob& job) {
+  // A blob to upload; `chunked` is the reader when it writes zstd:chunked
+  // (its annotations are known once it has been read to the end).
+  struct OpenBlob {
+    std::unique_ptr<Reader> reader;
+    const ZstdChunkedWriter* chunked = nullptr;
+  };
+
+  Result<OpenBlob> open_blob(size_t index, const LayerJob& job) {
     std::lock_guard lock(m_store_mutex);
     if (job.original) {
       ASSIGN_OR_RETURN(auto kept, open_kept_blob(m_store, m_image, index));
-      if (kept) return std::move(*kept);
+      if (kept) return OpenBlob{std::move(*kept)};
       return fail(Errc::not_found, "kept blob of layer " + std::to_string(index + 1) +
                                        " of image " + m_image.id.str() + ": removed meanwhile");
     }
     ASSIGN_OR_RETURN(std::unique_ptr<Reader> tar, open_layer_tar(m_store, m_image, index));
-    return make_compressor(std::move(tar), m_options.compression);
+    if (!m_options.chunked) return OpenBlob{make_compressor(std::move(tar), m_options.compression)};
+    auto writer = std::make_unique<ZstdChunkedWriter>(std::move(tar));
+    const ZstdChunkedWriter* chunked = writer.get();
+    return OpenBlob{std::move(writer), chunked};
   }
 
   // HEAD, then a mount, when the blob's digest is known: nullopt with `done`
@@ -123,6 +163,7 @@ class ImagePusher {
     if (!job.known) return std::optional<UploadState>();
     done.layer.digest = job.known->digest;
     done.layer.size = job.known->size;
+    done.layer.annotations = job.known->annotations;
     ASSIGN_OR_RETURN(bool present, pusher.exists(job.known->digest));
     if (present) {
       done.outcome = Outcome::present;
@@ -144,14 +185,15 @@ class ImagePusher {
     if (m_observer.layer_started) m_observer.layer_started(index, count, record.diff_id);
     LayerDone done{PushedLayer{record.diff_id, 0, record.media_type, job.original,
                                job.original ? compression_of_media_type(record.media_type)
-                                            : m_options.compression},
+                                            : m_options.compression,
+                               {}},
                    Outcome::uploaded, 0};
     unsigned resumes_before = pusher.counts().resumes;
     bool finished = false;
     ASSIGN_OR_RETURN(std::optional<UploadState> session,
                      skip_if_there(pusher, job, done, finished));
     if (!finished) {
-      ASSIGN_OR_RETURN(std::unique_ptr<Reader> blob, open_blob(index, job));
+      ASSIGN_OR_RETURN(OpenBlob blob, open_blob(index, job));
       std::optional<std::uint64_t> total =
           job.known ? std::optional(job.known->size) : std::nullopt;
       auto progress = [this, index, total](std::uint64_t sent) {
@@ -159,9 +201,10 @@ class ImagePusher {
       };
       std::optional<Digest> expected = job.original ? record.blob_digest : std::nullopt;
       ASSIGN_OR_RETURN(PushedBlob pushed,
-                       pusher.upload(*blob, expected, std::move(session), progress));
+                       pusher.upload(*blob.reader, expected, std::move(session), progress));
       done.layer.digest = pushed.digest;
       done.layer.size = pushed.size;
+      if (blob.chunked) done.layer.annotations = blob.chunked->annotations();
     }
     done.resumes = pusher.counts().resumes - resumes_before;
     if (m_observer.layer_done) m_observer.layer_done(index, done.layer.size);
@@ -218,12 +261,14 @@ void count(const std::vector<LayerDone>& layers, PushResult& result) {
 }
 
 // Remembers what compressing each layer gave, for the next push's HEAD.
-Result<void> remember_compressed(Store& store, const ImageRecord& image, Compression compression,
+Result<void> remember_compressed(Store& store, const ImageRecord& image,
+                                 const PushOptions& options,
                                  const std::vector<LayerDone>& layers) {
   for (size_t i = 0; i < layers.size(); ++i) {
-    if (layers[i].layer.original_blob) continue;
-    TRY(store.metadata().record_pushed_blob(image.layers[i].diff_id, compression_name(compression),
-                                            {layers[i].layer.digest, layers[i].layer.size}));
+    const PushedLayer& layer = layers[i].layer;
+    if (layer.original_blob) continue;
+    TRY(store.metadata().record_pushed_blob(image.layers[i].diff_id, compression_name(options),
+                                            {layer.digest, layer.size, layer.annotations}));
   }
   return {};
 }
@@ -246,7 +291,7 @@ Result<PushResult> push_image(Store& store, const ImageRecord& image,
   TRY(push_config(main, image, result));
   ASSIGN_OR_RETURN(std::vector<LayerDone> layers, pusher.push_layers(jobs));
   count(layers, result);
-  TRY(remember_compressed(store, image, options.compression, layers));
+  TRY(remember_compressed(store, image, options, layers));
   ASSIGN_OR_RETURN(std::optional<std::string> stored, manifest_as_imported(store, image, jobs));
   std::string manifest;
   std::string media_type;

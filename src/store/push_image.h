@@ -10,11 +10,14 @@
 //      open_kept_blob): HEAD first; when the image came from another
 //      repository of the same registry (ImageRecord::source), a
 //      cross-repository mount; else uploaded;
+//      A kept blob keeps the annotations its descriptor had in the stored
+//      manifest (a zstd:chunked blob's TOC position), also in a new manifest;
 //   2. the layer's tar rebuilt (open_layer_tar), compressed with
-//      `compression` (layer/compress.h: deterministic). When this
-//      (diff_id, compression) was pushed before, the store remembers the
-//      digest (Metadata::pushed_blob) and a HEAD saves the work; otherwise
-//      it is compressed while it uploads and recorded once the push is done.
+//      `compression` (layer/compress.h, or layer/zstd_chunked_writer.h with
+//      `chunked`: deterministic). When this (diff_id, compression) was pushed
+//      before, the store remembers the digest and annotations
+//      (Metadata::pushed_blob) and a HEAD saves the work; otherwise it is
+//      compressed while it uploads and recorded once the push is done.
 // The manifest: the stored one, byte for byte (so its digest is the
 // original's), when every layer was its original blob; else a new one
 // (store/push_manifest.h).
@@ -40,6 +43,7 @@ namespace cairn {
 struct PushOptions {
   RegistryOptions registry;
   Compression compression = Compression::gzip;  // for layers compressed again
+  bool chunked = false;  // zstd:chunked (with Compression::zstd)
   std::uint64_t chunk_size = k_default_push_chunk_size;
 };
 

@@ -61,9 +61,11 @@ std::string build_push_manifest(ManifestFamily family, const Digest& config_dige
                    {"size", config_size}};
   doc["layers"] = Json::array();
   for (const PushedLayer& layer : layers) {
-    doc["layers"].push_back({{"mediaType", pushed_layer_media_type(layer, family)},
-                             {"digest", layer.digest.str()},
-                             {"size", layer.size}});
+    Json descriptor = {{"mediaType", pushed_layer_media_type(layer, family)},
+                       {"digest", layer.digest.str()},
+                       {"size", layer.size}};
+    if (!layer.annotations.empty()) descriptor["annotations"] = layer.annotations;
+    doc["layers"].push_back(std::move(descriptor));
   }
   return doc.dump();
 }

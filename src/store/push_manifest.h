@@ -7,11 +7,13 @@
 // config descriptor carries the family's config media type (the bytes are
 // the image's, unchanged). Layer media types say the blob's compression:
 // an original blob keeps its media type when the family is its own.
+// A layer's annotations, when it has any, follow its size.
 // Keys are written in the conventional order (schemaVersion, mediaType,
 // config, layers), compact, so the same image gives the same bytes.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +31,7 @@ struct PushedLayer {
   std::string original_media_type;  // as imported
   bool original_blob = false;       // the blob is the one imported (kept)
   Compression compression = Compression::gzip;  // of the blob pushed
+  std::map<std::string, std::string> annotations;  // of its descriptor (zstd:chunked's TOC)
 };
 
 // The compression a layer media type names (none for a plain tar).

@@ -104,6 +104,9 @@ Result<void> apply_pax(std::string_view data, Pending& pending, const std::strin
     if (key == "size") {
       ASSIGN_OR_RETURN(pending.size, parse_decimal(value, what));
     }
+    if (key != "path" && key != "linkpath" && key != "size") {
+      pending.records.insert_or_assign(std::string(key), std::string(value));
+    }
   }
   return {};
 }

@@ -15,6 +15,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +37,9 @@ struct Pending {
   std::optional<std::string> path;
   std::optional<std::string> link;
   std::optional<std::uint64_t> size;
+  // The other pax records (uid, mtime, SCHILY.xattr.NAME, …), the last of
+  // each key winning.
+  std::map<std::string, std::string, std::less<>> records;
 };
 
 std::optional<std::uint64_t> parse_number(const Block& b, size_t off, size_t len);

@@ -9,7 +9,12 @@
 #   - a flipped byte in B's TOC, in the changed file's frames, or in the tar header frames:
 #     exit 4 ("digest mismatch"), the store unchanged;
 #   - a registry that ignores Range: B is downloaded whole and imported correctly;
-#   - --no-partial, and (dir) a store that keeps blobs: the whole blob.
+#   - --no-partial, and (dir) a store that keeps blobs: the whole blob;
+#   - cairn's own zstd:chunked: B, imported from its OCI layout by a store that keeps no blobs, is
+#     pushed with `cairn push --compression zstd:chunked` (the layer rebuilt and written by
+#     layer/zstd_chunked_writer.h); a second store holding A pulls it partially (at most 5%, 50
+#     files local, same image ID and tree), and so does podman (overlay storage holding A, partial
+#     pulls on): at most 5% sent, the same file contents and modes as cairn's tree.
 #
 # usage: partial-pull.sh CAIRN_BINARY   (CAIRN_IT_BACKEND=dir|composefs|btrfs|zfs; root). btrfs: the
 # stores on a scratch loop btrfs, zfs: each store a dataset of a scratch zfs-fuse pool (cow_fs.sh).
@@ -195,6 +200,74 @@ if [ "$BACKEND" = dir ]; then
   c_import "docker://$REGISTRY/cairn-test/chunked:b" --insecure
   check "dir store keeping blobs: B downloaded whole, its blob kept" \
     '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ] && [ -f "$ROOT/blobs/sha256/${BLOB#sha256:}" ]'
+fi
+
+# ---- cairn's own zstd:chunked push, pulled partially at another site --------------------------
+# contents_of DIR FILE: every path's type and mode, and each regular file's sha256
+contents_of() {
+  (cd "$1" && find . -mindepth 1 -printf '%P %y %m\n' | LC_ALL=C sort &&
+    find . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0r sha256sum) >"$2"
+}
+fresh_store pusher
+c_import "oci:$WORK/layouts/B:b"
+check "the pushing store imports B from its layout (keeping no blob)" \
+  '[ "$RC" = 0 ] && [ "$IMG_ID" = "$B_ID" ]'
+c_run --json push "$B_ID" "docker://$REGISTRY/cairn-test/pushed:b" --insecure --compression zstd:chunked
+check "cairn push --compression zstd:chunked of B (rc=$RC)" '[ "$RC" = 0 ]'
+[ "$RC" = 0 ] || diag "$WORK/err"
+skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/cairn-test/pushed:b" >"$WORK/pushed.manifest"
+read -r PBLOB PSIZE PTYPE PTOC < <("$PY" - "$WORK/pushed.manifest" <<'PYEOF'
+import json, sys
+layer = json.load(open(sys.argv[1]))["layers"][0]
+a = layer.get("annotations", {})
+print(layer["digest"], layer["size"], layer["mediaType"],
+      "+toc" if "io.containers.zstd-chunked.manifest-position" in a else "-toc")
+PYEOF
+)
+check "the pushed layer is zstd with the TOC annotations ($PTYPE $PTOC)" \
+  '[ "$PTYPE:$PTOC" = "application/vnd.oci.image.layer.v1.tar+zstd:+toc" ]'
+fresh_store site2
+start_range_proxy pushed
+c_import "docker://$PROXY/cairn-test/pushed:b" --insecure
+check "cairn's zstd:chunked B after A: a partial pull" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = True ]'
+[ "$RC" = 0 ] || diag "$WORK/err"
+FETCHED=$(layer_field bytes_fetched 2>/dev/null || echo -1)
+note "cairn's zstd:chunked B: fetched $FETCHED bytes of $PSIZE"
+check "... at most 5% of its layer ($FETCHED of $PSIZE bytes), as the proxy counted" \
+  '[ "$FETCHED" -gt 0 ] && [ $((FETCHED * 20)) -le "$PSIZE" ] && [ "$FETCHED" = "$(proxy_bytes "$PLOG" "$PBLOB")" ]'
+check "... 50 files from the store, 1 downloaded, the same image ID" \
+  '[ "$(layer_field files_local):$(layer_field files_fetched):$IMG_ID" = "50:1:$B_ID" ]'
+tree_of "$IMG_ID" "$WORK/pushed.listing"
+same_listing "cairn's zstd:chunked B: the tree equals the full import's" "$WORK/full.listing" "$WORK/pushed.listing"
+if command -v podman >/dev/null; then
+  c_mount "$IMG_ID" && contents_of "$MNT" "$WORK/cairn.contents"
+  podman_storage "$WORK/podman" overlay
+  printf '[storage.options]\npull_options = {enable_partial_images = "true", use_hard_links = "false"}\n' \
+    >>"$CONTAINERS_STORAGE_CONF"
+  RC=0; podman "${PODMAN_ARGS[@]}" pull -q --tls-verify=false "docker://$REGISTRY/cairn-test/chunked:a" \
+    >/dev/null 2>"$WORK/err" || RC=$?
+  check "podman (partial pulls on) pulls A" '[ "$RC" = 0 ]'
+  start_range_proxy podman
+  RC=0; podman "${PODMAN_ARGS[@]}" pull -q --tls-verify=false "docker://$PROXY/cairn-test/pushed:b" \
+    >/dev/null 2>"$WORK/err" || RC=$?
+  SENT=$(proxy_bytes "$PLOG" "$PBLOB")
+  note "podman pulling cairn's zstd:chunked B after A: the proxy sent $SENT bytes of $PSIZE"
+  check "podman pulls cairn's zstd:chunked B partially (rc=$RC, $SENT of $PSIZE bytes)" \
+    '[ "$RC" = 0 ] && [ "$SENT" -gt 0 ] && [ $((SENT * 20)) -le "$PSIZE" ]'
+  [ "$RC" = 0 ] || diag "$WORK/err"
+  PMNT=$(podman "${PODMAN_ARGS[@]}" image mount "docker://$PROXY/cairn-test/pushed:b" 2>"$WORK/err" ||
+    podman "${PODMAN_ARGS[@]}" image mount "$PROXY/cairn-test/pushed:b" 2>>"$WORK/err" || true)
+  if [ -n "$PMNT" ] && [ -d "$PMNT" ]; then
+    contents_of "$PMNT" "$WORK/podman.contents"
+    same_listing "podman's tree of cairn's zstd:chunked B: the same contents and modes" \
+      "$WORK/cairn.contents" "$WORK/podman.contents"
+    podman "${PODMAN_ARGS[@]}" image umount -a >/dev/null 2>&1 || true
+  else
+    not_ok "podman image mount of cairn's zstd:chunked B"; diag "$WORK/err"
+  fi
+  podman "${PODMAN_ARGS[@]}" rmi -a -f >/dev/null 2>&1 || true
+else
+  note "podman not installed: no podman partial pull of cairn's zstd:chunked"
 fi
 
 unmount_all "$WORK"

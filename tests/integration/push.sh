@@ -8,10 +8,12 @@
 #     manifest digest is the first registry's; the proxy log shows each cut upload continued
 #     from the registry's Range (no second POST, no chunk from 0 again);
 #   - a second push uploads nothing (no POST/PATCH/PUT on blobs in the proxy's log);
-#   - a cross-repository mount on the first registry; --compression zstd;
+#   - a cross-repository mount on the first registry; --compression zstd; --compression
+#     zstd:chunked (TOC annotations on the layers a TOC can describe, a second push uploads
+#     nothing, pulled back identical, skopeo copies it; partial pulls of it: partial-pull.sh);
 #   - skopeo inspect/copy and podman pull read what cairn pushed;
 #   - unknown image (exit 3), registry down (exit 1, names the registry), wrong credentials
-#     (exit 2), --compression zstd:chunked (exit 2).
+#     (exit 2), an unknown --compression (exit 2).
 #
 # usage: push.sh CAIRN_BINARY   (root; CAIRN_IT_BACKEND picks the store backend). Skips (exit 0,
 # with a reason) when docker-registry, skopeo, podman or htpasswd are missing.
@@ -80,6 +82,13 @@ PYEOF
 }
 
 FRESH=$WORK/fresh
+# pull_back REF: REF imported as "back" into a new store FRESH (sets RC); its inspect in back.json
+pull_back() {
+  rm -rf "$FRESH"
+  RC=0; "$CAIRN" --root "$FRESH" --backend "$BACKEND" import --insecure "docker://$1" --name back \
+    >"$WORK/out" 2>"$WORK/err" || RC=$?
+  "$CAIRN" --root "$FRESH" --json inspect back >"$WORK/back.json" 2>/dev/null || true
+}
 for name in layered torture; do
   SRC=$REG1/lib/$name:1
   SRC_DIGEST=$(registry_digest "$SRC")
@@ -116,11 +125,8 @@ for name in layered torture; do
       test "$RC:$(uploads_in "$PROXY_LOG"):$(jfield "$WORK/out" blobs_uploaded)" = "0:0:0"
     expect "$name/$keep: ... and gives the same manifest" test "$(jfield "$WORK/out" manifest_digest)" = "$PUSHED"
     # pulled back into a fresh store: the same image
-    rm -rf "$FRESH"
-    RC=0; "$CAIRN" --root "$FRESH" --backend "$BACKEND" import --insecure \
-      "docker://$REG2/team/$name-$keep:1" --name back >"$WORK/out" 2>"$WORK/err" || RC=$?
+    pull_back "$REG2/team/$name-$keep:1"
     expect "$name/$keep: cairn pulls it back (rc=$RC)" test "$RC" = 0
-    "$CAIRN" --root "$FRESH" --json inspect back >"$WORK/back.json" 2>/dev/null || true
     expect "$name/$keep: config digest and diff_ids identical" \
       test "$(identity "$WORK/back.json" 2>&1)" = "$(identity "$WORK/src.json")"
     expect "$name/$keep: skopeo inspect reads it" \
@@ -156,12 +162,31 @@ print(d["id"], *[l["diff_id"] for l in d["layers"]])' "$WORK/out")
     test "$(skopeo inspect --raw --tls-verify=false "docker://$REG2/team/torture-zstd:1" |
       "$PY" -c 'import json,sys; print(sorted({l["mediaType"] for l in json.load(sys.stdin)["layers"]}))')" = \
       "['application/vnd.oci.image.layer.v1.tar+zstd']"
-  rm -rf "$FRESH"
-  "$CAIRN" --root "$FRESH" --backend "$BACKEND" import --insecure \
-    "docker://$REG2/team/torture-zstd:1" --name back >/dev/null 2>&1 || true
-  "$CAIRN" --root "$FRESH" --json inspect back >"$WORK/back.json" 2>/dev/null || true
+  pull_back "$REG2/team/torture-zstd:1"
   expect "zstd: pulled back with the same config digest and diff_ids" \
     test "$(identity "$WORK/back.json" 2>&1)" = "$identity_src"
+  # zstd:chunked: frames per file and a TOC, where a TOC can describe the layer (not sparse files)
+  : >"$PROXY_LOG"
+  c_run --json push src "docker://$PROXY/team/torture-chunked:1" --insecure --compression zstd:chunked
+  expect "zstd:chunked: pushed (rc=$RC)" test "$RC" = 0
+  diag "$WORK/err" 5
+  CHUNKED=$(jfield "$WORK/out" manifest_digest 2>/dev/null || true)
+  skopeo inspect --raw --tls-verify=false "docker://$REG2/team/torture-chunked:1" >"$WORK/chunked.json" || true
+  read -r LAYERS WITH_TOC < <("$PY" -c 'import json,sys; l=json.load(open(sys.argv[1]))["layers"]
+print(len(l), sum("io.containers.zstd-chunked.manifest-position" in x.get("annotations", {}) for x in l))' \
+    "$WORK/chunked.json" 2>/dev/null || echo "0 0")
+  expect "zstd:chunked: $WITH_TOC of $LAYERS layers carry the TOC annotations" \
+    test "$WITH_TOC" -gt 0
+  : >"$PROXY_LOG"
+  c_run --json push src "docker://$PROXY/team/torture-chunked:1" --insecure --compression zstd:chunked
+  expect "zstd:chunked: a second push uploads no blob and gives the same manifest" \
+    test "$RC:$(uploads_in "$PROXY_LOG"):$(jfield "$WORK/out" manifest_digest)" = "0:0:$CHUNKED"
+  pull_back "$REG2/team/torture-chunked:1"
+  expect "zstd:chunked: pulled back with the same config digest and diff_ids" \
+    test "$(identity "$WORK/back.json" 2>&1)" = "$identity_src"
+  rm -rf "$WORK/copy-chunked"
+  expect "zstd:chunked: skopeo copy reads it" skopeo copy -q --src-tls-verify=false \
+    "docker://$REG2/team/torture-chunked:1" "oci:$WORK/copy-chunked:t"
 fi
 
 # bad cases; the store is unchanged by each
@@ -181,9 +206,9 @@ diag "$WORK/err" 2
 printf 'machine 127.0.0.1 login pusher password secret\n' >"$WORK/netrc.good"
 c_run push src "docker://$REG3/team/x:1" --insecure --netrc "$WORK/netrc.good"
 expect "right credentials: pushed (rc=$RC)" test "$RC" = 0
-c_run push src "docker://$REG2/team/x:1" --insecure --compression zstd:chunked
-check "zstd:chunked: usage error, not supported yet (rc=$RC)" \
-  'test "$RC" = 2 && grep -q "not supported yet" "$WORK/err"'
+c_run push src "docker://$REG2/team/x:1" --insecure --compression lz4
+check "--compression lz4: usage error naming the choices (rc=$RC)" \
+  'test "$RC" = 2 && grep -q "expected gzip, zstd or zstd:chunked" "$WORK/err"'
 store_snapshot "$WORK/after"
 same_listing "bad cases: the store is unchanged" "$WORK/before" "$WORK/after"
 

@@ -128,7 +128,7 @@ TEST_F(MetadataTest, SchemaVersion1IsUpgradedInPlace) {
   stamp_header(0);  // version 1 stores never set user_version
   auto reopened = Metadata::open(path("cairn.db"));
   ASSERT_TRUE(reopened) << reopened.error().message();
-  EXPECT_EQ(**reopened->setting("schema_version"), "4");
+  EXPECT_EQ(**reopened->setting("schema_version"), "5");
   EXPECT_TRUE(reopened->resolve_image("keep"));
   EXPECT_TRUE(reopened->add_container(ContainerRecord{"c", a.id, 1}));
   EXPECT_EQ(*reopened->image_manifest(a.id), std::nullopt);
@@ -142,7 +142,7 @@ TEST_F(MetadataTest, SchemaVersion2GetsImageManifests) {
   stamp_header(2);
   auto reopened = Metadata::open(path("cairn.db"));
   ASSERT_TRUE(reopened) << reopened.error().message();
-  EXPECT_EQ(**reopened->setting("schema_version"), "4");
+  EXPECT_EQ(**reopened->setting("schema_version"), "5");
   EXPECT_EQ(*reopened->image_manifest(a.id), std::nullopt);
 }
 
@@ -163,30 +163,41 @@ TEST_F(MetadataTest, ManifestIsStoredWithItsImageAndGoesWithIt) {
   EXPECT_EQ(*m_metadata->image_manifest(a.id), std::nullopt);
 }
 
-TEST_F(MetadataTest, SchemaVersion3GetsPushedBlobs) {
-  ASSERT_TRUE(m_metadata->set_setting("schema_version", "3"));
-  m_metadata.reset();
-  stamp_header(3);
-  auto reopened = Metadata::open(path("cairn.db"));
-  ASSERT_TRUE(reopened) << reopened.error().message();
-  EXPECT_EQ(**reopened->setting("schema_version"), "4");
-  Digest diff_id = Digest::of("tar");
-  EXPECT_EQ(*reopened->pushed_blob(diff_id, "gzip"), std::nullopt);
-  ASSERT_TRUE(reopened->record_pushed_blob(diff_id, "gzip", {Digest::of("gz"), 12}));
-  ASSERT_TRUE(reopened->record_pushed_blob(diff_id, "zstd", {Digest::of("zst"), 10}));
-  auto gzip = reopened->pushed_blob(diff_id, "gzip");
-  ASSERT_TRUE(gzip && *gzip);
-  EXPECT_EQ((*gzip)->digest, Digest::of("gz"));
-  EXPECT_EQ((*gzip)->size, 12u);
-  ASSERT_TRUE(reopened->record_pushed_blob(diff_id, "gzip", {Digest::of("gz2"), 13}));
-  EXPECT_EQ((**reopened->pushed_blob(diff_id, "gzip")).digest, Digest::of("gz2"));
-  EXPECT_EQ((**reopened->pushed_blob(diff_id, "zstd")).size, 10u);
+TEST_F(MetadataTest, OlderSchemasGetPushedBlobsAndTheirAnnotations) {
+  for (int version : {3, 4}) {
+    SCOPED_TRACE(version);
+    m_metadata.reset();
+    {
+      auto older = Metadata::open(path("cairn.db"));
+      ASSERT_TRUE(older);
+      ASSERT_TRUE(older->set_setting("schema_version", std::to_string(version)));
+    }
+    stamp_header(version);
+    auto reopened = Metadata::open(path("cairn.db"));
+    ASSERT_TRUE(reopened) << reopened.error().message();
+    EXPECT_EQ(**reopened->setting("schema_version"), "5");
+    Digest diff_id = Digest::of("tar" + std::to_string(version));
+    EXPECT_EQ(*reopened->pushed_blob(diff_id, "gzip"), std::nullopt);
+    ASSERT_TRUE(reopened->record_pushed_blob(diff_id, "gzip", {Digest::of("gz"), 12, {}}));
+    ASSERT_TRUE(reopened->record_pushed_blob(diff_id, "zstd:chunked",
+                                             {Digest::of("zst"), 10, {{"k", "v"}, {"k2", "w"}}}));
+    auto gzip = reopened->pushed_blob(diff_id, "gzip");
+    ASSERT_TRUE(gzip && *gzip);
+    EXPECT_EQ((*gzip)->digest, Digest::of("gz"));
+    EXPECT_EQ((*gzip)->size, 12u);
+    EXPECT_TRUE((*gzip)->annotations.empty());
+    ASSERT_TRUE(reopened->record_pushed_blob(diff_id, "gzip", {Digest::of("gz2"), 13, {}}));
+    EXPECT_EQ((**reopened->pushed_blob(diff_id, "gzip")).digest, Digest::of("gz2"));
+    auto chunked = **reopened->pushed_blob(diff_id, "zstd:chunked");
+    EXPECT_EQ(chunked.size, 10u);
+    EXPECT_EQ(chunked.annotations, (std::map<std::string, std::string>{{"k", "v"}, {"k2", "w"}}));
+  }
 }
 
 TEST_F(MetadataTest, NewerSchemaIsRefused) {
-  ASSERT_TRUE(m_metadata->set_setting("schema_version", "5"));
+  ASSERT_TRUE(m_metadata->set_setting("schema_version", "6"));
   m_metadata.reset();
-  for (int header : {0, 5}) {
+  for (int header : {0, 6}) {
     stamp_header(header);
     auto reopened = Metadata::open(path("cairn.db"));
     ASSERT_FALSE(reopened) << "user_version " << header;
@@ -199,7 +210,7 @@ TEST_F(MetadataTest, OpeningAnUpToDateStoreChangesNothing) {
   m_metadata.reset();
   auto reopened = Metadata::open(path("cairn.db"));
   ASSERT_TRUE(reopened) << reopened.error().message();
-  EXPECT_EQ(**reopened->setting("schema_version"), "4");
+  EXPECT_EQ(**reopened->setting("schema_version"), "5");
   EXPECT_EQ(**reopened->setting("marker"), "kept");
 }
 
