@@ -1,6 +1,6 @@
 #!/bin/bash
-# Partial-pull benchmark (issue 12): image B, whose one zstd:chunked layer shares all but one file
-# with image A already in the store, pulled from a loopback registry through a proxy that counts
+# Partial-pull benchmark (issue 12): image B, whose one zstd:chunked (or eStargz) layer shares all
+# but one file with image A already in the store, pulled from a loopback registry through a proxy that counts
 # the bytes it sends (tests/tools/range-proxy.py). In the same run, for each case and backend:
 #   cairn partial   `cairn import docker://PROXY/…:b` into a store holding A
 #   cairn full      the same with --no-partial (the whole layer blob)
@@ -12,8 +12,10 @@
 # included) and that as a share of B's layer blob. The issue's target: at most 5%.
 #
 # usage: bench/partial-pull.sh CAIRN_BINARY        (root)
-#   CASES     FILESxFILE_SIZE layer shapes (default "50x102400 400x262144": the shape of
-#             tests/integration/partial-pull.sh, and 100 MiB in larger files)
+#   CASES     [estargz:]FILESxFILE_SIZE layer shapes (default "50x102400 400x262144
+#             estargz:20x524288": the shapes of tests/integration/partial-pull.sh, and 100 MiB in
+#             larger files). zstd:chunked layers are written by skopeo; eStargz ones by
+#             tests/fixtures/make-estargz-images.py in 16 KiB chunks, pushed as they are
 #   BACKENDS  cairn backends (default "composefs dir btrfs zfs"; a dir store's keep_blobs setting is
 #             turned off, as a partial pull has no blob to keep)
 #   REPS      timed runs per row (default 3)
@@ -29,11 +31,14 @@ need_cairn "${1:-}" "bench/partial-pull.sh CAIRN_BINARY"
 for tool in docker-registry skopeo sqlite3 curl; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed" >&2; exit 2; }
 done
-CASES=${CASES:-50x102400 400x262144}
+CASES=${CASES:-50x102400 400x262144 estargz:20x524288}
 BACKENDS=${BACKENDS-composefs dir btrfs zfs}
 REPS=${REPS:-3}
 bench_init partial-pull
 on_exit stop_services
+# podman refuses a runroot longer than 50 characters: its storage goes in a short directory
+PODMAN_DIR=$(mktemp -d /tmp/cairn-bench-podman.XXXXXX)
+on_exit 'podman_gone "$PODMAN_DIR"'
 
 start_registry "$WORK/registry" || { echo "docker-registry did not start" >&2; exit 1; }
 ORIGIN=$REG_HOST
@@ -106,7 +111,7 @@ podman_gone() {
 # row CASE TOOL BACKEND: REPS timed pulls of B; prints the table row. The pull's own setup (a store
 # with A) is outside the timed part; the bytes are those of the first run (they do not vary).
 row() {
-  local case=$1 tool=$2 backend=$3 secs=() bytes=() rep s root=$WORK/store podman_dir=$WORK/podman
+  local case=$1 tool=$2 backend=$3 secs=() bytes=() rep s root=$WORK/store podman_dir=$PODMAN_DIR/p
   local store_root=$root
   case $backend in
     btrfs) store_root=$BTRFS_MNT/store ;;
@@ -151,17 +156,25 @@ echo
 echo "| case | tool | backend | best s | bytes sent for B | % of B's layer blob |"
 echo "|---|---|---|---:|---:|---:|"
 for case in $CASES; do
-  files=${case%x*} size=${case#*x}
+  format=zstd:chunked shape=$case
+  case $case in estargz:*) format=eStargz shape=${case#estargz:} ;; esac
+  files=${shape%x*} size=${shape#*x}
   rm -rf "$WORK/layouts"
-  "$PY" "$REPO_DIR/tests/fixtures/make-partial-images.py" "$WORK/layouts" "$files" "$size"
+  if [ "$format" = eStargz ]; then
+    "$PY" "$REPO_DIR/tests/fixtures/make-estargz-images.py" "$WORK/layouts" "$files" "$size"
+    copy_flags=(--preserve-digests)
+  else
+    "$PY" "$REPO_DIR/tests/fixtures/make-partial-images.py" "$WORK/layouts" "$files" "$size"
+    copy_flags=(--dest-compress-format zstd:chunked)
+  fi
   for tag in a b; do
     up=$(echo "$tag" | tr a-z A-Z)
-    skopeo copy -q --dest-tls-verify=false --dest-compress-format zstd:chunked \
+    skopeo copy -q --dest-tls-verify=false "${copy_flags[@]}" \
       "oci:$WORK/layouts/$up:$tag" "docker://$ORIGIN/bench/chunked:$tag"
   done
   LAYER_SIZE=$(skopeo inspect --raw --tls-verify=false "docker://$ORIGIN/bench/chunked:b" |
     "$PY" -c 'import json, sys; print(json.load(sys.stdin)["layers"][0]["size"])')
-  label="$files files of $(human "$size") ($(human "$LAYER_SIZE") blob)"
+  label="$format: $files files of $(human "$size") ($(human "$LAYER_SIZE") blob)"
   for backend in $BACKENDS; do
     row "$label" "cairn partial" "$backend"
     row "$label" "cairn full" "$backend"

@@ -178,8 +178,8 @@ void add_import_options(CLI::App& command, ImportArgs& args) {
                    "Keep each layer's original blob, so that push and export give it back "
                    "unchanged (default: the store's keep_blobs setting; on for dir stores)");
   command.add_flag("--no-partial", args.no_partial,
-                   "Download every layer whole, also zstd:chunked layers whose files the store "
-                   "partly holds");
+                   "Download every layer whole, also zstd:chunked and eStargz layers whose files "
+                   "the store partly holds");
   command.add_option("--platform", args.platform, "os/arch[/variant] to pick from an index")
       ->default_str("the host's");
 }

@@ -358,6 +358,8 @@ struct ZstdChunkedWriter::State {
   // After the input's end: the last frame, then the TOC and the footer.
   Result<void> finish() {
     TRY(end_frame());
+    // An empty input still gets a frame: a stream without one is not zstd.
+    if (written == 0) TRY(compress({}, ZSTD_e_end));
     // Without the end-of-archive blocks the tar is cut short: no TOC.
     if (!describable || !ended) return {};
     Json toc;

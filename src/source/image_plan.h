@@ -29,7 +29,8 @@ class LocalContents {
 };
 
 // A layer's uncompressed tar, rebuilt from the parts of its blob the store
-// lacks and the contents it has (source/zstd_chunked_layer.h).
+// lacks and the contents it has (source/zstd_chunked_layer.h,
+// source/estargz_layer.h).
 struct PartialTar {
   std::unique_ptr<Reader> tar;  // the whole layer tar; its sha256 is the diff_id
   // Bytes received from the network for this layer so far (TOC included);
@@ -48,7 +49,7 @@ struct LayerDescriptor {
   // Opens the blob stream. May be called at most once per layer for
   // stream-only sources; archive and directory sources allow it repeatedly.
   std::function<Result<std::unique_ptr<Reader>>()> open;
-  // Set when the layer can be pulled partially (a zstd:chunked layer from a
+  // Set when the layer can be pulled partially (a zstd:chunked or eStargz layer from a
   // registry): opens its uncompressed tar, taking what it can from `local`,
   // which must outlive the tar Reader; nullopt when the source cannot after
   // all (the registry ignores Range, nothing would be saved) and `open` is

@@ -7,6 +7,8 @@
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 #include "oci/platform.h"
+#include "source/estargz_layer.h"
+#include "source/estargz_toc.h"
 #include "source/registry_blob.h"
 #include "source/registry_client.h"
 #include "source/registry_mirrors.h"
@@ -107,17 +109,28 @@ Result<std::string> fetch_config(RegistryClient& client, const Descriptor& desc)
   return config;
 }
 
-// For zstd:chunked layers (source/zstd_chunked_layer.h); annotations that
-// do not parse fail the partial pull, not the plan.
+// For zstd:chunked layers (source/zstd_chunked_layer.h) and eStargz layers
+// of known size (source/estargz_layer.h); annotations that do not parse fail
+// the partial pull, not the plan.
 std::function<Result<std::optional<PartialTar>>(const LocalContents&)> partial_opener(
     const std::shared_ptr<RegistryClient>& client, const Descriptor& d) {
   std::string what = "layer " + d.digest.str();
   auto layout = parse_chunked_annotations(d.annotations, d.size, what);
-  if (layout && !*layout) return nullptr;
-  return [client, digest = d.digest, layout](const LocalContents& local)
+  if (!layout || *layout) {
+    return [client, digest = d.digest, layout](const LocalContents& local)
+               -> Result<std::optional<PartialTar>> {
+      if (!layout) return fail(Error(layout.error()));
+      return open_chunked_tar(client, digest, **layout, local);
+    };
+  }
+  auto toc_digest = parse_estargz_annotation(d.annotations, what);
+  auto compression = media_type::layer_compression(d.media_type);
+  bool gzip = compression && *compression == Compression::gzip;
+  if ((toc_digest && !*toc_digest) || d.size == 0 || !gzip) return nullptr;
+  return [client, digest = d.digest, size = d.size, toc_digest](const LocalContents& local)
              -> Result<std::optional<PartialTar>> {
-    if (!layout) return fail(Error(layout.error()));
-    return open_chunked_tar(client, digest, **layout, local);
+    if (!toc_digest) return fail(Error(toc_digest.error()));
+    return open_estargz_tar(client, digest, size, **toc_digest, local);
   };
 }
 

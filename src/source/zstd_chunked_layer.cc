@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "layer/decompress.h"
+#include "source/inflated_range.h"
 #include "source/registry_ranges.h"
 #include "source/zstd_chunked_plan.h"
 #include "util/sha256.h"
@@ -18,49 +19,6 @@ namespace {
 std::string range_text(const BlobRange& range) {
   return "bytes " + std::to_string(range.offset) + "-" + std::to_string(range.end() - 1);
 }
-
-// Remembers whether the reader it wraps failed, so that an inflate error
-// can be told from an error of the transfer under it.
-class WatchedReader final : public Reader {
- public:
-  explicit WatchedReader(std::unique_ptr<Reader> inner) : m_inner(std::move(inner)) {}
-  Result<size_t> read(std::span<std::byte> buf) override {
-    auto n = m_inner->read(buf);
-    if (!n) m_failed = true;
-    return n;
-  }
-  bool failed() const { return m_failed; }
-
- private:
-  std::unique_ptr<Reader> m_inner;
-  bool m_failed = false;
-};
-
-// Inflates frames; frames that do not decompress contradict the verified TOC.
-class FramesReader final : public Reader {
- public:
-  static Result<std::unique_ptr<Reader>> open(std::unique_ptr<Reader> frames, std::string what) {
-    auto watched = std::make_unique<WatchedReader>(std::move(frames));
-    const WatchedReader* watch = watched.get();
-    ASSIGN_OR_RETURN(auto inflate, make_decompressor(std::move(watched), Compression::zstd));
-    return std::unique_ptr<Reader>(new FramesReader(std::move(inflate), watch, std::move(what)));
-  }
-
-  Result<size_t> read(std::span<std::byte> buf) override {
-    auto n = m_inflate->read(buf);
-    if (n || m_watch->failed()) return n;
-    return fail(Errc::digest_mismatch,
-                m_what + ": the frames do not decompress (" + n.error().message() + ")");
-  }
-
- private:
-  FramesReader(std::unique_ptr<Reader> inflate, const WatchedReader* watch, std::string what)
-      : m_inflate(std::move(inflate)), m_watch(watch), m_what(std::move(what)) {}
-
-  std::unique_ptr<Reader> m_inflate;
-  const WatchedReader* m_watch;  // owned by m_inflate
-  std::string m_what;
-};
 
 // A file's content, checked against its TOC entry as it streams.
 class CheckedContent final : public Reader {
@@ -101,7 +59,7 @@ struct Prefetched {
   std::string bytes;
 };
 
-class ChunkedTarReader final : public Reader {
+class ChunkedTarReader final : public PartsReader {
  public:
   ChunkedTarReader(std::shared_ptr<RegistryClient> client, Digest blob,
                    std::vector<TocFile> files, ChunkedPlan plan,
@@ -115,21 +73,12 @@ class ChunkedTarReader final : public Reader {
         m_local(local),
         m_fetched(std::move(fetched)) {}
 
-  Result<size_t> read(std::span<std::byte> buf) override {
-    size_t filled = 0;
-    while (filled < buf.size()) {
-      if (!m_piece) {
-        if (m_next == m_plan.pieces.size()) break;
-        ASSIGN_OR_RETURN(m_piece, open_piece(m_plan.pieces[m_next++]));
-      }
-      ASSIGN_OR_RETURN(size_t n, m_piece->read(buf.subspan(filled)));
-      if (n == 0) m_piece.reset();
-      filled += n;
-    }
-    return filled;
+ private:
+  Result<std::unique_ptr<Reader>> next_part() override {
+    if (m_next == m_plan.pieces.size()) return std::unique_ptr<Reader>();
+    return open_piece(m_plan.pieces[m_next++]);
   }
 
- private:
   Result<std::unique_ptr<Reader>> open_piece(const ChunkedPiece& piece);
   Result<std::unique_ptr<Reader>> open_frames(const BlobRange& range, std::string what);
   std::string layer_what() const { return "layer " + m_blob.str() + " (zstd:chunked)"; }
@@ -142,7 +91,6 @@ class ChunkedTarReader final : public Reader {
   const LocalContents& m_local;
   std::shared_ptr<FetchCounter> m_fetched;
   size_t m_next = 0;
-  std::unique_ptr<Reader> m_piece;
 };
 
 Result<std::unique_ptr<Reader>> ChunkedTarReader::open_piece(const ChunkedPiece& piece) {
@@ -177,7 +125,7 @@ Result<std::unique_ptr<Reader>> ChunkedTarReader::open_frames(const BlobRange& r
   } else {
     frames = open_blob_range(m_client, m_blob, range, m_fetched);
   }
-  return FramesReader::open(std::move(frames), std::move(what));
+  return open_inflated(std::move(frames), Compression::zstd, std::move(what));
 }
 
 // The TOC's files; nullopt when the registry ignores Range.

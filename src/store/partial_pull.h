@@ -1,7 +1,7 @@
 // Partial pulls inside an import (store/import.cc): a layer whose source
-// can rebuild its uncompressed tar (LayerDescriptor::open_tar, zstd:chunked
-// from a registry) is ingested from that tar, the file contents the store
-// already holds (store/store_contents.h) taken from the store. Ingest then
+// can rebuild its uncompressed tar (LayerDescriptor::open_tar: zstd:chunked
+// or eStargz from a registry) is ingested from that tar, the file contents
+// the store already holds (store/store_contents.h) taken from the store. Ingest then
 // checks the tar's diff_id exactly as for a full pull; the image's metadata
 // keeps the layer's blob digest and media type.
 //

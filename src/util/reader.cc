@@ -52,4 +52,21 @@ Result<size_t> MemoryReader::read(std::span<std::byte> buf) {
   return n;
 }
 
+Result<size_t> PartsReader::read(std::span<std::byte> buf) {
+  size_t filled = 0;
+  while (filled < buf.size() && !m_done) {
+    if (!m_part) {
+      ASSIGN_OR_RETURN(m_part, next_part());
+      if (!m_part) {
+        m_done = true;
+        break;
+      }
+    }
+    ASSIGN_OR_RETURN(size_t n, m_part->read(buf.subspan(filled)));
+    if (n == 0) m_part.reset();
+    filled += n;
+  }
+  return filled;
+}
+
 }  // namespace cairn

@@ -54,6 +54,21 @@ class FileRangeReader final : public Reader {
   std::uint64_t m_remaining;
 };
 
+// The concatenation of parts opened one at a time: next_part() gives the
+// next Reader, or nullptr after the last. One part is open at a time, and a
+// part's bytes go straight into the caller's buffer.
+class PartsReader : public Reader {
+ public:
+  Result<size_t> read(std::span<std::byte> buf) override;
+
+ protected:
+  virtual Result<std::unique_ptr<Reader>> next_part() = 0;
+
+ private:
+  std::unique_ptr<Reader> m_part;
+  bool m_done = false;
+};
+
 // Reads from memory the reader does not own.
 class MemoryReader final : public Reader {
  public:

@@ -10,6 +10,11 @@
 #     exit 4 ("digest mismatch"), the store unchanged;
 #   - a registry that ignores Range: B is downloaded whole and imported correctly;
 #   - --no-partial, and (dir) a store that keeps blobs: the whole blob;
+#   - eStargz (tests/fixtures/make-estargz-images.py: 20 files of 512 KiB in 16 KiB chunks, B's
+#     differs in one file): B after A fetches only the last chunk of each file the store holds
+#     and the changed file (at most 10% of the blob), 19 files local, same image ID and tree as a
+#     full import; a flipped byte in the TOC member or in a fetched member: exit 4, the store
+#     unchanged; a registry that ignores Range: the whole blob;
 #   - cairn's own zstd:chunked: B, imported from its OCI layout by a store that keeps no blobs, is
 #     pushed with `cairn push --compression zstd:chunked` (the layer rebuilt and written by
 #     layer/zstd_chunked_writer.h); a second store holding A pulls it partially (at most 5%, 50
@@ -78,10 +83,32 @@ fresh_store() {
   fi
 }
 
+# partial_import PROXY_NAME REF LABEL: imports REF through a new range proxy, checks that the
+# import was a partial pull, and sets FETCHED to the bytes cairn says it fetched
+partial_import() {
+  start_range_proxy "$1"
+  c_import "docker://$PROXY/$2" --insecure
+  check "$3: a partial pull" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = True ]'
+  [ "$RC" = 0 ] || diag "$WORK/err"
+  FETCHED=$(layer_field bytes_fetched 2>/dev/null || echo -1)
+}
+
 # snapshot FILE: store_snapshot plus the tar-split records and kept blobs
 snapshot() {
   store_snapshot "$1"
   (cd "$ROOT" && { find tar-split blobs 2>/dev/null || true; } | LC_ALL=C sort) >>"$1"
+}
+
+# tampered_import PROXY_NAME REF BLOB OFFSET LABEL: imports REF through a new range proxy that
+# flips the byte at OFFSET of BLOB; checks that the import fails with a digest mismatch and
+# leaves the store as $WORK/before
+tampered_import() {
+  start_range_proxy "$1" --flip "$3:$4"
+  c_import "docker://$PROXY/$2" --insecure
+  check "$5: exit 4, digest mismatch" '[ "$RC" = 4 ] && grep -q "digest mismatch" "$WORK/err"'
+  [ "$RC" = 4 ] || diag "$WORK/err"
+  snapshot "$WORK/after"
+  same_listing "$5: store unchanged" "$WORK/before" "$WORK/after"
 }
 
 # tree_of IMAGE FILE: the listing of IMAGE's mounted tree in $ROOT
@@ -125,6 +152,7 @@ note "B's layer $BLOB: $SIZE bytes, TOC at $TOC_OFF+$TOC_LEN, data/f17's frames 
 store_root full
 c_import "docker://$REGISTRY/cairn-test/chunked:b" --insecure --no-partial
 check "full import of B (--no-partial)" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ]'
+[ "$RC" = 0 ] || diag "$WORK/err"
 B_ID=$IMG_ID
 tree_of "$B_ID" "$WORK/full.listing"
 if command -v umoci >/dev/null; then
@@ -143,24 +171,14 @@ fresh_store tamper
 snapshot "$WORK/before"
 for what in "TOC:$((TOC_OFF + TOC_LEN / 2))" "frame:$FRAME_OFF" "headers:40"; do
   name=${what%%:*} offset=${what#*:}
-  start_range_proxy "flip-$name" --flip "$BLOB:$offset"
-  c_import "docker://$PROXY/cairn-test/chunked:b" --insecure
-  check "B with a flipped byte in its $name: exit 4, digest mismatch" \
-    '[ "$RC" = 4 ] && grep -q "digest mismatch" "$WORK/err"'
-  [ "$RC" = 4 ] || diag "$WORK/err"
+  tampered_import "flip-$name" cairn-test/chunked:b "$BLOB" "$offset" "B with a flipped byte in its $name"
   check "B with a flipped byte in its $name: fetched ranges, not the blob" \
     '! grep -q "$BLOB range=- " "$PLOG"'
-  snapshot "$WORK/after"
-  same_listing "B with a flipped byte in its $name: store unchanged" "$WORK/before" "$WORK/after"
 done
 
 # ---- partial: A, then B -------------------------------------------------------------------------
 fresh_store partial
-start_range_proxy count
-c_import "docker://$PROXY/cairn-test/chunked:b" --insecure
-check "B after A: a partial pull" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = True ]'
-[ "$RC" = 0 ] || diag "$WORK/err"
-FETCHED=$(layer_field bytes_fetched 2>/dev/null || echo -1)
+partial_import count cairn-test/chunked:b "B after A"
 SENT=$(proxy_bytes "$PLOG" "$BLOB")
 note "B: cairn fetched $FETCHED bytes of $SIZE ($((FETCHED * 1000 / SIZE))‰), the proxy sent $SENT"
 check "B fetches at most 5% of its layer ($FETCHED of $SIZE bytes)" \
@@ -202,6 +220,67 @@ if [ "$BACKEND" = dir ]; then
     '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ] && [ -f "$ROOT/blobs/sha256/${BLOB#sha256:}" ]'
 fi
 
+# ---- eStargz: A, then B ------------------------------------------------------------------------
+"$PY" "$REPO_DIR/tests/fixtures/make-estargz-images.py" "$WORK/estargz"
+for tag in a b; do
+  up=$(echo $tag | tr a-z A-Z)
+  expect "push eStargz $up (skopeo, digests preserved)" skopeo copy -q --preserve-digests \
+    --dest-tls-verify=false "oci:$WORK/estargz/$up:$tag" "docker://$REGISTRY/cairn-test/estargz:$tag"
+done
+read -r EBLOB ESIZE < <("$PY" - "$WORK/estargz/B" <<'PYEOF'
+import json, os, sys
+index = json.load(open(os.path.join(sys.argv[1], "index.json")))
+digest = index["manifests"][0]["digest"].split(":")[1]
+layer = json.load(open(os.path.join(sys.argv[1], "blobs", "sha256", digest)))["layers"][0]
+print(layer["digest"], layer["size"])
+PYEOF
+)
+EBLOB_FILE=$WORK/estargz/B/blobs/sha256/${EBLOB#sha256:}
+ETOC_OFF=$((16#$(tail -c 35 "$EBLOB_FILE" | head -c 16)))
+store_root estargz-full
+c_import "docker://$REGISTRY/cairn-test/estargz:b" --insecure --no-partial
+check "eStargz: full import of B" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ]'
+[ "$RC" = 0 ] || diag "$WORK/err"
+EB_ID=$IMG_ID
+tree_of "$EB_ID" "$WORK/estargz-full.listing"
+# estargz_store NAME: fresh_store NAME, with eStargz A imported too
+estargz_store() {
+  fresh_store "$1" || return 1
+  c_import "docker://$REGISTRY/cairn-test/estargz:a" --insecure
+  if [ "$RC" != 0 ]; then not_ok "import eStargz A into store $1 (rc=$RC)"; diag "$WORK/err"; fi
+}
+estargz_store estargz-partial
+partial_import estargz cairn-test/estargz:b "eStargz B after A"
+SENT=$(proxy_bytes "$PLOG" "$EBLOB")
+note "eStargz B: cairn fetched $FETCHED bytes of $ESIZE ($((FETCHED * 1000 / ESIZE))‰), the proxy sent $SENT"
+check "eStargz B fetches at most 10% of its layer ($FETCHED of $ESIZE bytes), as the proxy counted" \
+  '[ "$FETCHED" -gt 0 ] && [ $((FETCHED * 10)) -le "$ESIZE" ] && [ "$FETCHED" = "$SENT" ]'
+check "eStargz B: 19 files from the store, 2 downloaded, the full import's image ID" \
+  '[ "$(layer_field files_local):$(layer_field files_fetched):$IMG_ID" = "19:2:$EB_ID" ]'
+tree_of "$IMG_ID" "$WORK/estargz-partial.listing"
+same_listing "eStargz B's tree equals the full import's" "$WORK/estargz-full.listing" \
+  "$WORK/estargz-partial.listing"
+estargz_store estargz-tamper
+snapshot "$WORK/before"
+# the TOC member, and the member of data/f00's last chunk (fetched: it holds the next headers)
+LAST_CHUNK=$("$PY" -c '
+import json, sys, tarfile, gzip
+raw = gzip.decompress(open(sys.argv[1], "rb").read())
+import io
+tar = tarfile.open(fileobj=io.BytesIO(raw))
+toc = json.load(tar.extractfile("stargz.index.json"))
+print([e["offset"] for e in toc["entries"] if e["name"] == "data/f00"][-1] + 100)' "$EBLOB_FILE")
+for what in "TOC:$((ETOC_OFF + 30))" "member:$LAST_CHUNK"; do
+  name=${what%%:*} offset=${what#*:}
+  tampered_import "eflip-$name" cairn-test/estargz:b "$EBLOB" "$offset" \
+    "eStargz B with a flipped byte in its $name"
+done
+estargz_store estargz-ignored
+start_range_proxy estargz-ignore --ignore-range
+c_import "docker://$PROXY/cairn-test/estargz:b" --insecure
+check "eStargz B through a proxy that ignores Range: imported whole, same image" \
+  '[ "$RC" = 0 ] && [ "$(layer_field partial)" = False ] && [ "$IMG_ID" = "$EB_ID" ]'
+
 # ---- cairn's own zstd:chunked push, pulled partially at another site --------------------------
 # contents_of DIR FILE: every path's type and mode, and each regular file's sha256
 contents_of() {
@@ -227,11 +306,7 @@ PYEOF
 check "the pushed layer is zstd with the TOC annotations ($PTYPE $PTOC)" \
   '[ "$PTYPE:$PTOC" = "application/vnd.oci.image.layer.v1.tar+zstd:+toc" ]'
 fresh_store site2
-start_range_proxy pushed
-c_import "docker://$PROXY/cairn-test/pushed:b" --insecure
-check "cairn's zstd:chunked B after A: a partial pull" '[ "$RC" = 0 ] && [ "$(layer_field partial)" = True ]'
-[ "$RC" = 0 ] || diag "$WORK/err"
-FETCHED=$(layer_field bytes_fetched 2>/dev/null || echo -1)
+partial_import pushed cairn-test/pushed:b "cairn's zstd:chunked B after A"
 note "cairn's zstd:chunked B: fetched $FETCHED bytes of $PSIZE"
 check "... at most 5% of its layer ($FETCHED of $PSIZE bytes), as the proxy counted" \
   '[ "$FETCHED" -gt 0 ] && [ $((FETCHED * 20)) -le "$PSIZE" ] && [ "$FETCHED" = "$(proxy_bytes "$PLOG" "$PBLOB")" ]'
