@@ -9,7 +9,9 @@
 // pipeline feeds the sink, and once both digests are verified
 // commit_layer(i); finally finish(). Chain backends need a suffix of the
 // chain (the default needs_layer: i >= first_needed()); backends whose
-// layers are independent (composefs) may need any subset. Destroying a ChainBuild before finish()
+// layers are independent (composefs) may need any subset, and with
+// independent_layers() the importer feeds several layers at once (each
+// begun before it is fed, commits still in order). Destroying a ChainBuild before finish()
 // returns removes everything it staged. Nothing a build stages is visible to
 // readers before finish(); after finish() it is durable.
 //
@@ -61,6 +63,11 @@ class ChainBuild {
   virtual ~ChainBuild() = default;
   virtual size_t first_needed() const = 0;
   virtual bool needs_layer(size_t index) const { return index >= first_needed(); }
+  // True when layers do not build on each other: the sinks of several layers
+  // may then be open at once and fed from different threads (begin_layer()
+  // of later layers before commit_layer() of earlier ones; begin_layer() and
+  // commit_layer() still on one thread, commits in order).
+  virtual bool independent_layers() const { return false; }
   virtual Result<LayerSink*> begin_layer(size_t index) = 0;
   virtual Result<void> commit_layer(size_t index) = 0;
   virtual Result<void> finish() = 0;

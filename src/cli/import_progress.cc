@@ -25,9 +25,7 @@ std::optional<ImportProgress> ImportProgress::for_stderr() {
 
 ImportProgress::ImportProgress() : m_start(Clock::now()) {}
 
-ImportProgress::~ImportProgress() {
-  if (m_layer) std::fputc('\n', stderr);
-}
+ImportProgress::~ImportProgress() { end_line(); }
 
 ImportObserver ImportProgress::observer() {
   ImportObserver observer;
@@ -44,39 +42,43 @@ ImportObserver ImportProgress::observer() {
 
 void ImportProgress::start(size_t index, size_t count, std::string id) {
   std::lock_guard lock(m_mutex);
-  if (m_layer) std::fputc('\n', stderr);
   m_count = count;
-  m_layer = Layer{index, count, std::move(id), Clock::now(), 0, std::nullopt};
-  draw(false);
+  Layer& layer = m_layers[index] = Layer{index, count, std::move(id), Clock::now(), 0, std::nullopt};
+  draw(layer, false);
 }
 
 void ImportProgress::progress(size_t index, std::uint64_t done,
                               std::optional<std::uint64_t> total) {
   std::lock_guard lock(m_mutex);
-  if (!m_layer || m_layer->index != index) {
-    if (m_layer) std::fputc('\n', stderr);
-    m_layer = Layer{index, m_count, "", Clock::now(), 0, std::nullopt};
-  }
-  m_layer->done = done;
-  m_layer->total = total;
-  draw(false);
+  auto it = m_layers.try_emplace(index, Layer{index, m_count, "", Clock::now(), 0, std::nullopt})
+                .first;
+  it->second.done = done;
+  it->second.total = total;
+  draw(it->second, false);
 }
 
 void ImportProgress::finish(size_t index) {
   std::lock_guard lock(m_mutex);
-  if (!m_layer || m_layer->index != index) return;
-  m_bytes += m_layer->done;
-  draw(true);
-  std::fputc('\n', stderr);
-  m_layer.reset();
+  auto it = m_layers.find(index);
+  if (it == m_layers.end()) return;
+  m_bytes += it->second.done;
+  draw(it->second, true);
+  end_line();
+  m_layers.erase(it);
 }
 
-void ImportProgress::draw(bool finished) {
-  LayerProgress line{.index = m_layer->index, .count = m_layer->count, .id = m_layer->id,
-                     .done = m_layer->done, .total = m_layer->total,
-                     .seconds = seconds_since(m_layer->start), .finished = finished};
+void ImportProgress::draw(const Layer& layer, bool finished) {
+  LayerProgress line{.index = layer.index, .count = layer.count, .id = layer.id,
+                     .done = layer.done, .total = layer.total,
+                     .seconds = seconds_since(layer.start), .finished = finished};
   std::fprintf(stderr, "\r\033[K%s", format_layer_progress(line).c_str());
   std::fflush(stderr);
+  m_line_open = true;
+}
+
+void ImportProgress::end_line() {
+  if (m_line_open) std::fputc('\n', stderr);
+  m_line_open = false;
 }
 
 void ImportProgress::note(const std::string& text) {
@@ -86,8 +88,8 @@ void ImportProgress::note(const std::string& text) {
 
 void ImportProgress::summary(const ImportResult& result) {
   std::lock_guard lock(m_mutex);
-  if (m_layer) std::fputc('\n', stderr);
-  m_layer.reset();
+  end_line();
+  m_layers.clear();
   std::fprintf(stderr, "%s\n",
                format_import_summary(result.layers_ingested, result.layers_reused, m_bytes,
                                      seconds_since(m_start))

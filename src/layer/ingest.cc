@@ -1,14 +1,12 @@
 #include "layer/ingest.h"
 
-#include <array>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "layer/decompress.h"
-#include "layer/hashing_reader.h"
+#include "layer/layer_decoding.h"
 #include "layer/tar_reader.h"
 #include "util/byte_pipe.h"
 
@@ -39,23 +37,6 @@ class SizeLimitReader final : public Reader {
   std::uint64_t m_bytes = 0;
 };
 
-// Passes bytes through, keeping the first few for detect_compression.
-class HeadRecorder final : public Reader {
- public:
-  explicit HeadRecorder(Reader& inner) : m_inner(inner) {}
-  Result<size_t> read(std::span<std::byte> buf) override {
-    ASSIGN_OR_RETURN(size_t n, m_inner.read(buf));
-    for (size_t i = 0; i < n && m_size < m_head.size(); ++i) m_head[m_size++] = buf[i];
-    return n;
-  }
-  std::span<const std::byte> head() const { return std::span(m_head).first(m_size); }
-
- private:
-  Reader& m_inner;
-  std::array<std::byte, k_compression_magic_size> m_head{};
-  size_t m_size = 0;
-};
-
 // Passes bytes through, copying them to a Writer.
 class TeeReader final : public Reader {
  public:
@@ -69,51 +50,6 @@ class TeeReader final : public Reader {
  private:
   Reader& m_inner;
   Writer& m_copy;
-};
-
-// blob ─▶ sha256 ─▶ decompress ─▶ sha256. An uncompressed blob is its own
-// tar, so its bytes are hashed once and both digests are the same: for the
-// plain layer.tar of docker-archive files and `docker save` streams that
-// halves the hashing.
-class Decoding {
- public:
-  // Reads `blob`, which must outlive this.
-  explicit Decoding(Reader& blob) : m_head(blob), m_blob(m_head) {}
-  Decoding(const Decoding&) = delete;
-  Decoding& operator=(const Decoding&) = delete;
-
-  // Sets up the decompressor; a declared compression of none means "detect".
-  Result<void> open(Compression declared) {
-    if (declared == Compression::none) {
-      ASSIGN_OR_RETURN(m_decompressed, make_detecting_decompressor(m_blob));
-      declared = detect_compression(m_head.head());
-    } else {
-      ASSIGN_OR_RETURN(m_decompressed, make_decompressor(m_blob, declared));
-    }
-    m_compression = declared;
-    if (declared != Compression::none) m_tar.emplace(*m_decompressed);
-    return {};
-  }
-
-  Reader& tar() { return m_tar ? static_cast<Reader&>(*m_tar) : *m_decompressed; }
-  // Once tar() has returned 0: reads what follows the compressed stream.
-  Result<void> finish() {
-    TRY(drain(m_blob));
-    return {};
-  }
-
-  Compression compression() const { return m_compression; }
-  std::uint64_t blob_bytes() const { return m_blob.bytes(); }
-  std::uint64_t tar_bytes() const { return m_tar ? m_tar->bytes() : m_blob.bytes(); }
-  Digest blob_digest() { return m_blob.digest(); }
-  Digest diff_id() { return m_tar ? m_tar->digest() : m_blob.digest(); }
-
- private:
-  HeadRecorder m_head;
-  HashingReader m_blob;
-  std::unique_ptr<Reader> m_decompressed;
-  std::optional<HashingReader> m_tar;  // only for compressed blobs
-  Compression m_compression = Compression::none;
 };
 
 Result<void> check_digest(std::string_view what, const Digest& expected, const Digest& actual) {
@@ -184,7 +120,7 @@ class Decoder {
   Result<void> pump() {
     std::optional<TeeReader> tee;
     if (m_taps.blob_copy) tee.emplace(m_source, *m_taps.blob_copy);
-    Decoding decoding(tee ? static_cast<Reader&>(*tee) : m_source);
+    LayerDecoding decoding(tee ? static_cast<Reader&>(*tee) : m_source);
     TRY(decoding.open(m_compression));
     std::vector<std::byte> buf(256 * 1024);
     for (;;) {

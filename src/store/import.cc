@@ -1,6 +1,9 @@
 #include "store/import.h"
 
+#include <algorithm>
+#include <atomic>
 #include <ctime>
+#include <thread>
 
 #include "layer/ingest.h"
 #include "oci/chain_id.h"
@@ -23,7 +26,9 @@ std::vector<ChainLink> chain_of(const ImagePlan& plan) {
   return links;
 }
 
-ImageRecord record_of(const ImagePlan& plan, const std::vector<ChainLink>& chain) {
+// TAR_SIZES: of the layers ingested by this import, 0 for the others.
+ImageRecord record_of(const ImagePlan& plan, const std::vector<ChainLink>& chain,
+                      const std::vector<std::uint64_t>& tar_sizes) {
   ImageRecord image{.id = plan.config_digest, .manifest_digest = plan.manifest_digest,
                     .source = plan.source, .config = plan.config,
                     .top_chain = chain.back().chain_id,
@@ -32,7 +37,7 @@ ImageRecord record_of(const ImagePlan& plan, const std::vector<ChainLink>& chain
   for (size_t i = 0; i < plan.layers.size(); ++i) {
     const LayerDescriptor& layer = plan.layers[i];
     image.layers.push_back(LayerRecord{layer.diff_id, chain[i].chain_id, layer.blob_digest,
-                                       layer.media_type, layer.size, 0});
+                                       layer.media_type, layer.size, tar_sizes[i]});
   }
   return image;
 }
@@ -97,20 +102,68 @@ Result<std::unique_ptr<LayerKeeping>> ingest_kept(Store& store, const ImagePlan&
   return keeping;
 }
 
-Result<std::unique_ptr<LayerKeeping>> ingest_into(Store& store, ChainBuild& build,
-                                                  const ImagePlan& plan, size_t index,
-                                                  KeepWhat what, const ImportObserver& observer,
-                                                  PartialPulls& pulls) {
-  const LayerDescriptor& layer = plan.layers[index];
-  if (observer.layer_started) observer.layer_started(index, plan.layers.size(), layer.diff_id);
-  ASSIGN_OR_RETURN(LayerSink * sink, build.begin_layer(index));
+// One layer read from the source: into the build's sink (ingested) or, for
+// a layer the backend has whose record or blob the store lacks, into none.
+struct LayerJob {
+  size_t index = 0;
+  bool ingested = false;
+  LayerSink* sink = nullptr;
+  KeepWhat what;
+  std::unique_ptr<DiscardingSink> discard;
   IngestStats stats;
-  ASSIGN_OR_RETURN(auto keeping,
-                   ingest_kept(store, plan, index, *sink, what, observer, stats, pulls));
-  TRY(build.commit_layer(index));
-  TRY(store.metadata().record_layer(layer.diff_id, stats.tar_bytes));
-  if (observer.layer_done) observer.layer_done(index, stats.tar_bytes);
-  return keeping;
+  Result<std::unique_ptr<LayerKeeping>> keeping = nullptr;
+};
+
+// Layers ingested at once on a build with independent layers: two layers of
+// two threads each (layer/ingest.h) keep two cores busy, more only wait.
+constexpr size_t k_parallel_layers = 2;
+
+// Runs JOBS, at most PARALLEL at a time; the outcome of each is in its
+// keeping. Partial pulls keep per-layer state between their calls, so they
+// come one at a time.
+void run_jobs(Store& store, const ImagePlan& plan, std::vector<LayerJob>& jobs, size_t parallel,
+              const ImportObserver& observer, PartialPulls& pulls) {
+  auto run = [&](LayerJob& job) {
+    if (job.ingested && observer.layer_started) {
+      observer.layer_started(job.index, plan.layers.size(), plan.layers[job.index].diff_id);
+    }
+    job.keeping = ingest_kept(store, plan, job.index, *job.sink, job.what, observer, job.stats,
+                              pulls);
+  };
+  if (parallel <= 1 || jobs.size() <= 1) {
+    for (LayerJob& job : jobs) run(job);
+    return;
+  }
+  std::atomic<size_t> next = 0;
+  std::vector<std::jthread> workers;
+  for (size_t w = 0; w < std::min(parallel, jobs.size()); ++w) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < jobs.size(); i = next++) run(jobs[i]);
+    });
+  }
+}
+
+// After run_jobs, in layer order: commits what was ingested; the first
+// failure, in layer order, is the import's.
+Result<void> commit_jobs(ChainBuild& build, std::vector<LayerJob>& jobs, const ImportObserver& observer,
+                         std::vector<std::pair<size_t, std::unique_ptr<LayerKeeping>>>& kept,
+                         std::vector<std::uint64_t>& tar_sizes, ImportResult& result) {
+  for (LayerJob& job : jobs) {
+    if (!job.keeping) return fail(std::move(job.keeping).error());
+    kept.emplace_back(job.index, std::move(*job.keeping));
+    if (!job.ingested) continue;
+    TRY(build.commit_layer(job.index));
+    tar_sizes[job.index] = job.stats.tar_bytes;
+    if (observer.layer_done) observer.layer_done(job.index, job.stats.tar_bytes);
+    ++result.layers_ingested;
+  }
+  jobs.clear();
+  return {};
+}
+
+bool has_partial_layers(const ImagePlan& plan, const ImportOptions& options) {
+  return options.partial && std::any_of(plan.layers.begin(), plan.layers.end(),
+                                        [](const LayerDescriptor& l) { return bool(l.open_tar); });
 }
 
 }  // namespace
@@ -133,22 +186,32 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
   ASSIGN_OR_RETURN(auto build, store.backend().begin_build(chain));
   std::vector<std::pair<size_t, std::unique_ptr<LayerKeeping>>> kept;
   PartialPulls pulls(store, options.partial);
+  // Independent layers are all begun, then ingested together; chained ones
+  // one after the other, each committed before the next is begun.
+  bool together = build->independent_layers() && !has_partial_layers(plan, options);
+  size_t parallel = together ? k_parallel_layers : 1;
+  std::vector<LayerJob> jobs;
+  std::vector<std::uint64_t> tar_sizes(plan.layers.size(), 0);
   for (size_t i = 0; i < plan.layers.size(); ++i) {
-    ASSIGN_OR_RETURN(KeepWhat what, missing_keeping(store, plan.layers[i], keep_blobs));
-    if (build->needs_layer(i)) {
-      ASSIGN_OR_RETURN(auto keeping, ingest_into(store, *build, plan, i, what, observer, pulls));
-      kept.emplace_back(i, std::move(keeping));
-      ++result.layers_ingested;
-      continue;
+    LayerJob job;
+    job.index = i;
+    job.ingested = build->needs_layer(i);
+    ASSIGN_OR_RETURN(job.what, missing_keeping(store, plan.layers[i], keep_blobs));
+    if (job.ingested) {
+      ASSIGN_OR_RETURN(job.sink, build->begin_layer(i));
+    } else {
+      ++result.layers_reused;
+      if (!job.what.record && !job.what.blob) continue;
+      job.discard = std::make_unique<DiscardingSink>();
+      job.sink = job.discard.get();
     }
-    ++result.layers_reused;
-    if (!what.record && !what.blob) continue;
-    DiscardingSink discard;
-    IngestStats stats;
-    ASSIGN_OR_RETURN(auto keeping, ingest_kept(store, plan, i, discard, what, observer, stats,
-                                                 pulls));
-    kept.emplace_back(i, std::move(keeping));
+    jobs.push_back(std::move(job));
+    if (together) continue;
+    run_jobs(store, plan, jobs, parallel, observer, pulls);
+    TRY(commit_jobs(*build, jobs, observer, kept, tar_sizes, result));
   }
+  run_jobs(store, plan, jobs, parallel, observer, pulls);
+  TRY(commit_jobs(*build, jobs, observer, kept, tar_sizes, result));
   auto published = [&]() -> Result<void> {
     TRY(build->finish());
     // a sealed image is checked once published, before the metadata names it
@@ -156,7 +219,7 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
     for (auto& [i, keeping] : kept) {
       TRY(keeping->publish(plan.layers[i].diff_id, plan.layers[i].blob_digest));
     }
-    return store.metadata().put_image(record_of(plan, chain), result.name, plan.manifest);
+    return store.metadata().put_image(record_of(plan, chain, tar_sizes), result.name, plan.manifest);
   }();
   if (!published) return std::unexpected(store.undo_import(published.error()));
   result.transfers = pulls.take_transfers();

@@ -4,6 +4,12 @@
 //   not have, ingest (blob digest, decompress, diff_id, tar) into the
 //   backend's sink → commit → one metadata transaction.
 //
+// Layers are ingested one after the other, except on a build whose layers
+// are independent (ChainBuild::independent_layers: composefs), which takes
+// two at a time, unless the image has layers to pull partially. Commits are
+// in layer order either way; with layers ingested together the first
+// failure in layer order is reported once the others have ended.
+//
 // A failure at any step leaves the store as it was: the backend discards its
 // staged build and no metadata is written. The caller must hold the store
 // open read-write (exclusive lock).
@@ -43,8 +49,10 @@ struct ImportOptions {
 // transferred: compressed), with the blob size when known. At most ~10
 // calls a second per layer (util/progress.h), the last one with the final
 // count. It runs on the thread that reads the blob, which may be an ingest
-// worker rather than the caller's, but never concurrently with another
-// callback of this observer.
+// worker rather than the caller's. Layers ingested together call
+// layer_started and layer_progress from different threads at once, so the
+// observer must be thread-safe; layer_done comes on the caller's thread once
+// the layer is committed.
 struct ImportObserver {
   std::function<void(size_t index, size_t count, const Digest& diff_id)> layer_started;
   std::function<void(size_t index, std::uint64_t bytes_done, std::optional<std::uint64_t> total)>

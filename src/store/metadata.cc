@@ -101,13 +101,16 @@ Result<void> Metadata::migrate() {
   const std::int64_t stamped = row ? header.integer(0) : 0;
   if (stamped == k_schema_version) return {};
   if (stamped > k_schema_version) return newer(std::to_string(stamped));
+  // One transaction: one journal sync instead of one per table.
+  ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::begin(m_db));
   TRY(m_db.exec(k_schema));
   ASSIGN_OR_RETURN(auto version, setting("schema_version"));
   const std::string stored = version.value_or(known);
   if (stored != "1" && stored != "2" && stored != "3" && stored != "4" &&
       stored != known) return newer(stored);
   TRY(set_setting("schema_version", known));
-  return m_db.exec("PRAGMA user_version = " + known);
+  TRY(m_db.exec("PRAGMA user_version = " + known));
+  return txn.commit();
 }
 
 Result<std::optional<std::string>> Metadata::setting(const std::string& key) {
@@ -121,6 +124,13 @@ Result<std::optional<std::string>> Metadata::setting(const std::string& key) {
 Result<void> Metadata::set_setting(const std::string& key, const std::string& value) {
   ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO settings VALUES(?, ?)"));
   return stmt.bind(1, key).bind(2, value).run();
+}
+
+Result<void> Metadata::set_settings(
+    std::span<const std::pair<std::string, std::string>> settings) {
+  ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::begin(m_db));
+  for (const auto& [key, value] : settings) TRY(set_setting(key, value));
+  return txn.commit();
 }
 
 Result<void> Metadata::record_layer(const Digest& diff_id, std::uint64_t tar_size) {
@@ -174,6 +184,11 @@ Result<void> Metadata::put_image(const ImageRecord& image, const std::optional<s
   if (!exists) {
     TRY(insert_image_row(m_db, image));
     TRY(insert_layers(m_db, image));
+  }
+  for (const LayerRecord& layer : image.layers) {
+    if (layer.tar_size == 0) continue;
+    ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO layers VALUES(?, ?)"));
+    TRY(stmt.bind(1, layer.diff_id.str()).bind(2, static_cast<std::int64_t>(layer.tar_size)).run());
   }
   if (!manifest.empty() && image.manifest_digest) {
     // Kept with the digest the image row has: the manifest of its first import.

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "oci/digest.h"
@@ -63,12 +65,15 @@ class Metadata {
 
   Result<std::optional<std::string>> setting(const std::string& key);
   Result<void> set_setting(const std::string& key, const std::string& value);
+  // Several at once, in one transaction.
+  Result<void> set_settings(std::span<const std::pair<std::string, std::string>> settings);
 
   // Records an uncompressed layer's size once it has been ingested.
   Result<void> record_layer(const Digest& diff_id, std::uint64_t tar_size);
 
   // Inserts the image (or keeps an existing one) and points `name`, if
-  // given, at it, moving the name off any other image. One transaction.
+  // given, at it, moving the name off any other image; records the size of
+  // each layer whose tar_size is not 0, as record_layer. One transaction.
   // A name check_image_name() refuses is Errc::usage, and nothing is written.
   // MANIFEST (the raw bytes image.manifest_digest names; empty: none known)
   // is stored with the image unless it has one, or its row another digest.

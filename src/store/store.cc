@@ -30,11 +30,12 @@ Result<std::string> choose_backend(Metadata& metadata, const std::string& root,
   }
   created = requested.empty() ? default_backend(root)
                               : BackendChoice{requested, "asked for when the store was created"};
-  TRY(metadata.set_setting("backend", created->name));
-  TRY(metadata.set_setting("backend.reason", created->reason));
   // dir keeps no per-layer data: only kept blobs can give its layers back.
-  TRY(metadata.set_setting(std::string(k_keep_blobs_setting),
-                           created->name == "dir" ? "true" : "false"));
+  const std::pair<std::string, std::string> settings[] = {
+      {"backend", created->name},
+      {"backend.reason", created->reason},
+      {std::string(k_keep_blobs_setting), created->name == "dir" ? "true" : "false"}};
+  TRY(metadata.set_settings(settings));
   return created->name;
 }
 

@@ -1,11 +1,15 @@
 // The import path end to end through the library: plans made in memory from
-// tar layers, a real store in a temp dir, the dir backend. What matters here
+// tar layers, a real store in a temp dir, the dir backend (and composefs,
+// whose layers are ingested together). What matters here
 // is the store's state after success and after every kind of failure.
 #include "store/import.h"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <mutex>
+#include <set>
 
 #include "oci/chain_id.h"
 #include "support/compress.h"
@@ -74,8 +78,8 @@ class ImportTest : public testing::TempDirTest {
     TempDirTest::SetUp();
   }
 
-  std::unique_ptr<Store> open_store() {
-    auto store = Store::open(StoreOptions{.root = root(), .backend = "dir"}, Access::read_write);
+  std::unique_ptr<Store> open_store(const std::string& backend = "dir") {
+    auto store = Store::open(StoreOptions{.root = root(), .backend = backend}, Access::read_write);
     EXPECT_TRUE(store) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }
@@ -209,6 +213,57 @@ INSTANTIATE_TEST_SUITE_P(
                      {TarBuilder().symlink("l", "/tmp").file("l/escape", "x").finish()},
                      Errc::unsafe_path}),
     [](const auto& param_info) { return param_info.param.name; });
+
+std::string third_tar() {
+  return TarBuilder().dir("opt").file("opt/tool", std::string(10000, 't'), 0755).finish();
+}
+
+// composefs ingests independent layers two at a time: every layer still
+// arrives, commits (layer_done) come in layer order, and the image is the
+// same as imported one layer at a time.
+TEST_F(ImportTest, ComposefsIngestsLayersTogetherAndCommitsInOrder) {
+  auto store = open_store("composefs");
+  ASSERT_TRUE(store);
+  ImagePlan plan = plan_of({{base_tar()}, {app_tar(), Compression::zstd}, {third_tar()}}, "app:1");
+  std::mutex mutex;
+  std::set<size_t> started;
+  std::vector<size_t> done;
+  ImportObserver observer;
+  observer.layer_started = [&](size_t index, size_t, const Digest&) {
+    std::lock_guard lock(mutex);
+    started.insert(index);
+  };
+  observer.layer_done = [&](size_t index, std::uint64_t) { done.push_back(index); };
+  auto result = import_image(*store, plan, {}, observer);
+  ASSERT_TRUE(result) << result.error().message();
+  EXPECT_EQ(result->layers_ingested, 3u);
+  EXPECT_EQ(started, (std::set<size_t>{0, 1, 2}));
+  EXPECT_EQ(done, (std::vector<size_t>{0, 1, 2}));
+  auto image = store->metadata().resolve_image("app:1");
+  ASSERT_TRUE(image) << image.error().message();
+  for (const LayerRecord& layer : image->layers) EXPECT_GT(layer.tar_size, 0u);
+  EXPECT_EQ(listing("composefs/layers").size(), 3u);
+}
+
+// A layer that fails among layers ingested together fails the import with
+// its own error, and nothing of any layer stays.
+TEST_F(ImportTest, ComposefsLayerFailingBesideOthersLeavesNothing) {
+  auto store = open_store("composefs");
+  ASSERT_TRUE(store);
+  TestLayer bad{app_tar(), Compression::none, TarBuilder().file("other", "x").finish()};
+  ImagePlan plan = plan_of({{base_tar()}, bad, {third_tar()}}, "app:1");
+  auto result = import_image(*store, plan, {});
+  ASSERT_FALSE(result);
+  EXPECT_TRUE(result.error().is(Errc::digest_mismatch)) << result.error().message();
+  EXPECT_NE(result.error().message().find("layer 2/3"), std::string::npos)
+      << result.error().message();
+  auto images = store->metadata().list_images();
+  ASSERT_TRUE(images);
+  EXPECT_TRUE(images->empty());
+  EXPECT_TRUE(listing("tmp").empty());
+  EXPECT_TRUE(listing("composefs/layers").empty());
+  EXPECT_TRUE(listing("composefs/objects").empty());
+}
 
 TEST_F(ImportTest, RemovedImagesAreCollected) {
   auto store = open_store();

@@ -27,9 +27,10 @@ class ComposefsChainBuild final : public ChainBuild {
     return m_needed.size();
   }
   bool needs_layer(size_t index) const override { return m_needed.at(index); }
-  Result<LayerSink*> begin_layer(size_t) override { return m_staging.begin_layer(); }
+  bool independent_layers() const override { return true; }
+  Result<LayerSink*> begin_layer(size_t index) override { return m_staging.begin_layer(index); }
   Result<void> commit_layer(size_t index) override {
-    m_staging.keep_layer(m_chain.at(index).diff_id);
+    m_staging.keep_layer(index, m_chain.at(index).diff_id);
     return {};
   }
   Result<void> finish() override { return m_staging.publish(m_chain); }
@@ -49,7 +50,7 @@ class ComposefsStreamBuild final : public StreamBuild {
       : m_backend(backend), m_staging(std::move(staging)) {}
 
   bool any_order() const override { return true; }
-  Result<LayerSink*> begin_layer() override { return m_staging.begin_layer(); }
+  Result<LayerSink*> begin_layer() override { return m_staging.begin_layer(k_slot); }
   Result<void> commit_layer(const ChainLink& link) override {
     return commit_unordered(link.diff_id);
   }
@@ -58,10 +59,10 @@ class ComposefsStreamBuild final : public StreamBuild {
     ASSIGN_OR_RETURN(bool indexed, sys::exists(m_backend.index_path(diff_id)));
     bool repeated = !m_seen.insert(diff_id).second;
     if (indexed || repeated) {
-      m_staging.drop_layer();
+      m_staging.drop_layer(k_slot);
       if (indexed) m_held.insert(diff_id);
     } else {
-      m_staging.keep_layer(diff_id);
+      m_staging.keep_layer(k_slot, diff_id);
     }
     return {};
   }
@@ -79,6 +80,8 @@ class ComposefsStreamBuild final : public StreamBuild {
   }
 
  private:
+  static constexpr size_t k_slot = 0;  // one layer at a time
+
   ComposefsBackend& m_backend;
   LayerStaging m_staging;
   std::set<Digest> m_seen;

@@ -107,7 +107,7 @@ Result<void> IndexSink::stage_object(IndexEntry& e, EntryData& data) {
     end = block->offset + block->bytes.size();
   }
   hasher.update_zeros(e.size - end);
-  if (::ftruncate(fd.get(), static_cast<off_t>(e.size)) != 0) {
+  if (end < e.size && ::ftruncate(fd.get(), static_cast<off_t>(e.size)) != 0) {  // a hole at the end
     return fail_errno(errno, "ftruncate " + path);
   }
   e.object = hasher.finish();
@@ -118,6 +118,11 @@ Result<void> IndexSink::stage_object(IndexEntry& e, EntryData& data) {
     m_staged.emplace(*e.object, path);
   }
   return {};
+}
+
+Result<void> IndexSink::finish() {
+  if (m_staged.empty()) return {};
+  return sys::syncfs_path(m_staging);
 }
 
 Result<void> IndexSink::publish() {

@@ -12,6 +12,9 @@
 // read as zeros), and dropped at once if the store or this layer has that
 // content already.
 //
+// finish() syncs the filesystem once the layer's contents are staged, so
+// that a layer ingested beside others (store/import.cc) writes its data back
+// while they go on, and the sync before publishing finds little left to do.
 // publish() moves the staged content into the object store; the caller syncs
 // the filesystem before (so that no object is visible before its content is
 // durable) and after (to make the renames durable). Not thread-safe; one
@@ -37,7 +40,8 @@ class IndexSink final : public LayerSink {
       : m_objects(objects), m_staging(std::move(staging_dir)) {}
 
   Result<void> add(const TarEntry& entry, EntryData& data) override;
-  Result<void> finish() override { return {}; }
+  // Makes the staged contents durable (one syncfs per layer, see above).
+  Result<void> finish() override;
 
   const LayerIndex& index() const { return m_index; }
   // Every staged object into the store (see ObjectStore::adopt).

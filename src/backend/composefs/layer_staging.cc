@@ -15,16 +15,17 @@ Result<LayerStaging> LayerStaging::create(ComposefsBackend& backend) {
   return LayerStaging(backend, std::move(staging));
 }
 
-Result<LayerSink*> LayerStaging::begin_layer() {
+Result<LayerSink*> LayerStaging::begin_layer(size_t slot) {
   std::string dir = m_staging.path() + "/layer-" + std::to_string(m_layers++);
   if (::mkdir(dir.c_str(), 0700) != 0) return fail_errno(errno, "mkdir " + dir);
-  m_current = std::make_unique<IndexSink>(m_backend->objects(), dir);
-  return m_current.get();
+  auto& sink = m_open[slot];
+  sink = std::make_unique<IndexSink>(m_backend->objects(), dir);
+  return sink.get();
 }
 
-void LayerStaging::keep_layer(const Digest& diff_id) {
-  m_kept.try_emplace(diff_id, std::move(m_current));
-  m_current.reset();
+void LayerStaging::keep_layer(size_t slot, const Digest& diff_id) {
+  auto open = m_open.extract(slot);
+  if (open) m_kept.try_emplace(diff_id, std::move(open.mapped()));
 }
 
 Result<void> LayerStaging::publish(std::span<const ChainLink> chain) {

@@ -24,14 +24,15 @@ class LayerStaging {
  public:
   static Result<LayerStaging> create(ComposefsBackend& backend);
 
-  // A sink for the next layer (the previous one must have been kept or
-  // dropped).
-  Result<LayerSink*> begin_layer();
-  // The layer fed since begin_layer() is DIFF_ID: kept for publish(), unless
-  // a layer with that diff_id is kept already (then dropped).
-  void keep_layer(const Digest& diff_id);
-  // The layer fed since begin_layer() is not needed (the store has it).
-  void drop_layer() { m_current.reset(); }
+  // A sink for the layer in SLOT (any number not open already). Sinks of
+  // different slots are independent: they may be fed from different threads
+  // at once, while this object is used from one thread only.
+  Result<LayerSink*> begin_layer(size_t slot);
+  // The layer fed into SLOT is DIFF_ID: kept for publish(), unless a layer
+  // with that diff_id is kept already (then dropped).
+  void keep_layer(size_t slot, const Digest& diff_id);
+  // The layer fed into SLOT is not needed (the store has it).
+  void drop_layer(size_t slot) { m_open.erase(slot); }
 
   // Builds the image of CHAIN (unless the store has it) from the kept
   // layers and the store's indexes, and publishes both; kept layers that
@@ -46,7 +47,7 @@ class LayerStaging {
   ComposefsBackend* m_backend;
   TempDir m_staging;
   size_t m_layers = 0;
-  std::unique_ptr<IndexSink> m_current;
+  std::map<size_t, std::unique_ptr<IndexSink>> m_open;  // by slot
   std::map<Digest, std::unique_ptr<IndexSink>> m_kept;
 };
 

@@ -50,18 +50,17 @@ Result<bool> ObjectStore::contains(const erofs::VerityDigest& digest) const {
 
 Result<void> ObjectStore::adopt(const std::string& staged, const erofs::VerityDigest& digest) {
   std::string target = path_of(digest);
-  ASSIGN_OR_RETURN(bool present, sys::exists(target));
-  if (!present) {
-    std::string parent = sys::dirname(target);
-    if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
-      return fail_errno(errno, "mkdir " + parent);
-    }
-    // link() never replaces: an object that appeared meanwhile stays as it is.
-    if (::link(staged.c_str(), target.c_str()) != 0 && errno != EEXIST) {
-      return fail_errno(errno, "link " + staged + " " + target);
-    }
+  // One rename per object while its fan-out directory exists (the common
+  // case); an object that appeared meanwhile is replaced by the same bytes.
+  if (::rename(staged.c_str(), target.c_str()) == 0) return {};
+  if (errno != ENOENT) return fail_errno(errno, "rename " + staged + " " + target);
+  std::string parent = sys::dirname(target);
+  if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+    return fail_errno(errno, "mkdir " + parent);
   }
-  if (::unlink(staged.c_str()) != 0) return fail_errno(errno, "unlink " + staged);
+  if (::rename(staged.c_str(), target.c_str()) != 0) {
+    return fail_errno(errno, "rename " + staged + " " + target);
+  }
   return {};
 }
 

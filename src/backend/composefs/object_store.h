@@ -6,7 +6,7 @@
 //
 // Objects are immutable: a file is staged elsewhere on the same filesystem
 // (ROOT/tmp), made durable by the caller, then renamed into place by adopt();
-// an object already present is never opened for writing again, so identical
+// an object already present is never opened for writing, so identical
 // content of any layer, image or source is stored once. Not thread-safe for
 // concurrent writers of the same store (the store lock serializes imports).
 #pragma once
@@ -29,10 +29,10 @@ class ObjectStore {
   const std::string& dir() const { return m_dir; }
 
   Result<bool> contains(const erofs::VerityDigest& digest) const;
-  // Moves the durable file STAGED into place as DIGEST's object; if the
-  // object exists already, STAGED is removed instead. The caller vouches that
-  // STAGED's content has that digest. The rename is durable only after the
-  // caller syncs the filesystem.
+  // Moves the durable file STAGED into place as DIGEST's object (an object
+  // already there is replaced: it holds the same bytes). The caller vouches
+  // that STAGED's content has that digest. The rename is durable only after
+  // the caller syncs the filesystem.
   Result<void> adopt(const std::string& staged, const erofs::VerityDigest& digest);
   // Every object present (names that are not objects are ignored).
   Result<std::set<erofs::VerityDigest>> list() const;
