@@ -64,23 +64,6 @@ timed() {
   printf -v "$var" '%s' "$(calc "$t1 - $t0")"
 }
 
-# store_gone ROOT BACKEND: the store at ROOT removed (btrfs: the filesystem made anew, as its
-# layers are read-only subvolumes; zfs: its dataset made anew, empty)
-store_gone() {
-  case $2 in
-    btrfs)
-      umount "$BTRFS_MNT"
-      mkfs.btrfs -q -f "$WORK/btrfs.img" >/dev/null
-      mount -o loop "$WORK/btrfs.img" "$BTRFS_MNT" ;;
-    zfs)  # zfs-fuse releases a dataset asynchronously after its last use: retried while busy
-      local _
-      for _ in $(seq 20); do zfs destroy -r "$ZPOOL/store" 2>/dev/null && break; sleep 0.5; done
-      zfs list "$ZPOOL/store" >/dev/null 2>&1 && zfs destroy -r "$ZPOOL/store"
-      zfs create "$ZPOOL/store" ;;
-    *) rm -rf "$1" ;;
-  esac
-}
-
 # store_with_a ROOT BACKEND: a fresh store at ROOT holding A (imported from the origin, untimed)
 store_with_a() {
   local root=$1 backend=$2

