@@ -145,7 +145,8 @@ void run_jobs(Store& store, const ImagePlan& plan, std::vector<LayerJob>& jobs, 
 
 // After run_jobs, in layer order: commits what was ingested; the first
 // failure, in layer order, is the import's.
-Result<void> commit_jobs(ChainBuild& build, std::vector<LayerJob>& jobs, const ImportObserver& observer,
+Result<void> commit_jobs(ChainBuild& build, std::vector<LayerJob>& jobs,
+                         const ImportObserver& observer,
                          std::vector<std::pair<size_t, std::unique_ptr<LayerKeeping>>>& kept,
                          std::vector<std::uint64_t>& tar_sizes, ImportResult& result) {
   for (LayerJob& job : jobs) {
@@ -219,7 +220,8 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
     for (auto& [i, keeping] : kept) {
       TRY(keeping->publish(plan.layers[i].diff_id, plan.layers[i].blob_digest));
     }
-    return store.metadata().put_image(record_of(plan, chain, tar_sizes), result.name, plan.manifest);
+    return store.metadata().put_image(record_of(plan, chain, tar_sizes), result.name,
+                                      plan.manifest);
   }();
   if (!published) return std::unexpected(store.undo_import(published.error()));
   result.transfers = pulls.take_transfers();

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include "util/gzip_writer.h"
 #include "util/sys.h"
 #include "util/writer.h"
@@ -10,8 +12,9 @@
 namespace cairn {
 namespace {
 
+// Layers are kept from several threads at once (store/import.cc).
 std::string staged_name(const std::string& root, std::string_view what) {
-  static unsigned counter = 0;
+  static std::atomic<unsigned> counter = 0;
   return root + "/tmp/" + std::string(what) + "-" + std::to_string(::getpid()) + "-" +
          std::to_string(counter++);
 }

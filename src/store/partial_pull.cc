@@ -1,5 +1,7 @@
 #include "store/partial_pull.h"
 
+#include <algorithm>
+
 #include "util/progress.h"
 
 namespace cairn {
@@ -7,6 +9,7 @@ namespace cairn {
 Result<std::optional<LayerDescriptor>> PartialPulls::rebuilt(const LayerDescriptor& layer,
                                                              size_t index, bool keep_blob,
                                                              const ImportObserver& observer) {
+  std::lock_guard lock(m_mutex);
   m_current.reset();
   if (!m_enabled || keep_blob || !layer.open_tar) return std::nullopt;
   if (!m_contents) {
@@ -32,6 +35,7 @@ Result<std::optional<LayerDescriptor>> PartialPulls::rebuilt(const LayerDescript
 }
 
 void PartialPulls::ingested(size_t index, const LayerDescriptor& layer, const IngestStats& stats) {
+  std::lock_guard lock(m_mutex);
   LayerTransfer t{index, layer.diff_id, layer.size, stats.blob_bytes, false, 0, 0};
   if (m_current) {
     t.bytes_fetched = m_current->fetched->load();
@@ -41,6 +45,13 @@ void PartialPulls::ingested(size_t index, const LayerDescriptor& layer, const In
   }
   m_current.reset();
   m_transfers.push_back(std::move(t));
+}
+
+std::vector<LayerTransfer> PartialPulls::take_transfers() {
+  std::lock_guard lock(m_mutex);
+  std::sort(m_transfers.begin(), m_transfers.end(),
+            [](const LayerTransfer& a, const LayerTransfer& b) { return a.index < b.index; });
+  return std::move(m_transfers);
 }
 
 }  // namespace cairn

@@ -10,9 +10,15 @@
 // kept (a partial pull never has it), or when open_tar says no.
 //
 // It also counts what each ingested layer cost: ImportResult::transfers.
+//
+// Layers ingested together (store/import.cc) call rebuilt() and ingested()
+// from several threads; that is safe only for layers that are not pulled
+// partially (a partial pull's two calls share state), so an image with
+// layers to pull partially is ingested one layer at a time.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -36,11 +42,13 @@ class PartialPulls {
   // one just before, else from its blob).
   void ingested(size_t index, const LayerDescriptor& layer, const IngestStats& stats);
 
-  std::vector<LayerTransfer> take_transfers() { return std::move(m_transfers); }
+  // In layer order.
+  std::vector<LayerTransfer> take_transfers();
 
  private:
   Store& m_store;
   bool m_enabled;
+  std::mutex m_mutex;  // guards the members below
   std::unique_ptr<StoreContents> m_contents;
   std::optional<PartialTar> m_current;  // the tar Reader itself moved into the descriptor
   std::vector<LayerTransfer> m_transfers;

@@ -239,6 +239,8 @@ TEST_F(ImportTest, ComposefsIngestsLayersTogetherAndCommitsInOrder) {
   EXPECT_EQ(result->layers_ingested, 3u);
   EXPECT_EQ(started, (std::set<size_t>{0, 1, 2}));
   EXPECT_EQ(done, (std::vector<size_t>{0, 1, 2}));
+  ASSERT_EQ(result->transfers.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(result->transfers[i].index, i);
   auto image = store->metadata().resolve_image("app:1");
   ASSERT_TRUE(image) << image.error().message();
   for (const LayerRecord& layer : image->layers) EXPECT_GT(layer.tar_size, 0u);
