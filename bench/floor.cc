@@ -43,12 +43,6 @@ struct Totals {
   std::uint64_t tar_bytes = 0;
 };
 
-Result<void> check(const std::string& what, const Digest& expected, const Digest& actual) {
-  if (expected == actual) return {};
-  return fail(Errc::digest_mismatch, what + " mismatch: expected " + expected.str() + ", got " +
-                                         actual.str());
-}
-
 // The decoding thread: blob -> sha256 -> decompress -> sha256 -> PIPE.
 Result<void> decode(const LayerDescriptor& layer, BytePipe& pipe, Totals& totals) {
   ASSIGN_OR_RETURN(std::unique_ptr<Reader> raw, layer.open());
@@ -61,8 +55,8 @@ Result<void> decode(const LayerDescriptor& layer, BytePipe& pipe, Totals& totals
     if (!pipe.write(std::span(buf).first(n))) return fail(Errc::usage, "cancelled");
   }
   TRY(decoding.finish());
-  TRY(check("blob digest", layer.blob_digest, decoding.blob_digest()));
-  TRY(check("diff_id", layer.diff_id, decoding.diff_id()));
+  TRY(check_digest("blob digest", layer.blob_digest, decoding.blob_digest()));
+  TRY(check_digest("diff_id", layer.diff_id, decoding.diff_id()));
   std::lock_guard lock(totals.mutex);
   totals.blob_bytes += decoding.blob_bytes();
   totals.tar_bytes += decoding.tar_bytes();

@@ -52,12 +52,6 @@ class TeeReader final : public Reader {
   Writer& m_copy;
 };
 
-Result<void> check_digest(std::string_view what, const Digest& expected, const Digest& actual) {
-  if (expected == actual) return {};
-  return fail(Errc::digest_mismatch, std::string(what) + " mismatch: expected " + expected.str() +
-                                         ", got " + actual.str());
-}
-
 // The first half of the pipeline (read, hash the blob, decompress, hash the
 // tar) runs on its own thread and hands the tar stream over through a
 // bounded pipe, so decompression and hashing overlap with applying entries.

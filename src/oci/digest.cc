@@ -22,4 +22,10 @@ Result<Digest> Digest::parse(std::string_view text) {
 
 Digest Digest::from_sum(const Sha256Sum& sum) { return Digest("sha256:" + to_hex(sum)); }
 
+Result<void> check_digest(std::string_view what, const Digest& expected, const Digest& actual) {
+  if (expected == actual) return {};
+  return fail(Errc::digest_mismatch, std::string(what) + " mismatch: expected " + expected.str() +
+                                         ", got " + actual.str());
+}
+
 }  // namespace cairn

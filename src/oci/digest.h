@@ -40,6 +40,9 @@ class Digest {
   std::string m_text;
 };
 
+// Errc::digest_mismatch "WHAT mismatch: expected E, got A" unless equal.
+Result<void> check_digest(std::string_view what, const Digest& expected, const Digest& actual);
+
 }  // namespace cairn
 
 template <>

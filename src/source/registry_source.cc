@@ -30,7 +30,7 @@ Result<Platform> wanted_platform(const SourceOptions& options) {
   return parse_platform(*options.platform);
 }
 
-Result<void> check_digest(std::string_view what, const Digest& want, const Digest& actual) {
+Result<void> check_content_digest(std::string_view what, const Digest& want, const Digest& actual) {
   if (want == actual) return {};
   return fail(Errc::digest_mismatch, std::string(what) + ": content has digest " + actual.str() +
                                          ", expected " + want.str());
@@ -43,10 +43,10 @@ Result<Fetched> fetch_manifest(RegistryClient& client, const std::string& manife
                      (manifest_ref.starts_with("sha256:") ? "@" : ":") + manifest_ref;
   ASSIGN_OR_RETURN(RegistryClient::Document doc, client.get_manifest(manifest_ref));
   Digest actual = Digest::of(doc.body);
-  if (expected) TRY(check_digest(what, *expected, actual));
+  if (expected) TRY(check_content_digest(what, *expected, actual));
   if (doc.docker_content_digest) {
     auto claimed = Digest::parse(*doc.docker_content_digest);
-    if (claimed) TRY(check_digest(what + " (Docker-Content-Digest)", *claimed, actual));
+    if (claimed) TRY(check_content_digest(what + " (Docker-Content-Digest)", *claimed, actual));
   }
   if (media_type::is_schema1(doc.content_type)) {
     return fail(Errc::unsupported, what + ": Docker schema 1 is not supported");
@@ -105,7 +105,7 @@ Result<std::string> fetch_config(RegistryClient& client, const Descriptor& desc)
                                      std::to_string(k_max_json_document) + " bytes");
   }
   ASSIGN_OR_RETURN(std::string config, client.get_blob(desc.digest, k_max_json_document));
-  TRY(check_digest("config " + desc.digest.str(), desc.digest, Digest::of(config)));
+  TRY(check_content_digest("config " + desc.digest.str(), desc.digest, Digest::of(config)));
   return config;
 }
 

@@ -54,12 +54,6 @@ bool looks_like_json(std::string_view data) {
   return first != std::string_view::npos && (data[first] == '{' || data[first] == '[');
 }
 
-Result<void> check_digest(const std::string& what, const Digest& expected, const Digest& got) {
-  if (expected == got) return {};
-  return fail(Errc::digest_mismatch,
-              what + " mismatch: expected " + expected.str() + ", got " + got.str());
-}
-
 // One read of the stream; see the file comment of stream_import.h.
 class StreamPass {
  public:
