@@ -157,10 +157,18 @@ class Backend {
     return fail(Errc::unsupported, std::string(name()) + " backend: no layer contents");
   }
 
+  // True if layer_contents(chain, i) holds every file of every layer i as that layer wrote it
+  // (composefs, btrfs, zfs, but for a layer that wrote one path twice); false if only the top
+  // layer's are certain to be there (dir: the merged tree holds later versions of changed paths).
+  virtual bool holds_each_layer() const { return true; }
+
   // Removes every materialization that no chain in `keep` needs.
   virtual Result<void> collect(const std::set<Digest>& keep) = 0;
   // Removes half-built state left by a crash. Called with the store lock held.
   virtual Result<void> recover() = 0;
+  // What recover() would remove (one line each, naming it), without removing it; for
+  // `cairn fsck`. The default: nothing (the backend stages only in ROOT/tmp).
+  virtual Result<std::vector<std::string>> unfinished() { return std::vector<std::string>{}; }
   // Removes what open() made in a new store (directories, datasets) when the
   // store is abandoned before it held any image or container.
   virtual Result<void> remove_layout() = 0;

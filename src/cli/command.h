@@ -57,6 +57,7 @@ Action define_umount(CLI::App&, const GlobalOptions&);
 Action define_export(CLI::App&, const GlobalOptions&);
 Action define_pyxis_importer(CLI::App&, const GlobalOptions&);
 Action define_gc(CLI::App&, const GlobalOptions&);
+Action define_fsck(CLI::App&, const GlobalOptions&);
 Action define_mkcomposefs(CLI::App&, const GlobalOptions&);
 Action define_create(CLI::App&, const GlobalOptions&);
 Action define_rm(CLI::App&, const GlobalOptions&);

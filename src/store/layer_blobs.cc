@@ -108,8 +108,6 @@ Result<std::optional<std::unique_ptr<Reader>>> open_kept_blob(Store& store,
 Result<std::unique_ptr<Reader>> open_layer_tar(Store& store, const ImageRecord& image,
                                                size_t index) {
   ASSIGN_OR_RETURN(const LayerRecord* layer, layer_of(image, index));
-  std::string what = "layer " + std::to_string(index + 1) + "/" +
-                     std::to_string(image.layers.size()) + " " + layer->diff_id.str();
   // A kept blob always gives the layer; the trees of dir, btrfs and zfs may not.
   if (layer->blob_digest) {
     std::string blob_path = kept_blob_path(store.root(), *layer->blob_digest);
@@ -117,6 +115,14 @@ Result<std::unique_ptr<Reader>> open_layer_tar(Store& store, const ImageRecord& 
     if (blob) return tar_from_blob(std::move(*blob), *layer, blob_path);
     if (!blob.error().is_errno(ENOENT)) return fail(std::move(blob).error());
   }
+  return rebuild_layer_tar(store, image, index);
+}
+
+Result<std::unique_ptr<Reader>> rebuild_layer_tar(Store& store, const ImageRecord& image,
+                                                  size_t index) {
+  ASSIGN_OR_RETURN(const LayerRecord* layer, layer_of(image, index));
+  std::string what = "layer " + std::to_string(index + 1) + "/" +
+                     std::to_string(image.layers.size()) + " " + layer->diff_id.str();
   std::string record_path = tar_split_path(store.root(), layer->diff_id);
   auto record = sys::open(record_path, O_RDONLY);
   if (!record && record.error().is_errno(ENOENT)) {

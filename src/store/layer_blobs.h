@@ -48,6 +48,11 @@ Result<std::optional<std::unique_ptr<Reader>>> open_kept_blob(Store& store,
 // cairn) or the backend no longer has a file's content.
 Result<std::unique_ptr<Reader>> open_layer_tar(Store& store, const ImageRecord& image,
                                                size_t index);
+// open_layer_tar without the kept blob: always from the record and the backend's files, so that
+// reading it to the end checks what the backend holds (cairn fsck). Backend::holds_each_layer()
+// says whether every layer can be rebuilt so (dir: only the top one).
+Result<std::unique_ptr<Reader>> rebuild_layer_tar(Store& store, const ImageRecord& image,
+                                                  size_t index);
 // The raw manifest the image was imported with, when known (registry, OCI layouts).
 Result<std::optional<std::string>> stored_manifest(Store& store, const ImageRecord& image);
 }  // namespace cairn

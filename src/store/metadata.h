@@ -108,6 +108,10 @@ class Metadata {
   Result<std::vector<ContainerRecord>> list_containers();
   Result<void> remove_container(const std::string& name);
 
+  // What SQLite's integrity_check and foreign_key_check find wrong with the
+  // database, one line each; empty when it is sound (metadata_check.cc).
+  Result<std::vector<std::string>> integrity_problems();
+
  private:
   explicit Metadata(sqlite::Db db) : m_db(std::move(db)) {}
   Result<void> migrate();

@@ -10,7 +10,7 @@
 
 #include "store/import.h"
 #include "store/layer_keeping.h"
-#include "support/compress.h"
+#include "support/gzip_image_plan.h"
 #include "support/tar_builder.h"
 #include "support/temp_dir_test.h"
 #include "util/sys.h"
@@ -20,35 +20,7 @@ namespace {
 
 using test::TarBuilder;
 
-LayerDescriptor describe(const std::string& tar) {
-  auto blob = std::make_shared<std::string>(test::gzip(tar));
-  return LayerDescriptor{.blob_digest = Digest::of(*blob),
-                         .media_type = "application/vnd.oci.image.layer.v1.tar+gzip",
-                         .compression = Compression::gzip,
-                         .size = std::nullopt,
-                         .diff_id = Digest::of(tar),
-                         .open = [blob]() -> Result<std::unique_ptr<Reader>> {
-                           return std::make_unique<MemoryReader>(*blob);
-                         }};
-}
-
-ImagePlan plan_of(const std::vector<std::string>& tars) {
-  ImagePlan plan{.source = "test:", .manifest_digest = std::nullopt, .manifest = {},
-                 .config_digest = Digest::of(""), .config = {}, .layers = {},
-                 .default_name = "img:1"};
-  std::string diff_ids;
-  for (const std::string& tar : tars) {
-    plan.layers.push_back(describe(tar));
-    diff_ids += "\"" + plan.layers.back().diff_id.str() + "\",";
-  }
-  diff_ids.pop_back();
-  plan.config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[)" +
-                diff_ids + "]}}";
-  plan.config_digest = Digest::of(plan.config);
-  plan.manifest = R"({"schemaVersion":2,"config":{"digest":")" + plan.config_digest.str() + "\"}}";
-  plan.manifest_digest = Digest::of(plan.manifest);
-  return plan;
-}
+ImagePlan plan_of(const std::vector<std::string>& tars) { return test::gzip_image_plan(tars); }
 
 std::vector<std::string> layers() {
   std::string long_name = "usr/" + std::string(150, 'l');

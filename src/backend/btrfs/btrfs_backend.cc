@@ -126,6 +126,17 @@ Result<void> BtrfsBackend::recover() {
   return {};
 }
 
+Result<std::vector<std::string>> BtrfsBackend::unfinished() {
+  ASSIGN_OR_RETURN(auto names, list_names(m_layers.get(), layers_dir()));
+  std::vector<std::string> staged;
+  for (const std::string& name : names) {
+    if (name.starts_with(k_staging_prefix)) {
+      staged.push_back("staging subvolume " + layers_dir() + "/" + name);
+    }
+  }
+  return staged;
+}
+
 Result<void> BtrfsBackend::collect(const std::set<Digest>& keep) {
   ASSIGN_OR_RETURN(auto names, list_names(m_layers.get(), layers_dir()));
   std::map<btrfs::Uuid, Digest> by_uuid;

@@ -35,6 +35,7 @@ class BtrfsBackend final : public CowBackend {
   Result<std::string> rootfs_path(const Digest& top) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;
+  Result<std::vector<std::string>> unfinished() override;
   Result<void> remove_layout() override;
 
   // From `btrfs filesystem du -s --raw` (btrfs_usage.cc): referenced bytes,

@@ -219,25 +219,43 @@ Result<void> ZfsBackend::remove_layout() {
   return {};
 }
 
-Result<void> ZfsBackend::recover() {
+Result<std::vector<ZfsBackend::Dataset>> ZfsBackend::datasets() {
   std::string prefix = m_dataset + "/layers/";
   ASSIGN_OR_RETURN(std::string out, zfs({"list", "-H", "-r", "-t", "all", "-o", "name,mounted",
                                          m_dataset + "/layers", m_dataset + "/containers"}));
   auto rows = rows_of(out);
   std::set<std::string> names;
   for (const auto& row : rows) names.insert(row[0]);
+  std::vector<Dataset> found;
   for (const auto& row : rows) {
     const std::string& name = row[0];
     if (row.size() != 2 || name.find('@') != std::string::npos) continue;
     bool staging = name.starts_with(prefix) && name.find(k_staging_infix) != std::string::npos;
     bool unfinished = name.starts_with(prefix) && !names.contains(name + "@done");
-    if (staging || unfinished) {
-      TRY(zfs_do({"destroy", "-r", "-f", name}));
-    } else if (row[1] == "no") {
-      TRY(zfs_do({"mount", name}));
+    found.push_back({name, staging || unfinished, row[1] == "yes"});
+  }
+  return found;
+}
+
+Result<void> ZfsBackend::recover() {
+  ASSIGN_OR_RETURN(std::vector<Dataset> found, datasets());
+  for (const Dataset& dataset : found) {
+    if (dataset.unfinished) {
+      TRY(zfs_do({"destroy", "-r", "-f", dataset.name}));
+    } else if (!dataset.mounted) {
+      TRY(zfs_do({"mount", dataset.name}));
     }
   }
   return {};
+}
+
+Result<std::vector<std::string>> ZfsBackend::unfinished() {
+  ASSIGN_OR_RETURN(std::vector<Dataset> found, datasets());
+  std::vector<std::string> lines;
+  for (const Dataset& dataset : found) {
+    if (dataset.unfinished) lines.push_back("unfinished dataset " + dataset.name);
+  }
+  return lines;
 }
 
 Result<void> ZfsBackend::collect(const std::set<Digest>& keep) {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backend/cow_backend.h"
 
@@ -43,6 +44,7 @@ class ZfsBackend final : public CowBackend {
   Result<std::string> rootfs_path(const Digest& top) override;
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;
+  Result<std::vector<std::string>> unfinished() override;
   Result<void> remove_layout() override;
 
   Result<std::string> create_container(const Digest& top, const std::string& name) override;
@@ -71,6 +73,14 @@ class ZfsBackend final : public CowBackend {
   Result<std::string> mounted_path(const std::string& dataset);
   // Published layers: ChainID -> parent ChainID.
   Result<std::map<Digest, std::optional<Digest>>> list_layers();
+  // Every layer and container dataset (no snapshots); unfinished: a
+  // temporary or a layer without @done, which recover() destroys.
+  struct Dataset {
+    std::string name;
+    bool unfinished = false;
+    bool mounted = false;
+  };
+  Result<std::vector<Dataset>> datasets();
 
   std::string m_dataset;
 };

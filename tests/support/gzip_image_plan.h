@@ -1,0 +1,14 @@
+// An in-memory image for store tests: each tar a gzip layer blob, an OCI
+// config naming their diff_ids, a manifest naming the config, named "img:1".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "source/image_plan.h"
+
+namespace cairn::test {
+
+ImagePlan gzip_image_plan(const std::vector<std::string>& tars);
+
+}  // namespace cairn::test
