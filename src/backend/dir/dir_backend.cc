@@ -193,6 +193,7 @@ Result<std::string> DirBackend::create_container(const Digest& top, const std::s
   TRY(run_checked({"cp", "-a", "--reflink=auto", "--", image, copy}));
   TRY(sys::syncfs_path(staging.path()));
   TRY(sys::rename(copy, target));
+  TRY(sys::fsync_path(containers_dir()));  // the rename, before create reports success
   return target;
 }
 
