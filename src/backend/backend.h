@@ -157,10 +157,14 @@ class Backend {
     return fail(Errc::unsupported, std::string(name()) + " backend: no layer contents");
   }
 
-  // True if layer_contents(chain, i) holds every file of every layer i as that layer wrote it
-  // (composefs, btrfs, zfs, but for a layer that wrote one path twice); false if only the top
-  // layer's are certain to be there (dir: the merged tree holds later versions of changed paths).
-  virtual bool holds_each_layer() const { return true; }
+  // What layer_contents(chain, i) holds of layer i, which says how far it can be checked
+  // against the layer's record (cairn fsck): entries, every file as the layer wrote it (composefs:
+  // the layer's index), so the layer's tar can be rebuilt; layer_tree, the layer's tree as applied
+  // (btrfs, zfs snapshots: a path the layer wrote twice holds its last version); merged_tree, the
+  // image's merged tree (dir), which holds the files of the top layer and, of the others, only
+  // what no later layer changed.
+  enum class ContentsKind { entries, layer_tree, merged_tree };
+  virtual ContentsKind contents_kind() const { return ContentsKind::entries; }
 
   // Removes every materialization that no chain in `keep` needs.
   virtual Result<void> collect(const std::set<Digest>& keep) = 0;

@@ -20,6 +20,7 @@ class CowBackend : public Backend, protected CowLayers {
   // The layer's own snapshot (its ChainID): the tree right after the layer.
   Result<std::unique_ptr<LayerContents>> layer_contents(std::span<const ChainLink> chain,
                                                         size_t index) final;
+  ContentsKind contents_kind() const final { return ContentsKind::layer_tree; }
 };
 
 }  // namespace cairn

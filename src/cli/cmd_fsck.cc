@@ -78,7 +78,9 @@ Result<void> run_fsck(bool repair, const GlobalOptions& global) {
     return fail(Errc::digest_mismatch, "fsck: " + count(found.damaged.size(), "problem") +
                                            " with committed data (the damaged: lines)");
   }
-  if (lost) return fail(Errc::digest_mismatch, "fsck: repair removed damaged images (the lost: lines)");
+  if (lost) {
+    return fail(Errc::digest_mismatch, "fsck: repair removed damaged images (the lost: lines)");
+  }
   return {};
 }
 
@@ -87,7 +89,7 @@ Result<void> run_fsck(bool repair, const GlobalOptions& global) {
 Action define_fsck(CLI::App& command, const GlobalOptions& global) {
   auto repair = std::make_shared<bool>(false);
   command.add_flag("--repair", *repair,
-                   "Remove what interrupted commands left and the damaged images, then check again");
+                   "Remove what interrupted commands left and damaged images, then check again");
   return [repair, &global] { return run_fsck(*repair, global); };
 }
 

@@ -1,11 +1,15 @@
 #include "source/registry_auth.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "util/sys.h"
+#include "util/warning.h"
 
 namespace cairn {
 namespace {
@@ -141,6 +145,17 @@ Result<std::optional<Credentials>> lookup_netrc(const std::string& path, const s
   return fallback;
 }
 
+// Like ssh and netrc readers: a file whose secrets other users can read is named (never its
+// contents) so that its owner can close it.
+void warn_if_others_can_read(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  warn_once("credentials file " + path + " can be read by other users (mode " + mode +
+            "); chmod 600 it");
+}
+
 int base64_value(char c) {
   size_t pos = k_base64_chars.find(c);
   return pos == std::string_view::npos ? -1 : static_cast<int>(pos);
@@ -173,7 +188,10 @@ Result<std::optional<Credentials>> find_credentials(const std::vector<Credential
     } else {
       ASSIGN_OR_RETURN(found, lookup_netrc(file.path, text, domain));
     }
-    if (found) return found;
+    if (found) {
+      warn_if_others_can_read(file.path);
+      return found;
+    }
   }
   return std::optional<Credentials>();
 }

@@ -42,7 +42,9 @@ std::vector<CredentialFile> default_credential_files();
 
 // Credentials for repository `repository` on registry `domain` (as in the
 // reference: "docker.io", "host:port"). Missing files are skipped; a file
-// that exists but cannot be parsed is Errc::bad_input naming it.
+// that exists but cannot be parsed is Errc::bad_input naming it. A file the
+// credentials come from whose mode lets group or others read it is named in a
+// warning (util/warning.h).
 Result<std::optional<Credentials>> find_credentials(const std::vector<CredentialFile>& files,
                                                     std::string_view domain,
                                                     std::string_view repository);

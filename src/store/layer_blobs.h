@@ -49,8 +49,8 @@ Result<std::optional<std::unique_ptr<Reader>>> open_kept_blob(Store& store,
 Result<std::unique_ptr<Reader>> open_layer_tar(Store& store, const ImageRecord& image,
                                                size_t index);
 // open_layer_tar without the kept blob: always from the record and the backend's files, so that
-// reading it to the end checks what the backend holds (cairn fsck). Backend::holds_each_layer()
-// says whether every layer can be rebuilt so (dir: only the top one).
+// reading it to the end checks what the backend holds (cairn fsck). Only certain to succeed on
+// backends whose Backend::contents_kind() is entries (composefs).
 Result<std::unique_ptr<Reader>> rebuild_layer_tar(Store& store, const ImageRecord& image,
                                                   size_t index);
 // The raw manifest the image was imported with, when known (registry, OCI layouts).

@@ -1,5 +1,8 @@
 #include "store/sqlite.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <utility>
 
@@ -35,6 +38,15 @@ std::unexpected<Error> sqlite_error(sqlite3* db, std::string_view what) {
 }  // namespace
 
 Result<Db> Db::open(const std::string& path) {
+  // A new database is made here, mode 0600 (its journal takes the same): it names the images
+  // and holds their configs, which are no one else's business. SQLite opens the empty file as a
+  // new database.
+  int created = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (created >= 0) {
+    ::close(created);
+  } else if (errno != EEXIST) {
+    return fail_errno(errno, "create " + path);
+  }
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

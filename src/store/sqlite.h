@@ -17,7 +17,7 @@ class Statement;
 
 class Db {
  public:
-  // Opens (creating) the database file, with a rollback journal truncated
+  // Opens (creating, mode 0600) the database file, with a rollback journal truncated
   // after each commit (doc/store-format.md says why not WAL), foreign keys on
   // and a busy timeout, so that concurrent cairn processes wait instead of
   // failing.

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
+#include <vector>
 
+#include "layer/hashing_reader.h"
 #include "store/layer_blobs.h"
 #include "store/layer_keeping.h"
+#include "store/record_references.h"
 #include "util/sys.h"
 
 namespace cairn {
@@ -58,21 +62,65 @@ class Checker {
  private:
   std::optional<std::string> layer(const ImageRecord& image, size_t index) {
     const LayerRecord& layer = image.layers[index];
+    const Backend::ContentsKind kind = m_store.backend().contents_kind();
     bool top = index + 1 == image.layers.size();
-    if (!top && !m_store.backend().holds_each_layer()) {
+    if (!top && kind == Backend::ContentsKind::merged_tree) {
       ++m_out.unchecked_layers;
       return std::nullopt;
     }
     auto [known, fresh] = m_layers.emplace(layer.chain_id, std::nullopt);
     if (!fresh) return known->second;
-    auto recorded = sys::exists(tar_split_path(m_store.root(), layer.diff_id));
+    const std::string record = tar_split_path(m_store.root(), layer.diff_id);
+    auto recorded = sys::exists(record);
     if (recorded && !*recorded) {
       ++m_out.unchecked_layers;
       return std::nullopt;
     }
-    known->second = read_through(rebuild_layer_tar(m_store, image, index));
+    if (kind == Backend::ContentsKind::entries) {
+      known->second = read_through(rebuild_layer_tar(m_store, image, index));
+    } else {
+      known->second = check_tree_files(image, index, record);
+    }
     if (!known->second) ++m_out.layers;
     return known->second;
+  }
+
+  // A tree holds the last version of each path the layer wrote: each of those must be in it,
+  // with the content the record names.
+  std::optional<std::string> check_tree_files(const ImageRecord& image, size_t index,
+                                              const std::string& record) {
+    std::map<std::string, std::pair<ContentRef, Digest>> last;
+    auto listed = for_each_reference(record, [&](const ContentRef& ref,
+                                                 const std::optional<Digest>& sha256) {
+      if (sha256) {
+        last.insert_or_assign(ref.path, std::make_pair(ref, *sha256));
+      } else {
+        last.erase(ref.path);  // content kept as raw bytes (sparse): nothing to compare
+      }
+      return Result<void>{};
+    });
+    if (!listed) return listed.error().message();
+    std::vector<ChainLink> chain;
+    for (const LayerRecord& l : image.layers) chain.push_back({l.diff_id, l.chain_id});
+    auto contents = m_store.backend().layer_contents(chain, index);
+    if (!contents) return contents.error().message();
+    const std::string what = "layer " + std::to_string(index + 1) + "/" +
+                             std::to_string(image.layers.size()) + " " +
+                             image.layers[index].diff_id.str() + ": ";
+    for (const auto& [path, entry] : last) {
+      const auto& [ref, sha256] = entry;
+      auto reader = (*contents)->open(ref);
+      if (!reader) return what + reader.error().message();
+      HashingReader hashing(std::move(*reader));
+      auto n = drain(hashing);
+      if (!n) return what + n.error().message();
+      if (*n != ref.size || hashing.digest() != sha256) {
+        return what + path + ": holds " + std::to_string(*n) + " bytes with sha256 " +
+               hashing.digest().str() + ", the record " + std::to_string(ref.size) + " bytes " +
+               "with " + sha256.str();
+      }
+    }
+    return std::nullopt;
   }
 
   std::optional<std::string> kept_blob(const ImageRecord& image, size_t index) {

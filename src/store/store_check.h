@@ -4,20 +4,23 @@
 // check_store() only reads. It finds two kinds of problem:
 //   damaged     committed data that is missing or wrong: the database fails
 //               SQLite's integrity or foreign-key check; an image whose
-//               top chain the backend does not have; a layer whose tar,
-//               rebuilt from its tar-split record and the backend's files,
-//               does not hash to its diff_id (or a file is gone); a kept blob
+//               top chain the backend does not have; a layer whose files
+//               the backend lacks or holds with other content than its
+//               tar-split record names (composefs: the layer's tar, rebuilt
+//               from the record and the layer's entries, does not hash to
+//               its diff_id; btrfs, zfs: a path's last version in the
+//               layer's tree differs from the record's); a kept blob
 //               that does not hash to its digest; a composefs image whose
 //               EROFS files or image digest do not verify.
 //   unfinished  what an interrupted command left, which no reader sees and
 //               the next mutating command removes: entries in ROOT/tmp,
 //               the backend's half-built layers (Backend::unfinished()),
 //               container rows without a container (a create that died).
-// Layers are rebuilt once per chain; on a backend whose trees do not hold
-// every layer (dir: Backend::holds_each_layer()) only each image's top
-// layer is, and the rest are counted as unchecked, as are layers without a
-// tar-split record (imported by an older cairn). Data no image names (what
-// gc removes) is not a problem.
+// Each layer is checked once per ChainID. The dir backend keeps only each
+// image's merged tree (Backend::contents_kind()), so there only the top
+// layer is checked and the rest are counted as unchecked, as are layers
+// without a tar-split record (imported by an older cairn). Data no image
+// names (what gc removes) is not a problem.
 //
 // repair_store() (the store open read-write, which has already cleared
 // ROOT/tmp and run Backend::recover()) removes the container rows without a

@@ -141,15 +141,18 @@ container_cycle() {
 }
 
 kill_loop() {
-  local victim=$1 delay pid bad=0
+  local victim=$1 delay pid bad=0 status landed=0
   b_listing base "$WORK/base-before.txt"
   for delay in 0 0.01 0.02 0.03 0.05 0.07 0.1 0.12 0.15 0.2 0.25 0.3 0.35 0.4 0.5 0.6 0.7 0.8 1 1.5; do
     "$CAIRN" --root "$ROOT" import "oci:$OCI:$victim" --name victim >/dev/null 2>&1 &
     pid=$!
     sleep "$delay"
     kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    status=0
+    wait "$pid" 2>/dev/null || status=$?
+    if [ "$status" = 137 ]; then landed=$((landed + 1)); fi
     sleep 0.2  # a zfs command the victim had started finishes on its own
+    fsck_after_kill "$BACKEND: import killed at ${delay}s" || bad=1
     b_run gc
     [ "$RC" = 0 ] || { echo "# gc after kill at ${delay}s failed: $(cat "$WORK/err")"; bad=1; }
     [ "$(staging_count)" = 0 ] || { echo "# staging left after kill at ${delay}s"; bad=1; }
@@ -157,7 +160,8 @@ kill_loop() {
       { echo "# committed image changed after kill at ${delay}s"; bad=1; }
     b_run rmi victim; b_run gc
   done
-  expect "$BACKEND: SIGKILL at 20 points of an import: repaired, no staging, committed image intact" test "$bad" = 0
+  expect "$BACKEND: SIGKILL at 20 points of an import ($landed landed mid-import): fsck finds nothing damaged, repaired, no staging, committed image intact" test "$bad" = 0
+  expect "$BACKEND: import kills landed mid-import ($landed of 20)" test "$landed" -gt 0
   b_import "oci:$OCI:$victim" --name victim
   expect "$BACKEND: import after the kills succeeds" test "$RC" = 0
   b_listing victim "$WORK/got.txt"; ref_listing "$victim"

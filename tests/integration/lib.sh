@@ -82,6 +82,17 @@ store_snapshot() {
   } >"$1"
 }
 
+# fsck_after_kill WHAT: after a SIGKILL, `cairn fsck` of $ROOT finds nothing damaged (exit 0) and
+# `fsck --repair` leaves nothing damaged or unfinished; else says why (naming WHAT) and returns 1
+fsck_after_kill() {
+  c_run fsck
+  [ "$RC" = 0 ] ||
+    { echo "# $1: fsck found damage (exit $RC): $(grep -m2 '^damaged' "$WORK/out")"; return 1; }
+  c_run fsck --repair
+  [ "$RC" = 0 ] && grep -q ': 0 damaged, 0 unfinished$' "$WORK/out" ||
+    { echo "# $1: fsck --repair (exit $RC): $(tail -n 2 "$WORK/out")"; return 1; }
+}
+
 # listing DIR OUTFILE [ARGS...]: canonical listing of a tree
 listing() { local d=$1 o=$2; shift 2; "$PY" "$LISTING" "$d" "$@" >"$o"; }
 

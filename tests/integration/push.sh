@@ -13,7 +13,9 @@
 #     nothing, pulled back identical, skopeo copies it; partial pulls of it: partial-pull.sh);
 #   - skopeo inspect/copy and podman pull read what cairn pushed;
 #   - unknown image (exit 3), registry down (exit 1, names the registry), wrong credentials
-#     (exit 2), an unknown --compression (exit 2).
+#     (exit 2), an unknown --compression (exit 2);
+#   - SIGKILL at 20 seeded points of a push: fsck finds nothing damaged after each, the store is
+#     unchanged, and a push after them completes.
 #
 # usage: push.sh CAIRN_BINARY   (root; CAIRN_IT_BACKEND picks the store backend). Skips (exit 0,
 # with a reason) when docker-registry, skopeo, podman or htpasswd are missing.
@@ -211,5 +213,29 @@ check "--compression lz4: usage error naming the choices (rc=$RC)" \
   'test "$RC" = 2 && grep -q "expected gzip, zstd or zstd:chunked" "$WORK/err"'
 store_snapshot "$WORK/after"
 same_listing "bad cases: the store is unchanged" "$WORK/before" "$WORK/after"
+
+# SIGKILL at 20 seeded points of a push that compresses every layer again (zstd, a new tag each
+# time): fsck finds nothing damaged after each, and a push after the kills completes
+RANDOM=77
+landed=0 bad=0
+for round in $(seq 20); do
+  "$CAIRN" --root "$ROOT" --backend "$BACKEND" push src "docker://$REG1/killed/x:$round" \
+    --insecure --compression zstd >/dev/null 2>&1 &
+  pid=$!
+  # after the first round the registry has every blob: a push is then HEADs and a manifest
+  sleep "0.0$((RANDOM % 50 / 10))$((RANDOM % 10))"
+  kill -KILL "$pid" 2>/dev/null || true
+  status=0
+  wait "$pid" 2>/dev/null || status=$?
+  if [ "$status" = 137 ]; then landed=$((landed + 1)); fi
+  fsck_after_kill "push killed in round $round" || bad=1
+done
+expect "SIGKILL at 20 points of a push ($landed landed mid-push): fsck finds nothing damaged" \
+  test "$bad" = 0
+expect "push kills landed mid-push ($landed of 20)" test "$landed" -gt 0
+c_run push src "docker://$REG1/killed/x:after" --insecure --compression zstd
+expect "a push after the kills completes (rc=$RC)" test "$RC" = 0
+store_snapshot "$WORK/after-kills"
+same_listing "push kills: the store is unchanged" "$WORK/before" "$WORK/after-kills"
 
 summary

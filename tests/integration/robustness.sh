@@ -3,12 +3,15 @@
 #   - two cairn processes importing into one store at once (same image and
 #     different images) both succeed and leave a consistent store; gc run
 #     over and over during an import neither fails nor damages it;
-#   - cairn killed with SIGKILL at many points of an import leaves a store
-#     that the next run repairs, with every committed image intact;
-#   - the same for rmi, gc, create and rm: 60 kills at seeded random points
-#     (how many landed mid-command is counted from the exit status, and must
-#     be some); after each, gc repairs, the committed image is intact (its
-#     tree unchanged; composefs: verify passes) and the command then works;
+#   - cairn killed with SIGKILL at 20 seeded points of an import (from an OCI
+#     layout, an OCI archive and docker save archives of both forms) leaves a store in
+#     which `cairn fsck` finds nothing damaged, that `fsck --repair` and gc
+#     leave clean, with every committed image intact;
+#   - the same for rmi, gc, create and rm: 60 kills at seeded random points;
+#     after each, fsck finds nothing damaged, repair and gc leave it clean,
+#     the committed image is intact (its tree unchanged; composefs: verify
+#     passes) and the command then works. How many kills landed mid-command
+#     is counted from the exit status (137), and must be some;
 #   - a full disk (a small ext4 on a loop device) gives a clear error and
 #     leaves the store as it was;
 #   - entries beyond Linux's limits (a 256-byte name, a path of more than 4095
@@ -96,14 +99,12 @@ gc_during_import() {
     "$WORK/torture-gc.txt"
 }
 
-# Kills an import of torture after DELAY seconds, then checks the store.
+# Kills an import of torture from SOURCE after DELAY seconds, then checks the store.
 kill_once() {
-  local delay=$1 pid
-  "$CAIRN" --root "$ROOT" --backend "$BACKEND" import "oci:$OCI:torture" --name victim >/dev/null 2>&1 &
-  pid=$!
-  sleep "$delay"
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  local delay=$1 source=$2
+  kill_command "$delay" import "$source" --name victim
+  LANDED=$((LANDED + KILLED))
+  fsck_after_kill "import killed at ${delay}s" || return 1
   c_run gc
   [ "$RC" = 0 ] || { echo "gc after kill at ${delay}s failed: $(cat "$WORK/err")"; return 1; }
   [ -z "$(ls -A "$ROOT/tmp")" ] || { echo "tmp/ not empty after kill at ${delay}s"; return 1; }
@@ -119,10 +120,19 @@ killed_imports() {
   c_run import "oci:$OCI:base" --name base
   image_listing base "$WORK/base-before.txt"
   local bad=0 delay
-  for delay in 0 0.01 0.02 0.03 0.05 0.07 0.1 0.12 0.15 0.2 0.25 0.3 0.35 0.4 0.5 0.6 0.7 0.8 1 1.5; do
-    kill_once "$delay" || bad=1
+  LANDED=0
+  RANDOM=2024
+  local archives=$WORK/img/archives round
+  # every file source kind: a layout, an OCI archive, docker save archives of both forms
+  local sources=("oci:$OCI:torture" "oci-archive:$archives/torture.oci.tar"
+    "docker-archive:$archives/torture.docker-legacy.tar" "docker-archive:$archives/torture.docker-oci.tar")
+  for round in $(seq 20); do
+    # an import of torture takes some 40 ms here: points within its first 60 ms
+    delay=0.0$((RANDOM % 60 / 10))$((RANDOM % 10))
+    kill_once "$delay" "${sources[$((round % 4))]}" || bad=1
   done
-  expect "SIGKILL at 20 points of an import: store repaired, committed image intact" test "$bad" = 0
+  expect "SIGKILL at 20 points of an import from oci:, oci-archive: and docker-archive: ($LANDED landed mid-import): fsck finds nothing damaged, repair and gc leave it clean, committed image intact" test "$bad" = 0
+  expect "import kills landed mid-import ($LANDED of 20)" test "$LANDED" -gt 0
   c_run import "oci:$OCI:torture" --name after-kills
   expect "import after the kills succeeds" test "$RC" = 0
   expect "only the committed images remain" test "$(image_count)" = 2
@@ -136,13 +146,15 @@ kill_command() {
   pid=$!
   sleep "$delay"
   kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" || status=$?
+  wait "$pid" 2>/dev/null || status=$?
   KILLED=0
   if [ "$status" = 137 ]; then KILLED=1; fi
 }
 
-# store_intact ROUND: gc repairs, base is as it was, tmp/ is empty (composefs: verify passes)
+# store_intact ROUND: fsck finds nothing damaged, fsck --repair and gc repair, base is as it was,
+# tmp/ is empty (composefs: verify passes)
 store_intact() {
+  fsck_after_kill "round $1" || return 1
   c_run gc
   [ "$RC" = 0 ] || { echo "# round $1: gc failed: $(head -c 300 "$WORK/err")"; return 1; }
   [ -z "$(ls -A "$ROOT/tmp")" ] || { echo "# round $1: tmp/ not empty"; return 1; }
@@ -177,7 +189,7 @@ killed_commands() {
       { echo "# round $round: rmi after the kill failed: $(head -c 200 "$WORK/err")"; bad=1; }
   done
   c_run import "oci:$OCI:torture" --name after
-  expect "SIGKILL in rmi, gc, create and rm, 60 rounds ($landed landed mid-command): repaired, committed image intact" \
+  expect "SIGKILL in rmi, gc, create and rm, 60 rounds ($landed landed mid-command): fsck finds nothing damaged, repaired, committed image intact" \
     test "$bad" = 0 -a "$RC" = 0
   expect "kills landed mid-command ($landed of 60)" test "$landed" -gt 0
 }

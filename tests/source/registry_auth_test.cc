@@ -1,6 +1,7 @@
 #include "source/registry_auth.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "support/temp_dir_test.h"
 
@@ -61,6 +62,23 @@ TEST_F(CredentialsTest, NetrcLikeEnroot) {
   auto other = find(files, "ghcr.io", "x");
   ASSERT_TRUE(other);
   EXPECT_EQ(other->username, "anon");
+}
+
+TEST_F(CredentialsTest, AFileOthersCanReadIsNamedInAWarningWithoutItsSecrets) {
+  std::string loose = write_file("loose", "machine quay.io login user password s3cret\n");
+  std::string tight = write_file("tight", "machine ghcr.io login user password s3cret\n");
+  ASSERT_EQ(::chmod(loose.c_str(), 0644), 0);
+  ASSERT_EQ(::chmod(tight.c_str(), 0600), 0);
+  std::vector<CredentialFile> files = {{loose, CredentialFormat::netrc},
+                                       {tight, CredentialFormat::netrc}};
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(find(files, "quay.io", "x"));
+  ASSERT_TRUE(find(files, "quay.io", "x"));  // said once
+  ASSERT_TRUE(find(files, "ghcr.io", "x"));
+  std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(said, "cairn: warning: credentials file " + loose +
+                      " can be read by other users (mode 0644); chmod 600 it\n");
+  EXPECT_EQ(said.find("s3cret"), std::string::npos);
 }
 
 TEST_F(CredentialsTest, FirstFileWinsAndMissingFilesAreSkipped) {

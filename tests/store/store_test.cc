@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "support/temp_dir_test.h"
 #include "util/sys.h"
@@ -105,6 +106,17 @@ TEST_F(NewStoreTest, AnEmptyNewStoreIsRemovedAndAKeptOneRemembersItsBackend) {
   ASSERT_TRUE(again) << again.error().message();
   EXPECT_FALSE((*again)->created());
   EXPECT_EQ((*again)->backend().name(), "dir");
+}
+
+TEST_F(NewStoreTest, OnlyItsOwnerCanReadANewStore) {
+  auto store = Store::open(StoreOptions{.root = root(), .backend = "dir"}, Access::read_write);
+  ASSERT_TRUE(store) << store.error().message();
+  keep(**store);
+  for (const std::string& path : {root(), root() + "/cairn.db", root() + "/cairn.db-journal"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_mode & 077, 0u) << path;
+  }
 }
 
 }  // namespace

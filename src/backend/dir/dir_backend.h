@@ -34,7 +34,7 @@ class DirBackend final : public Backend {
   // The image's merged tree (see Backend::layer_contents).
   Result<std::unique_ptr<LayerContents>> layer_contents(std::span<const ChainLink> chain,
                                                         size_t index) override;
-  bool holds_each_layer() const override { return false; }
+  ContentsKind contents_kind() const override { return ContentsKind::merged_tree; }
   Result<void> collect(const std::set<Digest>& keep) override;
   Result<void> recover() override;
   Result<void> remove_layout() override;
