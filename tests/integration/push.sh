@@ -201,13 +201,20 @@ c_run push src "docker://$down/team/x:1" --insecure --retries 1
 check "registry down: exit 1 naming the registry (rc=$RC)" \
   'test "$RC" = 1 && grep -q "^cairn: error: .*$down" "$WORK/err"'
 diag "$WORK/err" 2
-printf 'machine 127.0.0.1 login pusher password wrong\n' >"$WORK/netrc.bad"
+printf 'machine 127.0.0.1 login pusher password pw-wrong-7731\n' >"$WORK/netrc.bad"
+chmod 600 "$WORK/netrc.bad"
 c_run push src "docker://$REG3/team/x:1" --insecure --netrc "$WORK/netrc.bad"
 expect "wrong credentials: exit 2 (rc=$RC)" test "$RC" = 2
+check "wrong credentials: the message names the user, never the password" \
+  'grep -q pusher "$WORK/err" && ! grep -q pw-wrong-7731 "$WORK/err" "$WORK/out"'
 diag "$WORK/err" 2
 printf 'machine 127.0.0.1 login pusher password secret\n' >"$WORK/netrc.good"
+chmod 644 "$WORK/netrc.good"
 c_run push src "docker://$REG3/team/x:1" --insecure --netrc "$WORK/netrc.good"
 expect "right credentials: pushed (rc=$RC)" test "$RC" = 0
+LOOSE="cairn: warning: credentials file $WORK/netrc.good can be read by other users (mode 0644)"
+check "a credentials file others can read is warned about, once" \
+  'test "$(grep -cF "$LOOSE" "$WORK/err")" = 1'
 c_run push src "docker://$REG2/team/x:1" --insecure --compression lz4
 check "--compression lz4: usage error naming the choices (rc=$RC)" \
   'test "$RC" = 2 && grep -q "expected gzip, zstd or zstd:chunked" "$WORK/err"'
