@@ -170,6 +170,24 @@ struct TarReader::Impl {
     }
   }
 
+  // libarchive reads a header it did not take whole as ARCHIVE_WARN and goes on. The only
+  // warnings that lose nothing are charset conversions (in the "C" locale pax names stay the
+  // raw bytes they were); any other (a pax record it skipped as malformed: a bad length, no '=',
+  // no newline, a NUL in the key) is refused, naming the entry.
+  Result<void> check_warning(archive_entry* e) const {
+    const char* msg = m_la.archive_error_string(m_archive.get());
+    std::string text = msg != nullptr ? msg : "a warning without a message";
+    if (text.find("can't be converted from") != std::string::npos) return {};
+    const char* path = m_la.archive_entry_pathname(e);
+    std::string entry = "the entry \"" + std::string(path != nullptr ? path : "") + "\"";
+    if (text.find("pax") != std::string::npos) {
+      return fail(Errc::bad_input, "tar: the pax header of " + entry + " has a malformed " +
+                                       "record (a wrong length, no '=', no newline or a NUL in " +
+                                       "its key; libarchive: " + text + ")");
+    }
+    return fail(Errc::bad_input, "tar: " + entry + ": " + text);
+  }
+
   Result<void> check_complete() const {
     if (m_padding_given && m_data_end > m_bytes_read) {
       return fail(Errc::bad_input, "truncated tar: the stream ends inside the last file's data");
@@ -260,6 +278,7 @@ Result<std::optional<TarEntry>> TarReader::next() {
   }
   // ARCHIVE_RETRY means libarchive skipped damaged bytes to resynchronize.
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return fail(m_impl->error());
+  if (rc == ARCHIVE_WARN) TRY(m_impl->check_warning(e));
   m_impl->note_data_end(e);
   ASSIGN_OR_RETURN(TarEntry entry, decode(m_impl->m_la, e));
   m_impl->m_data.start(entry);

@@ -14,7 +14,12 @@
 //    end-of-archive blocks, as umoci writes), and an empty stream.
 // A stream that ends inside a header or inside an entry's content is
 // Errc::bad_input "truncated tar: …". Other malformed input is
-// Errc::bad_input "tar: …". Sockets are Errc::unsupported.
+// Errc::bad_input "tar: …", and so is a header libarchive read only in part
+// (it warns and goes on: a pax record with a wrong length, without '=' or a
+// newline, or with a NUL in its key, which it skips), but for charset
+// conversion warnings, which lose nothing. An empty pax value deletes the
+// keyword (POSIX: the ustar field counts again). Sockets are
+// Errc::unsupported.
 //
 // Paths and link targets are the raw bytes of the archive. libarchive
 // converts pax (UTF-8) names to the current locale; in the "C" locale, which

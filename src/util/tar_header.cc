@@ -99,6 +99,17 @@ Result<void> apply_pax(std::string_view data, Pending& pending, const std::strin
     size_t eq = record.find('=');
     if (eq == std::string_view::npos) return fail(Errc::bad_input, what + ": malformed pax record");
     std::string_view key = record.substr(0, eq), value = record.substr(eq + 1);
+    if (key.empty() || key.find('\0') != std::string_view::npos) {
+      return fail(Errc::bad_input, what + ": pax record with an empty key or a NUL in its key");
+    }
+    // POSIX: an empty value deletes the keyword, so the ustar field counts again.
+    if (value.empty()) {
+      if (key == "path") pending.path.reset();
+      if (key == "linkpath") pending.link.reset();
+      if (key == "size") pending.size.reset();
+      if (auto it = pending.records.find(key); it != pending.records.end()) pending.records.erase(it);
+      continue;
+    }
     if (key == "path") pending.path = std::string(value);
     if (key == "linkpath") pending.link = std::string(value);
     if (key == "size") {

@@ -53,7 +53,9 @@ bool header_only(char type);
 Kind kind_of(char type);
 
 // Applies the records of a pax extended header to `pending`; `what` names
-// the header in errors.
+// the header in errors. A malformed record (length, '=', newline), an empty
+// key or a NUL in a key is Errc::bad_input; an empty value deletes the
+// keyword (POSIX).
 Result<void> apply_pax(std::string_view data, Pending& pending, const std::string& what);
 // Applies the payload of an 'x', 'L' or 'K' header.
 Result<void> apply_extension(char type, const std::string& data, Pending& pending,

@@ -267,6 +267,48 @@ TEST(TarReader, HardlinkDataIsSkipped) {
   }
 }
 
+// A pax header with RECORDS, then a regular file "file" holding "hello".
+std::string pax_then_file(const std::string& records) {
+  return ustar_header("PaxHeaders/file", 'x', records.size()) + padded(records) +
+         ustar_header("file", '0', 5) + padded("hello") + std::string(1024, '\0');
+}
+
+// libarchive skips a malformed pax record with a warning; cairn refuses the layer instead.
+TEST(TarReader, MalformedPaxRecordsAreRefusedNamingTheEntry) {
+  const std::pair<const char*, std::string> cases[] = {
+      {"length beyond the header", "99 path=abc\n"},
+      {"zero length", "0 path=abc\n"},
+      {"no equals sign", "12 pathabcd\n"},
+      {"no newline", "12 path=abcd"},
+      {"NUL in the key", pax_record(std::string("pa\0th", 5), "abc")},
+  };
+  for (const auto& [what, records] : cases) {
+    auto entries = read_entries(pax_then_file(records));
+    ASSERT_FALSE(entries) << what;
+    EXPECT_TRUE(entries.error().is(Errc::bad_input)) << what << ": " << entries.error().message();
+    EXPECT_NE(entries.error().message().find("pax header of the entry \"file\" has a malformed"),
+              std::string::npos)
+        << what << ": " << entries.error().message();
+  }
+}
+
+// (Not exact yet: libarchive reads a negative pax time with a fraction without the fraction's
+// sign, "-1.5" as -1 s + 0.5 s; doc/layer-semantics.md, "Tar reading".)
+TEST(TarReader, AnEmptyPaxValueDeletesTheKeywordAndFractionalTimesAreExact) {
+  auto entries = read_entries(pax_then_file(pax_record("path", "") + pax_record("mtime", "-7")));
+  ASSERT_TRUE(entries) << entries.error().message();
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].entry.path, "file");  // the ustar name counts again
+  EXPECT_EQ((*entries)[0].entry.mtime_sec, -7);
+  entries = read_entries(pax_then_file(pax_record("mtime", "1700000000.123456789") +
+                                       pax_record("path", "caf\xc3\xa9") +
+                                       pax_record("uname", "\xc3\xbcser")));
+  ASSERT_TRUE(entries) << entries.error().message();  // a charset warning loses nothing
+  EXPECT_EQ((*entries)[0].entry.path, "caf\xc3\xa9");
+  EXPECT_EQ((*entries)[0].entry.mtime_sec, 1700000000);
+  EXPECT_EQ((*entries)[0].entry.mtime_nsec, 123456789u);
+}
+
 TEST(TarReader, AcceptsMissingEndOfArchiveBlocksAndEmptyStreams) {
   TarBuilder builder;
   builder.file("a", std::string(1000, 'a')).file("b", "b");
