@@ -17,8 +17,9 @@ namespace cairn {
 
 class Digest {
  public:
-  // Accepts exactly "sha256:" + 64 lowercase hex; anything else is
-  // Errc::bad_input naming the offending text.
+  // Accepts exactly "sha256:" + 64 lowercase hex. "sha512:" and "sha384:"
+  // (registered by the OCI spec) are Errc::unsupported, saying so; anything
+  // else is Errc::bad_input naming the offending text.
   static Result<Digest> parse(std::string_view text);
   static Digest from_sum(const Sha256Sum& sum);
   static Digest of(std::string_view data) { return from_sum(Sha256::of(data)); }

@@ -23,6 +23,15 @@ TEST(Digest, AcceptsOnlyCanonicalSha256) {
   }
 }
 
+TEST(Digest, OtherRegisteredAlgorithmsAreUnsupportedSayingSo) {
+  for (const std::string& text : {"sha512:" + std::string(128, 'b'), "sha384:" + std::string(96, 'c')}) {
+    auto d = Digest::parse(text);
+    ASSERT_FALSE(d) << text;
+    EXPECT_TRUE(d.error().is(Errc::unsupported)) << d.error().message();
+    EXPECT_NE(d.error().message().find("sha256 only"), std::string::npos) << d.error().message();
+  }
+}
+
 TEST(Digest, OfComputesSha256) {
   EXPECT_EQ(Digest::of("").str(),
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
