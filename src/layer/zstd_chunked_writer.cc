@@ -297,8 +297,8 @@ struct ZstdChunkedWriter::State {
     auto mtime = modtime();
     bool sparse = std::any_of(pending.records.begin(), pending.records.end(),
                               [](const auto& r) { return r.first.starts_with("GNU.sparse."); });
-    if (kind.empty() || sparse || !valid_utf8(name) || !valid_utf8(link) || !mode || !uid ||
-        !gid || !mtime) {
+    if (kind.empty() || sparse || name.empty() || !valid_utf8(name) || !valid_utf8(link) || !mode ||
+        !uid || !gid || !mtime) {
       return std::nullopt;
     }
     Json entry;

@@ -50,19 +50,9 @@ esac
   { diag "$WORK/gen.log"; exit 1; }
 OCI=$WORK/img/oci
 
-# image_listing IMAGE FILE: the image's tree (without xattrs: zfs-fuse has none)
-image_listing() {
-  local mnt rc=0
-  mnt=$("$CAIRN" --root "$ROOT" --backend "$BACKEND" mount "$1" | tail -n1) || return 1
-  listing "$mnt" "$2" || rc=1
-  sed -i 's/ xattr\.[^ ]*//g' "$2"
-  "$CAIRN" --root "$ROOT" --backend "$BACKEND" umount "$1" >/dev/null || rc=1
-  return $rc
-}
-
 c_run import "oci:$OCI:base" --name keep
 [ "$RC" = 0 ] || { not_ok "$BACKEND: import base (exit $RC)"; diag "$WORK/err"; summary; exit 1; }
-image_listing keep "$WORK/keep-ref.txt"
+rootfs_listing keep "$WORK/keep-ref.txt"
 
 # Three imports of SECOND at once.
 pids=()
@@ -134,7 +124,7 @@ for name in "${names[@]}"; do
   fi
 done
 expect "$BACKEND: importers, rmi, gc, mount and create/rm at once: every command succeeds" test "$bad" = 0
-image_listing keep "$WORK/keep-now.txt"
+rootfs_listing keep "$WORK/keep-now.txt"
 same_listing "$BACKEND: the kept image lists as it did" "$WORK/keep-ref.txt" "$WORK/keep-now.txt"
 c_run fsck
 check "$BACKEND: fsck after the concurrent rounds: nothing damaged or unfinished" \

@@ -93,6 +93,17 @@ fsck_after_kill() {
     { echo "# $1: fsck --repair (exit $RC): $(tail -n 2 "$WORK/out")"; return 1; }
 }
 
+# rootfs_listing IMAGE FILE: listing of IMAGE's tree in store $ROOT, mounted for it and unmounted
+# again (zfs-fuse keeps no xattrs: left out there)
+rootfs_listing() {
+  local mnt rc=0
+  mnt=$("$CAIRN" --root "$ROOT" --backend "$BACKEND" mount "$1" | tail -n1) || return 1
+  listing "$mnt" "$2" || rc=1
+  if [ "$BACKEND" = zfs ]; then sed -i 's/ xattr\.[^ ]*//g' "$2"; fi
+  "$CAIRN" --root "$ROOT" --backend "$BACKEND" umount "$1" >/dev/null || rc=1
+  return $rc
+}
+
 # listing DIR OUTFILE [ARGS...]: canonical listing of a tree
 listing() { local d=$1 o=$2; shift 2; "$PY" "$LISTING" "$d" "$@" >"$o"; }
 

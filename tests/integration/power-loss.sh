@@ -49,23 +49,14 @@ mkdir -p "$WORK/live" "$WORK/cut"
 mount -o loop,commit=600 "$DISK" "$WORK/live"
 LIVE=$WORK/live/store
 
-# listing IMAGE FILE: the image's tree in store $ROOT
-image_listing() {
-  local mnt rc=0
-  mnt=$("$CAIRN" --root "$ROOT" --backend "$BACKEND" mount "$1" 2>>"$WORK/err" | tail -n1) || return 1
-  listing "$mnt" "$2" || rc=1
-  "$CAIRN" --root "$ROOT" --backend "$BACKEND" umount "$1" >/dev/null 2>&1 || rc=1
-  return $rc
-}
-
 has_image() { c_run images -q --no-trunc -f "reference=$1"; [ -n "$(cat "$WORK/out")" ]; }
 
 ROOT=$LIVE
 c_run import "oci:$OCI:base" --name base
 [ "$RC" = 0 ] || { not_ok "import base (exit $RC)"; diag "$WORK/err"; summary; exit 1; }
-image_listing base "$WORK/base-ref.txt"
+rootfs_listing base "$WORK/base-ref.txt"
 c_run import "oci:$OCI:torture" --name ref
-image_listing ref "$WORK/torture-ref.txt"
+rootfs_listing ref "$WORK/torture-ref.txt"
 c_run rmi ref
 
 # prepare KIND: brings the live store to the state the killed command starts from
@@ -114,12 +105,12 @@ after_power_cut() {
   ROOT=$WORK/cut/store
   c_run fsck
   [ "$RC" = 0 ] || { echo "# round $round ($kind): fsck exit $RC: $(grep -m3 'damaged' "$WORK/out")"; bad=1; }
-  image_listing base "$WORK/base-now.txt" && cmp -s "$WORK/base-ref.txt" "$WORK/base-now.txt" ||
+  rootfs_listing base "$WORK/base-now.txt" && cmp -s "$WORK/base-ref.txt" "$WORK/base-now.txt" ||
     { echo "# round $round ($kind): base is not as committed"; bad=1; }
   if [ "$EXITED" = 1 ] && [ "$STATUS" = 0 ]; then
     case $kind in
       import)
-        image_listing victim "$WORK/victim-now.txt" &&
+        rootfs_listing victim "$WORK/victim-now.txt" &&
           cmp -s "$WORK/torture-ref.txt" "$WORK/victim-now.txt" ||
           { echo "# round $round: import had exited 0, its image is not whole after the cut"; bad=1; } ;;
       rmi)

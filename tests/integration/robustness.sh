@@ -40,15 +40,6 @@ trap cleanup EXIT
   { diag "$WORK/gen.log"; exit 1; }
 OCI=$WORK/img/oci
 
-# listing of an image's rootfs in store $ROOT
-image_listing() {
-  local mnt rc=0
-  mnt=$("$CAIRN" --root "$ROOT" --backend "$BACKEND" mount "$1" | tail -n1) || return 1
-  listing "$mnt" "$2" || rc=1
-  "$CAIRN" --root "$ROOT" --backend "$BACKEND" umount "$1" >/dev/null || rc=1
-  return $rc
-}
-
 # number of complete images the backend holds
 image_count() {
   case $BACKEND in
@@ -81,7 +72,7 @@ sys.exit(0 if len(d)==2 and n==["b","t1","t2","t3"] else 1)' "$WORK/out"
 gc_during_import() {
   local pid rc=0 gc_failed=0 i
   ROOT=$WORK/conc
-  image_listing t1 "$WORK/torture-ref.txt"
+  rootfs_listing t1 "$WORK/torture-ref.txt"
   ROOT=$WORK/gc
   c_run import "oci:$OCI:base" --name base
   "$CAIRN" --root "$ROOT" --backend "$BACKEND" import "oci:$OCI:torture" --name t \
@@ -94,7 +85,7 @@ gc_during_import() {
   expect "gc during an import: the import succeeds" test "$rc" = 0
   expect "gc during an import: every gc succeeds" test "$gc_failed" = 0
   c_run gc
-  image_listing t "$WORK/torture-gc.txt" || true
+  rootfs_listing t "$WORK/torture-gc.txt" || true
   same_listing "gc during an import: the imported image is intact" "$WORK/torture-ref.txt" \
     "$WORK/torture-gc.txt"
 }
@@ -108,7 +99,7 @@ kill_once() {
   c_run gc
   [ "$RC" = 0 ] || { echo "gc after kill at ${delay}s failed: $(cat "$WORK/err")"; return 1; }
   [ -z "$(ls -A "$ROOT/tmp")" ] || { echo "tmp/ not empty after kill at ${delay}s"; return 1; }
-  image_listing base "$WORK/base-after.txt" &&
+  rootfs_listing base "$WORK/base-after.txt" &&
     cmp -s "$WORK/base-before.txt" "$WORK/base-after.txt" ||
     { echo "committed image changed after kill at ${delay}s"; return 1; }
   c_run rmi victim >/dev/null 2>&1 || true
@@ -118,7 +109,7 @@ kill_once() {
 killed_imports() {
   ROOT=$WORK/kill
   c_run import "oci:$OCI:base" --name base
-  image_listing base "$WORK/base-before.txt"
+  rootfs_listing base "$WORK/base-before.txt"
   local bad=0 delay
   LANDED=0
   RANDOM=2024
@@ -158,7 +149,7 @@ store_intact() {
   c_run gc
   [ "$RC" = 0 ] || { echo "# round $1: gc failed: $(head -c 300 "$WORK/err")"; return 1; }
   [ -z "$(ls -A "$ROOT/tmp")" ] || { echo "# round $1: tmp/ not empty"; return 1; }
-  image_listing base "$WORK/base-now.txt" && cmp -s "$WORK/base-before.txt" "$WORK/base-now.txt" ||
+  rootfs_listing base "$WORK/base-now.txt" && cmp -s "$WORK/base-before.txt" "$WORK/base-now.txt" ||
     { echo "# round $1: the committed image changed"; return 1; }
   if [ "$BACKEND" = composefs ]; then
     c_run verify
@@ -169,7 +160,7 @@ store_intact() {
 killed_commands() {
   ROOT=$WORK/killcmd
   c_run import "oci:$OCI:base" --name base
-  image_listing base "$WORK/base-before.txt"
+  rootfs_listing base "$WORK/base-before.txt"
   RANDOM=1337
   local round landed=0 bad=0 delay what
   for round in $(seq 60); do
