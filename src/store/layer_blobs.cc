@@ -85,13 +85,13 @@ Result<std::unique_ptr<Reader>> tar_from_blob(UniqueFd fd, const LayerRecord& la
       std::make_unique<CheckedReader>(std::move(tar), layer.diff_id, "layer " + layer.diff_id.str()));
 }
 
+}  // namespace
+
 std::vector<ChainLink> chain_of(const ImageRecord& image) {
   std::vector<ChainLink> chain;
   for (const LayerRecord& layer : image.layers) chain.push_back({layer.diff_id, layer.chain_id});
   return chain;
 }
-
-}  // namespace
 
 Result<std::optional<std::unique_ptr<Reader>>> open_kept_blob(Store& store,
                                                                const ImageRecord& image,

@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 #include "util/reader.h"
@@ -53,6 +54,8 @@ Result<std::unique_ptr<Reader>> open_layer_tar(Store& store, const ImageRecord& 
 // backends whose Backend::contents_kind() is entries (composefs).
 Result<std::unique_ptr<Reader>> rebuild_layer_tar(Store& store, const ImageRecord& image,
                                                   size_t index);
+// The image's chain, base first, as Backend::layer_contents takes it.
+std::vector<ChainLink> chain_of(const ImageRecord& image);
 // The raw manifest the image was imported with, when known (registry, OCI layouts).
 Result<std::optional<std::string>> stored_manifest(Store& store, const ImageRecord& image);
 }  // namespace cairn

@@ -100,9 +100,7 @@ class Checker {
       return Result<void>{};
     });
     if (!listed) return listed.error().message();
-    std::vector<ChainLink> chain;
-    for (const LayerRecord& l : image.layers) chain.push_back({l.diff_id, l.chain_id});
-    auto contents = m_store.backend().layer_contents(chain, index);
+    auto contents = m_store.backend().layer_contents(chain_of(image), index);
     if (!contents) return contents.error().message();
     const std::string what = "layer " + std::to_string(index + 1) + "/" +
                              std::to_string(image.layers.size()) + " " +

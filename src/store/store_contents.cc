@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "store/layer_blobs.h"
 #include "store/layer_keeping.h"
 #include "store/record_references.h"
 #include "util/sha256.h"
@@ -46,9 +47,7 @@ Result<LayerContents*> StoreContents::layer_contents(const Location& at) const {
   auto it = m_contents.find(key);
   if (it != m_contents.end()) return it->second.get();
   const ImageRecord& image = m_images[at.image];
-  std::vector<ChainLink> chain;
-  for (const LayerRecord& layer : image.layers) chain.push_back({layer.diff_id, layer.chain_id});
-  ASSIGN_OR_RETURN(auto contents, m_store.backend().layer_contents(chain, at.layer));
+  ASSIGN_OR_RETURN(auto contents, m_store.backend().layer_contents(chain_of(image), at.layer));
   return m_contents.emplace(key, std::move(contents)).first->second.get();
 }
 
