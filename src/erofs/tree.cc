@@ -75,24 +75,43 @@ Result<std::pair<InodeId, std::string>> Tree::locate_new(std::string_view path) 
     }
     parent = it->second.inode;
   }
-  if ((m_inodes[parent].inode.mode & S_IFMT) != S_IFDIR) {
-    return fail(Errc::bad_input, "parent is not a directory for " + std::string(path));
-  }
-  if (m_inodes[parent].children.contains(parts.back())) {
-    return fail(Errc::bad_input, "path already exists: " + std::string(path));
-  }
   return std::pair{parent, std::move(parts.back())};
 }
 
-Result<InodeId> Tree::add(std::string_view path, Inode inode) {
-  if (!file_type_of_mode(inode.mode)) {
-    return fail(Errc::bad_input, "unknown file type in mode of " + std::string(path));
+Result<void> Tree::check_new(InodeId dir, const std::string& name, std::string_view what) const {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    return fail(Errc::bad_input, "invalid component in path " + std::string(what));
   }
+  if (name.size() > k_max_name_length) {
+    return fail(Errc::bad_input, "name too long in path " + std::string(what));
+  }
+  if ((m_inodes.at(dir).inode.mode & S_IFMT) != S_IFDIR) {
+    return fail(Errc::bad_input, "parent is not a directory for " + std::string(what));
+  }
+  if (m_inodes[dir].children.contains(name)) {
+    return fail(Errc::bad_input, "path already exists: " + std::string(what));
+  }
+  return {};
+}
+
+Result<InodeId> Tree::add(std::string_view path, Inode inode) {
   ASSIGN_OR_RETURN(auto where, locate_new(path));
+  return insert(where.first, std::move(where.second), std::move(inode), path);
+}
+
+Result<InodeId> Tree::add_child(InodeId dir, std::string name, Inode inode) {
+  return insert(dir, std::move(name), std::move(inode), {});
+}
+
+Result<InodeId> Tree::insert(InodeId dir, std::string name, Inode inode, std::string_view what) {
+  if (what.empty()) what = name;
+  if (!file_type_of_mode(inode.mode)) {
+    return fail(Errc::bad_input, "unknown file type in mode of " + std::string(what));
+  }
+  TRY(check_new(dir, name, what));
   auto id = static_cast<InodeId>(m_inodes.size());
   m_inodes.push_back(Node{std::move(inode), {}});
-  m_inodes[where.first].children.emplace(std::move(where.second),
-                                         DirEntry{id, EntryKind::primary});
+  m_inodes[dir].children.emplace(std::move(name), DirEntry{id, EntryKind::primary});
   return id;
 }
 
@@ -102,13 +121,22 @@ Result<void> Tree::add_hardlink(std::string_view path, std::string_view target) 
     return fail(Errc::bad_input,
                 "hard link " + std::string(path) + ": no target at " + std::string(target));
   }
-  if ((m_inodes[*target_id].inode.mode & S_IFMT) == S_IFDIR) {
-    return fail(Errc::bad_input, "hard link " + std::string(path) + " to directory " +
-                                     std::string(target));
-  }
   ASSIGN_OR_RETURN(auto where, locate_new(path));
-  m_inodes[where.first].children.emplace(std::move(where.second),
-                                         DirEntry{*target_id, EntryKind::hard_link});
+  return insert_link(where.first, std::move(where.second), *target_id, path);
+}
+
+Result<void> Tree::add_child_link(InodeId dir, std::string name, InodeId target) {
+  return insert_link(dir, std::move(name), target, {});
+}
+
+Result<void> Tree::insert_link(InodeId dir, std::string name, InodeId target,
+                               std::string_view what) {
+  if (what.empty()) what = name;
+  if ((m_inodes.at(target).inode.mode & S_IFMT) == S_IFDIR) {
+    return fail(Errc::bad_input, "hard link " + std::string(what) + " to a directory");
+  }
+  TRY(check_new(dir, name, what));
+  m_inodes[dir].children.emplace(std::move(name), DirEntry{target, EntryKind::hard_link});
   return {};
 }
 

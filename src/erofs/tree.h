@@ -88,12 +88,21 @@ class Tree {
     return m_inodes.at(dir).children;
   }
 
+  // Room for this many inodes in all, so that a tree built to a known size
+  // allocates its inode table once.
+  void reserve(size_t inodes) { m_inodes.reserve(inodes); }
+
   // Adds `inode` at `path`. The parent must be an existing directory and the
   // name free. The mode must have a known file type.
   Result<InodeId> add(std::string_view path, Inode inode);
+  // The same under NAME in the directory DIR, without resolving a path (the
+  // name is checked as a path component would be).
+  Result<InodeId> add_child(InodeId dir, std::string name, Inode inode);
   // Adds `path` as another name of the inode at `target`, which must exist
   // and not be a directory; the link count is left as it is.
   Result<void> add_hardlink(std::string_view path, std::string_view target);
+  // The same under NAME in the directory DIR for the inode TARGET.
+  Result<void> add_child_link(InodeId dir, std::string name, InodeId target);
   // The inode a path names, following no symlinks.
   Result<InodeId> lookup(std::string_view path) const;
 
@@ -104,6 +113,11 @@ class Tree {
   };
   // Parent directory and last component of a path to a new entry.
   Result<std::pair<InodeId, std::string>> locate_new(std::string_view path) const;
+  // Checks that NAME may be added to the directory DIR, then adds it
+  // (`what` names the entry in errors; empty: the name).
+  Result<void> check_new(InodeId dir, const std::string& name, std::string_view what) const;
+  Result<InodeId> insert(InodeId dir, std::string name, Inode inode, std::string_view what);
+  Result<void> insert_link(InodeId dir, std::string name, InodeId target, std::string_view what);
 
   std::vector<Node> m_inodes;
 };

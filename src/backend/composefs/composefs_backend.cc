@@ -79,50 +79,57 @@ std::string ComposefsBackend::chain_path(const Digest& top) const {
   return m_dir + "/images/" + std::string(top.hex()) + ".chain";
 }
 
-Result<const LayerIndex*> ComposefsBackend::load_index(
-    const ChainLink& link, const std::map<Digest, const LayerIndex*>& fresh,
-    std::optional<LayerIndex>& loaded) {
-  if (auto it = fresh.find(link.diff_id); it != fresh.end()) return it->second;
-  std::string path = index_path(link.diff_id);
+Result<LayerIndex> ComposefsBackend::read_index(const Digest& diff_id) const {
+  std::string path = index_path(diff_id);
   ASSIGN_OR_RETURN(std::string text, sys::read_file(path, k_max_index_size));
   auto parsed = parse_index(text);
   if (!parsed) return fail(std::move(parsed).error().wrap(path));
-  return &loaded.emplace(std::move(*parsed));
+  return parsed;
+}
+
+Result<std::string_view> ComposefsBackend::index_text(const ChainLink& link,
+                                                      const FreshIndexes& fresh,
+                                                      std::string& loaded) const {
+  if (auto it = fresh.find(link.diff_id); it != fresh.end()) return it->second;
+  ASSIGN_OR_RETURN(loaded, sys::read_file(index_path(link.diff_id), k_max_index_size));
+  return std::string_view(loaded);
 }
 
 Result<void> ComposefsBackend::remove_layout() { return sys::remove_tree(m_dir); }
 
-Result<Merger> ComposefsBackend::walk_images(const ImageRecipe& recipe,
-                                             const std::map<Digest, const LayerIndex*>& fresh,
-                                             const EmitImage& emit) {
+Result<std::optional<Merger>> ComposefsBackend::walk_images(
+    const ImageRecipe& recipe, const FreshIndexes& fresh, const EmitImage& emit) {
   const std::span<const ChainLink> chain = recipe.chain;
   const std::vector<std::string> names = erofs_names(recipe);
   Merger merger;
   std::optional<Merger> prefix_tree;
   for (size_t i = 0; i < chain.size(); ++i) {
-    std::optional<LayerIndex> loaded;
-    ASSIGN_OR_RETURN(const LayerIndex* index, load_index(chain[i], fresh, loaded));
+    std::string loaded;
+    ASSIGN_OR_RETURN(std::string_view index, index_text(chain[i], fresh, loaded));
     if (recipe.mode == Mode::hybrid && i == recipe.prefix) {
       prefix_tree.emplace(merger.clone());
       TRY(emit(names.front(), [&] { return prefix_tree->build_tree(); }));
     }
     Merger lower = recipe.mode == Mode::per_layer ? merger.clone() : Merger();
-    auto applied = merger.apply(*index);
-    if (!applied) return fail(std::move(applied).error().wrap("layer " + chain[i].diff_id.str()));
+    auto applied = merger.apply_text(index);
+    if (!applied) {
+      return fail(std::move(applied).error().wrap("layer " + chain[i].diff_id.str()));
+    }
     if (recipe.mode != Mode::per_layer) continue;
     TRY(emit(names[i], [&] { return merger.build_layer_tree(lower); }));
   }
   if (recipe.mode == Mode::flat) {
-    TRY(emit(names.front(), [&] { return merger.build_tree(); }));
-  } else if (recipe.mode == Mode::hybrid) {
+    TRY(emit(names.front(), [&] { return std::move(merger).take_tree(); }));
+    return std::nullopt;
+  }
+  if (recipe.mode == Mode::hybrid) {
     TRY(emit(names.back(), [&] { return merger.build_layer_tree(*prefix_tree); }));
   }
-  return merger;
+  return std::optional<Merger>(std::move(merger));
 }
 
 Result<StagedBuild> ComposefsBackend::stage_images(
-    std::span<const ChainLink> chain, const std::map<Digest, const LayerIndex*>& fresh,
-    const std::string& staging) {
+    std::span<const ChainLink> chain, const FreshIndexes& fresh, const std::string& staging) {
   StagedBuild build{{m_mode == Mode::per_layer ? Mode::per_layer : Mode::flat,
                      std::vector<ChainLink>(chain.begin(), chain.end()), {}, 0, std::nullopt},
                     {}};
@@ -141,16 +148,16 @@ Result<StagedBuild> ComposefsBackend::stage_images(
     build.images.push_back({staging + "/" + name, target});
     return write_image_file(tree, build.images.back().staged);
   };
-  ASSIGN_OR_RETURN(Merger merged, walk_images(build.recipe, fresh, stage));
-  if (build.recipe.mode != Mode::flat) {
+  ASSIGN_OR_RETURN(std::optional<Merger> merged, walk_images(build.recipe, fresh, stage));
+  if (merged) {
     // The image's identity is the flat image's digest, whatever files it mounts.
-    ASSIGN_OR_RETURN(build.recipe.flat_digest, flat_digest(merged));
+    ASSIGN_OR_RETURN(build.recipe.flat_digest, flat_digest(std::move(*merged)));
   }
   return build;
 }
 
-Result<erofs::VerityDigest> ComposefsBackend::flat_digest(const Merger& merged) {
-  ASSIGN_OR_RETURN(erofs::Tree tree, merged.build_tree());
+Result<erofs::VerityDigest> ComposefsBackend::flat_digest(Merger merged) {
+  ASSIGN_OR_RETURN(erofs::Tree tree, std::move(merged).take_tree());
   erofs::NullImageSink sink;
   ASSIGN_OR_RETURN(erofs::ImageInfo info,
                    erofs::write_composefs_image(tree, erofs::WriteOptions{}, sink));
@@ -167,11 +174,11 @@ Result<DerivedDigests> ComposefsBackend::derive_digests(const ImageRecipe& recip
     derived.files.push_back({name, info.fsverity_digest});
     return {};
   };
-  ASSIGN_OR_RETURN(Merger merged, walk_images(recipe, {}, digest_of));
-  if (recipe.mode == Mode::flat) {
-    derived.flat = derived.files.front().digest;
+  ASSIGN_OR_RETURN(std::optional<Merger> merged, walk_images(recipe, {}, digest_of));
+  if (merged) {
+    ASSIGN_OR_RETURN(derived.flat, flat_digest(std::move(*merged)));
   } else {
-    ASSIGN_OR_RETURN(derived.flat, flat_digest(merged));
+    derived.flat = derived.files.front().digest;
   }
   return derived;
 }

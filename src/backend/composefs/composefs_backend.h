@@ -42,6 +42,10 @@ namespace cairn::composefs {
 
 class Merger;
 
+// The index texts of a build's layers (IndexText), by diff_id, before they
+// are published.
+using FreshIndexes = std::map<Digest, std::string_view>;
+
 // An image file written to staging, and where it goes once published.
 struct StagedImage {
   std::string staged;
@@ -136,8 +140,7 @@ class ComposefsBackend final : public Backend {
   // EROFS images the mode needs that do not exist yet into STAGING (durable).
   // In hybrid mode the recipe is hybrid (hybrid_prefix() found a prefix) or
   // flat.
-  Result<StagedBuild> stage_images(std::span<const ChainLink> chain,
-                                   const std::map<Digest, const LayerIndex*>& fresh,
+  Result<StagedBuild> stage_images(std::span<const ChainLink> chain, const FreshIndexes& fresh,
                                    const std::string& staging);
   // Renames the staged images into place, then writes the recipe with the
   // digests of its files (the commit point).
@@ -152,9 +155,12 @@ class ComposefsBackend final : public Backend {
   Result<DerivedDigests> derive_digests(const ImageRecipe& recipe);
 
  private:
-  Result<const LayerIndex*> load_index(const ChainLink& link,
-                                       const std::map<Digest, const LayerIndex*>& fresh,
-                                       std::optional<LayerIndex>& loaded);
+  // The layer index of DIFF_ID as the store has it.
+  Result<LayerIndex> read_index(const Digest& diff_id) const;
+  // The text of LINK's index: FRESH's if it has the layer, else read from
+  // disk into LOADED.
+  Result<std::string_view> index_text(const ChainLink& link, const FreshIndexes& fresh,
+                                      std::string& loaded) const;
   // Mounts the image's read-only layers (detached) for an overlay on top:
   // topmost first. One EROFS mount (DATA_DIR = the object store) for a flat
   // or one-layer image, else one overlay per layer (DATA_DIR empty).
@@ -171,12 +177,12 @@ class ComposefsBackend final : public Backend {
   using EmitImage = std::function<Result<void>(const std::string& name, const TreeMaker& make)>;
   // Merges the indexes of RECIPE's chain (from FRESH where it has the layer,
   // else from disk), calling EMIT for every EROFS file the recipe's mode
-  // mounts; returns the merge of the whole chain.
-  Result<Merger> walk_images(const ImageRecipe& recipe,
-                             const std::map<Digest, const LayerIndex*>& fresh,
-                             const EmitImage& emit);
+  // mounts; returns the merge of the whole chain, except in flat mode, whose
+  // image consumes it.
+  Result<std::optional<Merger>> walk_images(const ImageRecipe& recipe,
+                                            const FreshIndexes& fresh, const EmitImage& emit);
   // The fs-verity digest of the flat image of MERGED, written to no file.
-  static Result<erofs::VerityDigest> flat_digest(const Merger& merged);
+  static Result<erofs::VerityDigest> flat_digest(Merger merged);
 
   Mode m_mode;
   size_t m_hybrid_min_images;

@@ -43,11 +43,10 @@ Result<std::vector<UsageItem>> ComposefsBackend::image_usage(const Digest& top) 
   std::set<Digest> seen_layers;
   for (const ChainLink& link : image.chain) {
     if (!seen_layers.insert(link.diff_id).second) continue;
-    std::optional<LayerIndex> loaded;
-    ASSIGN_OR_RETURN(const LayerIndex* index, load_index(link, {}, loaded));
+    ASSIGN_OR_RETURN(LayerIndex index, read_index(link.diff_id));
     ASSIGN_OR_RETURN(std::uint64_t size, file_size(index_path(link.diff_id)));
     index_bytes += size;
-    for (const IndexEntry& e : index->entries) {
+    for (const IndexEntry& e : index.entries) {
       if (e.object) objects.insert(*e.object);
     }
   }

@@ -71,7 +71,7 @@ Result<void> IndexSink::add(const TarEntry& entry, EntryData& data) {
     e->size = entry.size;
     TRY(add_regular(*e, data));
   }
-  m_index.entries.push_back(std::move(*e));
+  m_index.append(*e);
   return {};
 }
 
@@ -121,6 +121,7 @@ Result<void> IndexSink::stage_object(IndexEntry& e, EntryData& data) {
 }
 
 Result<void> IndexSink::finish() {
+  m_index.finish();
   if (m_staged.empty()) return {};
   return sys::syncfs_path(m_staging);
 }

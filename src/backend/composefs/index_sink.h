@@ -1,5 +1,5 @@
 // The composefs backend's layer sink: turns one layer's tar entries into a
-// LayerIndex and stages the content of its regular files for the object
+// layer index (kept as its text, IndexText) and stages the content of its regular files for the object
 // store.
 //
 // Paths are classified and made canonical here (oci_path.h), so hostile
@@ -43,7 +43,8 @@ class IndexSink final : public LayerSink {
   // Makes the staged contents durable (one syncfs per layer, see above).
   Result<void> finish() override;
 
-  const LayerIndex& index() const { return m_index; }
+  // The layer's index (layer_index.h), complete once finish() was called.
+  const std::string& index_text() { return m_index.finish(); }
   // Every staged object into the store (see ObjectStore::adopt).
   Result<void> publish();
 
@@ -53,7 +54,7 @@ class IndexSink final : public LayerSink {
 
   ObjectStore& m_objects;
   std::string m_staging;
-  LayerIndex m_index;
+  IndexText m_index;
   std::map<erofs::VerityDigest, std::string> m_staged;  // digest -> staged file
   std::uint64_t m_counter = 0;
 };

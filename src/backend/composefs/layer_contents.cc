@@ -72,11 +72,9 @@ class IndexContents final : public LayerContents {
 Result<std::unique_ptr<LayerContents>> ComposefsBackend::layer_contents(
     std::span<const ChainLink> chain, size_t index) {
   if (index >= chain.size()) return fail(Errc::usage, "layer index out of range");
-  std::optional<LayerIndex> loaded;
-  ASSIGN_OR_RETURN(const LayerIndex* layer, load_index(chain[index], {}, loaded));
-  (void)layer;  // load_index() with nothing fresh fills `loaded`
+  ASSIGN_OR_RETURN(LayerIndex layer, read_index(chain[index].diff_id));
   return std::unique_ptr<LayerContents>(std::make_unique<IndexContents>(
-      std::move(*loaded), m_objects, "layer index " + index_path(chain[index].diff_id)));
+      std::move(layer), m_objects, "layer index " + index_path(chain[index].diff_id)));
 }
 
 }  // namespace cairn::composefs

@@ -122,15 +122,18 @@ bool parse_xattr(std::string_view field, IndexEntry& e) {
   return true;
 }
 
-std::optional<IndexEntry> parse_entry(std::string_view line) {
+// Parses LINE into E, whose earlier contents it replaces.
+bool parse_entry(std::string_view line, IndexEntry& e) {
   std::vector<std::string_view> f = split(line, ' ');
   if (f.size() < 11 || f[0].size() != 1 || !known_op(f[0][0]) || !f[1].starts_with('/')) {
-    return std::nullopt;
+    return false;
   }
-  IndexEntry e;
+  e.object.reset();
+  e.data.clear();
+  e.xattrs.clear();
   e.op = static_cast<IndexOp>(f[0][0]);
   auto path = unescape(f[1].substr(1));
-  if (!path) return std::nullopt;
+  if (!path) return false;
   e.path = std::move(*path);
   bool ok = parse_number(f[2], e.mode, 8) && parse_number(f[3], e.uid) &&
             parse_number(f[4], e.gid) && parse_number(f[5], e.mtime_sec) &&
@@ -138,28 +141,56 @@ std::optional<IndexEntry> parse_entry(std::string_view line) {
             parse_number(f[8], e.dev_major) && parse_number(f[9], e.dev_minor) &&
             parse_content(f[10], e);
   for (size_t i = 11; ok && i < f.size(); ++i) ok = parse_xattr(f[i], e);
-  if (!ok) return std::nullopt;
   // A regular file held inline is exactly SIZE bytes (the image writer relies on it).
-  if (e.op == IndexOp::regular && !e.object && e.data.size() != e.size) return std::nullopt;
-  return e;
+  return ok && !(e.op == IndexOp::regular && !e.object && e.data.size() != e.size);
 }
 
 }  // namespace
 
+IndexText::IndexText() : m_text(k_index_magic) { m_text += '\n'; }
+
+void IndexText::append(const IndexEntry& entry) {
+  CHECK(!m_finished);
+  append_entry(m_text, entry);
+  ++m_entries;
+}
+
+const std::string& IndexText::finish() {
+  if (!m_finished) {
+    m_text += "end ";
+    append_number(m_text, m_entries);
+    m_text += '\n';
+    m_finished = true;
+  }
+  return m_text;
+}
+
+std::string IndexText::take() && {
+  finish();
+  return std::move(m_text);
+}
+
 std::string serialize_index(const LayerIndex& index) {
-  std::string out(k_index_magic);
-  out += '\n';
-  for (const IndexEntry& e : index.entries) append_entry(out, e);
-  out += "end ";
-  append_number(out, index.entries.size());
-  out += '\n';
-  return out;
+  IndexText text;
+  for (const IndexEntry& e : index.entries) text.append(e);
+  return std::move(text).take();
 }
 
 Result<LayerIndex> parse_index(std::string_view text) {
   LayerIndex index;
+  TRY(for_each_index_entry(text, [&](const IndexEntry& e) -> Result<void> {
+    index.entries.push_back(e);
+    return {};
+  }));
+  return index;
+}
+
+Result<void> for_each_index_entry(std::string_view text,
+                                  const std::function<Result<void>(const IndexEntry&)>& visit) {
   size_t pos = 0;
   size_t number = 0;
+  size_t entries = 0;
+  IndexEntry entry;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) break;
@@ -172,18 +203,17 @@ Result<LayerIndex> parse_index(std::string_view text) {
     }
     if (line.starts_with("end ")) {
       size_t count = 0;
-      if (!parse_number(line.substr(4), count) || count != index.entries.size() ||
-          pos != text.size()) {
+      if (!parse_number(line.substr(4), count) || count != entries || pos != text.size()) {
         return fail(Errc::corrupt_store, "layer index: bad end line");
       }
-      return index;
+      return {};
     }
-    auto entry = parse_entry(line);
-    if (!entry) {
+    if (!parse_entry(line, entry)) {
       return fail(Errc::corrupt_store, "layer index: line " + std::to_string(number) +
                                            " is malformed");
     }
-    index.entries.push_back(std::move(*entry));
+    ++entries;
+    TRY(visit(entry));
   }
   return fail(Errc::corrupt_store, "layer index: truncated");
 }

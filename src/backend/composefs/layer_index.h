@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,5 +75,28 @@ struct LayerIndex {
 std::string serialize_index(const LayerIndex& index);
 // Errc::corrupt_store for anything but a complete, well-formed index.
 Result<LayerIndex> parse_index(std::string_view text);
+
+// An index written one entry at a time, so that a layer of a million
+// entries is held as its text (tens of bytes per entry), not as entries.
+class IndexText {
+ public:
+  IndexText();
+  void append(const IndexEntry& entry);
+  // The whole index, with its end line; nothing can be appended after.
+  const std::string& finish();
+  std::string take() &&;  // the finished text, moved out
+
+ private:
+  std::string m_text;
+  size_t m_entries = 0;
+  bool m_finished = false;
+};
+
+// Calls VISIT with each entry of TEXT in order, reusing one IndexEntry, and
+// fails as parse_index does; a malformed or truncated index is found only
+// once the entries before the fault were visited. VISIT's error ends the
+// walk and is returned.
+Result<void> for_each_index_entry(std::string_view text,
+                                  const std::function<Result<void>(const IndexEntry&)>& visit);
 
 }  // namespace cairn::composefs

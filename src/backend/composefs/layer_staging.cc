@@ -36,8 +36,8 @@ Result<void> LayerStaging::publish(std::span<const ChainLink> chain) {
   ASSIGN_OR_RETURN(bool present, m_backend->has_image(chain.back().chain_id));
   StagedBuild build;
   if (!present) {
-    std::map<Digest, const LayerIndex*> fresh;
-    for (const auto& [diff_id, sink] : m_kept) fresh.emplace(diff_id, &sink->index());
+    FreshIndexes fresh;
+    for (const auto& [diff_id, sink] : m_kept) fresh.emplace(diff_id, sink->index_text());
     ASSIGN_OR_RETURN(build, m_backend->stage_images(chain, fresh, m_staging.path()));
   }
   TRY(publish_layers());
@@ -51,7 +51,7 @@ Result<void> LayerStaging::publish_layers() {
   for (auto& [diff_id, sink] : m_kept) TRY(sink->publish());
   TRY(sys::syncfs_path(m_staging.path()));
   for (auto& [diff_id, sink] : m_kept) {
-    TRY(sys::write_file_atomic(m_backend->index_path(diff_id), serialize_index(sink->index())));
+    TRY(sys::write_file_atomic(m_backend->index_path(diff_id), sink->index_text()));
   }
   return {};
 }

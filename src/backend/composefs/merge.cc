@@ -93,7 +93,7 @@ std::string join_path(std::string_view dir, std::string_view name) {
 Merger::Merger() : m_root(new_node(implicit_dir())) {}
 
 std::shared_ptr<Merger::Node> Merger::new_node(erofs::Inode inode) {
-  return std::make_shared<Node>(Node{std::move(inode), {}, m_next_id++});
+  return std::make_shared<Node>(Node{std::move(inode), {}, m_next_id++, 0});
 }
 
 Merger Merger::clone() const {
@@ -107,7 +107,7 @@ Merger Merger::clone() const {
 std::shared_ptr<Merger::Node> Merger::copy_node(
     const Node& node, std::map<const Node*, std::shared_ptr<Node>>& copies) {
   if (auto it = copies.find(&node); it != copies.end()) return it->second;
-  auto copy = std::make_shared<Node>(Node{node.inode, {}, node.id});
+  auto copy = std::make_shared<Node>(Node{node.inode, {}, node.id, 0});
   copies.emplace(&node, copy);
   for (const auto& [name, child] : node.children) {
     copy->children.emplace(name, copy_node(*child, copies));
@@ -115,14 +115,18 @@ std::shared_ptr<Merger::Node> Merger::copy_node(
   return copy;
 }
 
-Result<void> Merger::apply(const LayerIndex& layer) {
+Result<void> Merger::apply_text(std::string_view index_text) {
   m_upper.clear();
-  for (const IndexEntry& e : layer.entries) {
-    Result<void> applied = e.op == IndexOp::whiteout ? apply_whiteout(e)
-                           : e.op == IndexOp::opaque ? apply_opaque(e)
-                                                     : apply_entry(e);
-    if (!applied) return fail(std::move(applied).error().wrap("/" + e.path));
-  }
+  TRY(for_each_index_entry(index_text, [this](const IndexEntry& e) { return apply_one(e); }));
+  m_upper.clear();  // only needed while the layer is applied
+  return {};
+}
+
+Result<void> Merger::apply_one(const IndexEntry& e) {
+  Result<void> applied = e.op == IndexOp::whiteout ? apply_whiteout(e)
+                         : e.op == IndexOp::opaque ? apply_opaque(e)
+                                                   : apply_entry(e);
+  if (!applied) return fail(std::move(applied).error().wrap("/" + e.path));
   return {};
 }
 
@@ -257,43 +261,41 @@ void Merger::mark_upper(const std::string& real) {
   }
 }
 
-Result<erofs::Tree> Merger::build_tree() const {
-  std::map<const Node*, std::uint32_t> links;
-  std::vector<const Node*> dirs{m_root.get()};
+Result<erofs::Tree> Merger::build_tree() const { return clone().take_tree(); }
+
+Result<erofs::Tree> Merger::take_tree() && {
+  size_t inodes = 1;
+  std::vector<Node*> dirs{m_root.get()};
   while (!dirs.empty()) {
-    const Node* dir = dirs.back();
+    Node* dir = dirs.back();
     dirs.pop_back();
-    for (const auto& [name, child] : dir->children) {
-      if (child->is_dir()) {
-        dirs.push_back(child.get());
-      } else {
-        ++links[child.get()];
-      }
+    for (auto& [name, child] : dir->children) {
+      if (child->names++ == 0) ++inodes;
+      if (child->is_dir()) dirs.push_back(child.get());
     }
   }
-  erofs::Tree tree(m_root->inode);
-  std::map<const Node*, std::string> first_paths;
-  TRY(add_children(tree, *m_root, "", first_paths, links));
+  erofs::Tree tree(std::move(m_root->inode));
+  tree.reserve(inodes);
+  std::map<const Node*, erofs::InodeId> linked;
+  TRY(move_children(tree, *m_root, tree.root(), linked));
+  m_root.reset();
   return tree;
 }
 
-Result<void> Merger::add_children(erofs::Tree& tree, const Node& dir, const std::string& path,
-                                  std::map<const Node*, std::string>& first_paths,
-                                  const std::map<const Node*, std::uint32_t>& links) const {
-  for (const auto& [name, child] : dir.children) {
-    std::string child_path = path + "/" + name;
-    if (auto first = first_paths.find(child.get()); first != first_paths.end()) {
-      TRY(tree.add_hardlink(child_path, first->second));
+Result<void> Merger::move_children(erofs::Tree& tree, Node& dir, erofs::InodeId dir_id,
+                                   std::map<const Node*, erofs::InodeId>& linked) {
+  for (auto& [name, child] : dir.children) {
+    if (auto first = linked.find(child.get()); first != linked.end()) {
+      TRY(tree.add_child_link(dir_id, name, first->second));
       continue;
     }
-    erofs::Inode inode = child->inode;
-    if (!child->is_dir()) {
-      inode.nlink = links.at(child.get());
-      first_paths.emplace(child.get(), child_path);
-    }
-    TRY(tree.add(child_path, std::move(inode)));
-    if (child->is_dir()) TRY(add_children(tree, *child, child_path, first_paths, links));
+    if (!child->is_dir()) child->inode.nlink = child->names;
+    ASSIGN_OR_RETURN(erofs::InodeId id, tree.add_child(dir_id, name, std::move(child->inode)));
+    if (child->names > 1) linked.emplace(child.get(), id);
+    if (child->is_dir()) TRY(move_children(tree, *child, id, linked));
   }
+  // Nodes no other directory names are freed here, as the tree grows.
+  dir.children.clear();
   return {};
 }
 

@@ -36,14 +36,18 @@ class Merger {
  public:
   Merger();
 
-  // Applies one layer on top of what was merged so far. On error the merged
-  // state is unspecified: discard the Merger.
-  Result<void> apply(const LayerIndex& layer);
+  // Applies one layer, its index as text (layer_index.h, read entry by
+  // entry), on top of what was merged so far. On error the merged state is
+  // unspecified: discard the Merger.
+  Result<void> apply_text(std::string_view index_text);
 
   // The merged tree for the image writer: regular files either inline or
   // backed by "XX/YYYY…" objects with their fs-verity digest; link counts
   // counted.
   Result<erofs::Tree> build_tree() const;
+  // The same, consuming the merge: its nodes are freed as the tree grows, so
+  // that the two never both hold the whole image. The Merger is empty after.
+  Result<erofs::Tree> take_tree() &&;
 
   // A deep copy (hard links stay shared within the copy).
   Merger clone() const;
@@ -64,6 +68,7 @@ class Merger {
     erofs::Inode inode;
     std::map<std::string, std::shared_ptr<Node>> children;
     std::uint64_t id;  // identity across clone(): same id, same inode
+    std::uint32_t names = 0;  // names in the merged tree, counted by take_tree
     bool is_dir() const { return S_ISDIR(inode.mode); }
   };
   struct DiffNode;
@@ -76,15 +81,15 @@ class Merger {
 
   Result<std::optional<Resolved>> resolve(std::string_view path, Escape escape,
                                           Missing missing);
+  Result<void> apply_one(const IndexEntry& e);
   Result<void> apply_entry(const IndexEntry& e);
   Result<void> apply_hardlink(Node& dir, const std::string& name, const IndexEntry& e);
   Result<void> apply_whiteout(const IndexEntry& e);
   Result<void> apply_opaque(const IndexEntry& e);
   void prune_lower(Node& dir, const std::string& dir_real, const std::string& name);
   void mark_upper(const std::string& real);
-  Result<void> add_children(erofs::Tree& tree, const Node& dir, const std::string& path,
-                            std::map<const Node*, std::string>& first_paths,
-                            const std::map<const Node*, std::uint32_t>& links) const;
+  static Result<void> move_children(erofs::Tree& tree, Node& dir, erofs::InodeId dir_id,
+                                    std::map<const Node*, erofs::InodeId>& linked);
 
   std::shared_ptr<Node> new_node(erofs::Inode inode);
   static std::shared_ptr<Node> copy_node(const Node& node,

@@ -28,7 +28,7 @@ struct Fixture {
     IndexSink sink(objects, staging);
     TRY(cairn::testing::apply_layer(sink, layer));
     if (publish) TRY(sink.publish());
-    return sink.index();
+    return parse_index(sink.index_text());
   }
 
  private:
