@@ -213,7 +213,7 @@ std::string inline_tail(const Layout& layout, const ImageNode& node) {
       auto groups = dirent_groups(node);
       return dirent_chunk(layout, node, groups.back().first, groups.back().second);
     }
-    case S_IFLNK: return node.payload;
+    case S_IFLNK: return std::string(node.payload);
     case S_IFREG:
       if (node.content) return node.content->substr(node.content->size() - node.tail_size);
       return std::string(node.tail_size, '\xff');

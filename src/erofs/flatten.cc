@@ -20,6 +20,7 @@
 // Nodes are numbered breadth first along primary entries, children in byte
 // order of their names; hard links and "."/".." add directory entries only.
 #include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 
@@ -35,7 +36,7 @@ using XattrMap = std::map<std::string, std::string>;
 enum class ChildKind { primary, link, stub, self, parent };
 
 struct Child {
-  std::string name;
+  std::string_view name;
   ChildKind kind;
   InodeId inode;  // primary, link
 };
@@ -46,9 +47,15 @@ struct Slot {
   std::uint32_t parent;
 };
 
-std::string stub_name(int i) {
-  static constexpr char k_hex[] = "0123456789abcdef";
-  return {k_hex[i >> 4], k_hex[i & 15]};
+// "00".."ff", in static storage for the dirents that name them.
+std::string_view stub_name(int i) {
+  static const std::array<std::string, 256> names = [] {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::array<std::string, 256> out;
+    for (int n = 0; n < 256; ++n) out[n] = {k_hex[n >> 4], k_hex[n & 15]};
+    return out;
+  }();
+  return names[i];
 }
 
 // A directory's entries in image order.
@@ -62,8 +69,10 @@ std::vector<Child> sorted_children(const Tree& tree, InodeId dir, bool with_stub
   out.push_back({"..", ChildKind::parent, 0});
   if (with_stubs) {
     for (int i = 0; i < 256; ++i) {
-      std::string name = stub_name(i);
-      if (!tree.children(dir).contains(name)) out.push_back({name, ChildKind::stub, 0});
+      std::string_view name = stub_name(i);
+      if (!tree.children(dir).contains(std::string(name))) {
+        out.push_back({name, ChildKind::stub, 0});
+      }
     }
   }
   std::sort(out.begin(), out.end(), [](const Child& a, const Child& b) { return a.name < b.name; });
@@ -118,21 +127,35 @@ void fill_from_inode(const Inode& inode, ImageNode& node, XattrMap& xattrs) {
   for (const auto& [name, value] : inode.xattrs) xattrs[escape_xattr_name(name)] = value;
   if (type == FileType::regular && node.size > 0 && !node.content) {
     xattrs["trusted.overlay.metacopy"] = metacopy_value(inode);
-    if (!node.payload.empty()) xattrs["trusted.overlay.redirect"] = "/" + node.payload;
+    if (!node.payload.empty()) {
+      xattrs["trusted.overlay.redirect"] = "/" + std::string(node.payload);
+    }
   }
 }
 
-void escape_whiteout(ImageNode& node, XattrMap& xattrs, XattrMap& parent_xattrs,
+// Sets NAME to VALUE in XATTRS, kept sorted by name.
+void set_xattr(std::vector<NodeXattr>& xattrs, std::string_view name, std::string_view value) {
+  auto it = std::lower_bound(xattrs.begin(), xattrs.end(), name,
+                             [](const NodeXattr& x, std::string_view n) { return x.name < n; });
+  if (it != xattrs.end() && it->name == name) {
+    it->value = value;
+  } else {
+    xattrs.insert(it, {std::string(name), std::string(value), false, 0});
+  }
+}
+
+// The parent's xattrs are final by then (breadth first: it comes earlier).
+void escape_whiteout(ImageNode& node, XattrMap& xattrs, ImageNode& parent,
                      std::uint32_t version) {
   node.mode = S_IFREG | (node.mode & ~std::uint32_t{S_IFMT});
   node.size = 0;
   xattrs["trusted.overlay.overlay.whiteout"] = "";
   xattrs["user.overlay.whiteout"] = "";
-  parent_xattrs["trusted.overlay.overlay.whiteouts"] = "";
-  parent_xattrs["user.overlay.whiteouts"] = "";
+  set_xattr(parent.xattrs, "trusted.overlay.overlay.whiteouts", "");
+  set_xattr(parent.xattrs, "user.overlay.whiteouts", "");
   if (version >= 1) {
-    parent_xattrs["trusted.overlay.overlay.opaque"] = "x";
-    parent_xattrs["user.overlay.opaque"] = "x";
+    set_xattr(parent.xattrs, "trusted.overlay.overlay.opaque", "x");
+    set_xattr(parent.xattrs, "user.overlay.opaque", "x");
   }
 }
 
@@ -170,12 +193,6 @@ void fill_dirents(const Tree& tree, const std::vector<Slot>& slots,
   }
 }
 
-std::vector<NodeXattr> to_sorted(XattrMap& xattrs) {
-  std::vector<NodeXattr> out;
-  out.reserve(xattrs.size());
-  for (auto& [name, value] : xattrs) out.push_back({name, std::move(value), false, 0});
-  return out;
-}
 
 }  // namespace
 
@@ -208,23 +225,24 @@ Result<std::vector<ImageNode>> flatten_tree(const Tree& tree, std::uint32_t vers
   std::vector<std::uint32_t> node_of;
   std::vector<Slot> slots = breadth_first(tree, node_of);
   std::vector<ImageNode> nodes(slots.size());
-  std::vector<XattrMap> xattrs(slots.size());
   const Inode& root = tree.inode(tree.root());
   std::uint32_t next_stub = 0;
   for (std::uint32_t i = 0; i < slots.size(); ++i) {
+    XattrMap xattrs;
     if (!slots[i].inode) {
-      fill_stub(root, nodes[i], xattrs[i]);
-      continue;
+      fill_stub(root, nodes[i], xattrs);
+    } else {
+      const Inode& inode = tree.inode(*slots[i].inode);
+      fill_from_inode(inode, nodes[i], xattrs);
+      if (inode.is_whiteout()) escape_whiteout(nodes[i], xattrs, nodes[slots[i].parent], version);
+      if (inode.type() == FileType::directory) {
+        fill_dirents(tree, slots, node_of, i, next_stub, nodes[i]);
+      }
     }
-    const Inode& inode = tree.inode(*slots[i].inode);
-    fill_from_inode(inode, nodes[i], xattrs[i]);
-    if (inode.is_whiteout()) escape_whiteout(nodes[i], xattrs[i], xattrs[slots[i].parent], version);
-    if (inode.type() == FileType::directory) {
-      fill_dirents(tree, slots, node_of, i, next_stub, nodes[i]);
-    }
+    nodes[i].xattrs.reserve(xattrs.size());
+    for (auto& [name, value] : xattrs) nodes[i].xattrs.push_back({name, std::move(value), false, 0});
   }
-  xattrs[0]["trusted.overlay.opaque"] = "y";
-  for (std::uint32_t i = 0; i < slots.size(); ++i) nodes[i].xattrs = to_sorted(xattrs[i]);
+  set_xattr(nodes[0].xattrs, "trusted.overlay.opaque", "y");
   return nodes;
 }
 

@@ -1,6 +1,7 @@
 // Internal stages of the image writer (erofs/writer.h):
 //
-//   flatten_tree    Tree → ImageNodes in breadth-first order, with what
+//   flatten_tree    Tree → ImageNodes in breadth-first order (they point
+//                   into the Tree, which must outlive them), with what
 //                   mkcomposefs adds for overlayfs: escaped trusted.overlay.*
 //                   xattrs, metacopy/redirect xattrs on backed files, escaped
 //                   whiteouts, the opaque root and the 256 "00".."ff" whiteout
@@ -13,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "erofs/fsverity.h"
@@ -30,8 +32,8 @@ struct NodeXattr {
 };
 
 struct NodeDirent {
-  std::string name;
-  std::uint32_t node;  // index into Layout::nodes
+  std::string_view name;  // a name in the Tree, or a static one ("." and the stubs)
+  std::uint32_t node;     // index into Layout::nodes
 };
 
 struct ImageNode {
@@ -43,7 +45,7 @@ struct ImageNode {
   std::int64_t mtime_sec = 0;
   std::uint32_t mtime_nsec = 0;
   std::uint64_t size = 0;
-  std::string payload;
+  std::string_view payload;               // owned by the Tree
   const std::string* content = nullptr;  // owned by the Tree
   std::vector<NodeXattr> xattrs;         // sorted by name
   std::vector<NodeDirent> dirents;       // directories: sorted, with "." and ".."

@@ -48,14 +48,29 @@ Result<std::vector<std::string>> split_tree_path(std::string_view path) {
 
 Tree::Tree(Inode root) {
   CHECK((root.mode & S_IFMT) == S_IFDIR);
-  m_inodes.push_back(Node{std::move(root), {}});
+  m_inodes.push_back(Node{std::move(root)});
+}
+
+const std::map<std::string, DirEntry>& Tree::children(InodeId dir) const {
+  static const Children k_none;
+  const Node& node = m_inodes.at(dir);
+  return node.children == k_no_children ? k_none : m_children[node.children];
+}
+
+Tree::Children& Tree::children_for_insert(InodeId dir) {
+  Node& node = m_inodes[dir];
+  if (node.children == k_no_children) {
+    node.children = static_cast<std::uint32_t>(m_children.size());
+    m_children.emplace_back();
+  }
+  return m_children[node.children];
 }
 
 Result<InodeId> Tree::lookup(std::string_view path) const {
   ASSIGN_OR_RETURN(auto parts, split_tree_path(path));
   InodeId id = root();
   for (const std::string& part : parts) {
-    const auto& children = m_inodes[id].children;
+    const auto& children = this->children(id);
     auto it = children.find(part);
     if (it == children.end()) return fail(Errc::not_found, "no such path: " + std::string(path));
     id = it->second.inode;
@@ -68,7 +83,7 @@ Result<std::pair<InodeId, std::string>> Tree::locate_new(std::string_view path) 
   if (parts.empty()) return fail(Errc::bad_input, "the root already exists");
   InodeId parent = root();
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    const auto& children = m_inodes[parent].children;
+    const auto& children = this->children(parent);
     auto it = children.find(parts[i]);
     if (it == children.end()) {
       return fail(Errc::bad_input, "parent directory missing for " + std::string(path));
@@ -88,7 +103,7 @@ Result<void> Tree::check_new(InodeId dir, const std::string& name, std::string_v
   if ((m_inodes.at(dir).inode.mode & S_IFMT) != S_IFDIR) {
     return fail(Errc::bad_input, "parent is not a directory for " + std::string(what));
   }
-  if (m_inodes[dir].children.contains(name)) {
+  if (children(dir).contains(name)) {
     return fail(Errc::bad_input, "path already exists: " + std::string(what));
   }
   return {};
@@ -110,8 +125,8 @@ Result<InodeId> Tree::insert(InodeId dir, std::string name, Inode inode, std::st
   }
   TRY(check_new(dir, name, what));
   auto id = static_cast<InodeId>(m_inodes.size());
-  m_inodes.push_back(Node{std::move(inode), {}});
-  m_inodes[dir].children.emplace(std::move(name), DirEntry{id, EntryKind::primary});
+  m_inodes.push_back(Node{std::move(inode)});
+  children_for_insert(dir).emplace(std::move(name), DirEntry{id, EntryKind::primary});
   return id;
 }
 
@@ -136,7 +151,7 @@ Result<void> Tree::insert_link(InodeId dir, std::string name, InodeId target,
     return fail(Errc::bad_input, "hard link " + std::string(what) + " to a directory");
   }
   TRY(check_new(dir, name, what));
-  m_inodes[dir].children.emplace(std::move(name), DirEntry{target, EntryKind::hard_link});
+  children_for_insert(dir).emplace(std::move(name), DirEntry{target, EntryKind::hard_link});
   return {};
 }
 

@@ -84,9 +84,7 @@ class Tree {
   size_t inode_count() const { return m_inodes.size(); }
 
   // Entries of a directory inode, by name (empty for non-directories).
-  const std::map<std::string, DirEntry>& children(InodeId dir) const {
-    return m_inodes.at(dir).children;
-  }
+  const std::map<std::string, DirEntry>& children(InodeId dir) const;
 
   // Room for this many inodes in all, so that a tree built to a known size
   // allocates its inode table once.
@@ -107,10 +105,15 @@ class Tree {
   Result<InodeId> lookup(std::string_view path) const;
 
  private:
+  using Children = std::map<std::string, DirEntry>;
+  static constexpr std::uint32_t k_no_children = UINT32_MAX;
+  // Only inodes that were given entries have a slot in m_children: most
+  // inodes of an image are files.
   struct Node {
     Inode inode;
-    std::map<std::string, DirEntry> children;
+    std::uint32_t children = k_no_children;  // index into m_children
   };
+  Children& children_for_insert(InodeId dir);
   // Parent directory and last component of a path to a new entry.
   Result<std::pair<InodeId, std::string>> locate_new(std::string_view path) const;
   // Checks that NAME may be added to the directory DIR, then adds it
@@ -120,6 +123,7 @@ class Tree {
   Result<void> insert_link(InodeId dir, std::string name, InodeId target, std::string_view what);
 
   std::vector<Node> m_inodes;
+  std::vector<Children> m_children;
 };
 
 // Splits an absolute path into its components ("/" gives none), rejecting

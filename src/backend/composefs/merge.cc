@@ -7,6 +7,7 @@
 // the root (or is refused), ".." pops the walked stack.
 #include "backend/composefs/merge.h"
 
+#include <malloc.h>
 #include <sys/sysmacros.h>
 
 #include <cerrno>
@@ -279,6 +280,9 @@ Result<erofs::Tree> Merger::take_tree() && {
   std::map<const Node*, erofs::InodeId> linked;
   TRY(move_children(tree, *m_root, tree.root(), linked));
   m_root.reset();
+  // The freed nodes are small chunks all over the heap, which malloc keeps
+  // resident; hand their pages back before the image writer needs more.
+  ::malloc_trim(0);
   return tree;
 }
 
