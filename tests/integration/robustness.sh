@@ -13,7 +13,9 @@
 #     passes) and the command then works. How many kills landed mid-command
 #     is counted from the exit status (137), and must be some;
 #   - a full disk (a small ext4 on a loop device) gives a clear error and
-#     leaves the store as it was;
+#     leaves the store as it was: import; create with 64 KiB left and with
+#     none; tag with none (SQLite cannot grow its journal); fsck finds the
+#     store clean after each, and all work once there is room again;
 #   - entries beyond Linux's limits (a 256-byte name, a path of more than 4095
 #     bytes in a 2100-deep tree, 10,000 xattrs on one file) are refused with
 #     exit 4 and the same message on every backend (layer/entry_limits.h), a
@@ -224,7 +226,59 @@ full_disk() {
   fi
   c_run import "oci:$OCI:torture"
   expect "full disk: import succeeds once there is room" test "$RC" = 0
+  full_disk_commands
   umount "$WORK/small" && MOUNTED=""
+}
+
+# fill_up BYTES_LEFT: a ballast file takes all but BYTES_LEFT of the free space (0: all of it).
+fill_up() {
+  local free
+  free=$(($(stat -f -c "%f*%S" "$WORK/small") - $1))
+  dd if=/dev/zero of="$WORK/small/ballast" bs=64K count=$((free / 65536)) status=none 2>/dev/null ||
+    true
+  [ "$1" != 0 ] ||
+    dd if=/dev/zero of="$WORK/small/ballast" bs=1K oflag=append conv=notrunc status=none 2>/dev/null ||
+    true
+}
+
+# full_disk_sane WHAT: fsck finds nothing damaged or unfinished and no temporary work is left.
+full_disk_sane() {
+  c_run fsck
+  check "full disk: after $1, fsck finds the store clean and ROOT/tmp empty (rc=$RC)" \
+    '[ "$RC" = 0 ] && [ -z "$(ls -A "$ROOT/tmp")" ]'
+  [ "$RC" = 0 ] || diag "$WORK/out"
+}
+
+# create (the tree copy on dir, the container's files on composefs) and a metadata-only command
+# (SQLite's journal) on a disk with 64 KiB left and then none at all.
+full_disk_commands() {
+  fill_up $((64 * 1024))
+  c_run create base full-c
+  if [ "$RC" = 0 ]; then
+    ok "full disk: create with 64 KiB left fits"
+    c_run rm full-c
+  else
+    check "full disk: create with 64 KiB left fails naming the cause (rc=$RC)" \
+      'grep -q "No space left on device\|disk is full" "$WORK/err"'
+  fi
+  full_disk_sane create
+  fill_up 0
+  c_run tag base full-tag
+  check "full disk: tag with no room fails naming the cause (rc=$RC)" \
+    '[ "$RC" != 0 ] && grep -q "No space left on device\|disk is full" "$WORK/err"'
+  c_run create base full-c2
+  check "full disk: create with no room fails naming the cause (rc=$RC)" \
+    '[ "$RC" != 0 ] && grep -q "No space left on device\|disk is full" "$WORK/err"'
+  full_disk_sane "tag and create"
+  c_run images
+  check "full disk: the images are still listed, without the failed tag" \
+    'grep -q "^base " "$WORK/out" && ! grep -q "full-tag" "$WORK/out"'
+  rm -f "$WORK/small/ballast"
+  c_run tag base full-tag
+  local tag_rc=$RC
+  c_run create base full-c3
+  check "full disk: tag and create succeed once there is room (rc=$tag_rc, $RC)" \
+    '[ "$tag_rc" = 0 ] && [ "$RC" = 0 ]'
 }
 
 entry_limits() {
