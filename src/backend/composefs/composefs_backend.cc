@@ -87,12 +87,11 @@ Result<LayerIndex> ComposefsBackend::read_index(const Digest& diff_id) const {
   return parsed;
 }
 
-Result<std::string_view> ComposefsBackend::index_text(const ChainLink& link,
-                                                      const FreshIndexes& fresh,
-                                                      std::string& loaded) const {
-  if (auto it = fresh.find(link.diff_id); it != fresh.end()) return it->second;
-  ASSIGN_OR_RETURN(loaded, sys::read_file(index_path(link.diff_id), k_max_index_size));
-  return std::string_view(loaded);
+Result<std::string> ComposefsBackend::index_text(const ChainLink& link,
+                                                 const FreshIndexes& fresh) const {
+  auto it = fresh.find(link.diff_id);
+  return sys::read_file(it != fresh.end() ? it->second : index_path(link.diff_id),
+                        k_max_index_size);
 }
 
 Result<void> ComposefsBackend::remove_layout() { return sys::remove_tree(m_dir); }
@@ -104,8 +103,7 @@ Result<std::optional<Merger>> ComposefsBackend::walk_images(
   Merger merger;
   std::optional<Merger> prefix_tree;
   for (size_t i = 0; i < chain.size(); ++i) {
-    std::string loaded;
-    ASSIGN_OR_RETURN(std::string_view index, index_text(chain[i], fresh, loaded));
+    ASSIGN_OR_RETURN(const std::string index, index_text(chain[i], fresh));
     if (recipe.mode == Mode::hybrid && i == recipe.prefix) {
       prefix_tree.emplace(merger.clone());
       TRY(emit(names.front(), [&] { return prefix_tree->build_tree(); }));

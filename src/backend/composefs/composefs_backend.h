@@ -42,9 +42,9 @@ namespace cairn::composefs {
 
 class Merger;
 
-// The index texts of a build's layers (IndexText), by diff_id, before they
-// are published.
-using FreshIndexes = std::map<Digest, std::string_view>;
+// Where a build's layer indexes are staged (IndexSink::staged_index()), by
+// diff_id, before they are published.
+using FreshIndexes = std::map<Digest, std::string>;
 
 // An image file written to staging, and where it goes once published.
 struct StagedImage {
@@ -157,10 +157,9 @@ class ComposefsBackend final : public Backend {
  private:
   // The layer index of DIFF_ID as the store has it.
   Result<LayerIndex> read_index(const Digest& diff_id) const;
-  // The text of LINK's index: FRESH's if it has the layer, else read from
-  // disk into LOADED.
-  Result<std::string_view> index_text(const ChainLink& link, const FreshIndexes& fresh,
-                                      std::string& loaded) const;
+  // The text of LINK's index: FRESH's staged one if it has the layer, else
+  // the store's.
+  Result<std::string> index_text(const ChainLink& link, const FreshIndexes& fresh) const;
   // Mounts the image's read-only layers (detached) for an overlay on top:
   // topmost first. One EROFS mount (DATA_DIR = the object store) for a flat
   // or one-layer image, else one overlay per layer (DATA_DIR empty).

@@ -121,7 +121,11 @@ Result<void> IndexSink::stage_object(IndexEntry& e, EntryData& data) {
 }
 
 Result<void> IndexSink::finish() {
-  m_index.finish();
+  {
+    const std::string text = std::move(m_index).take();
+    ASSIGN_OR_RETURN(UniqueFd fd, sys::open(staged_index(), O_WRONLY | O_CREAT | O_EXCL, 0644));
+    TRY(sys::write_all(fd.get(), std::as_bytes(std::span(text)), staged_index()));
+  }
   if (m_staged.empty()) return {};
   return sys::syncfs_path(m_staging);
 }

@@ -12,7 +12,8 @@
 // read as zeros), and dropped at once if the store or this layer has that
 // content already.
 //
-// finish() syncs the filesystem once the layer's contents are staged, so
+// finish() writes the index to the staging directory and syncs the
+// filesystem once the layer's contents are staged, so
 // that a layer ingested beside others (store/import.cc) writes its data back
 // while they go on, and the sync before publishing finds little left to do.
 // publish() moves the staged content into the object store; the caller syncs
@@ -43,8 +44,10 @@ class IndexSink final : public LayerSink {
   // Makes the staged contents durable (one syncfs per layer, see above).
   Result<void> finish() override;
 
-  // The layer's index (layer_index.h), complete once finish() was called.
-  const std::string& index_text() { return m_index.finish(); }
+  // The layer's index (layer_index.h), written by finish() to this file in
+  // the staging directory (and no longer held in memory); made durable by
+  // the sync before publish().
+  std::string staged_index() const { return m_staging + "/index"; }
   // Every staged object into the store (see ObjectStore::adopt).
   Result<void> publish();
 

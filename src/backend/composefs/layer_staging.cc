@@ -37,7 +37,7 @@ Result<void> LayerStaging::publish(std::span<const ChainLink> chain) {
   StagedBuild build;
   if (!present) {
     FreshIndexes fresh;
-    for (const auto& [diff_id, sink] : m_kept) fresh.emplace(diff_id, sink->index_text());
+    for (const auto& [diff_id, sink] : m_kept) fresh.emplace(diff_id, sink->staged_index());
     ASSIGN_OR_RETURN(build, m_backend->stage_images(chain, fresh, m_staging.path()));
   }
   TRY(publish_layers());
@@ -51,9 +51,9 @@ Result<void> LayerStaging::publish_layers() {
   for (auto& [diff_id, sink] : m_kept) TRY(sink->publish());
   TRY(sys::syncfs_path(m_staging.path()));
   for (auto& [diff_id, sink] : m_kept) {
-    TRY(sys::write_file_atomic(m_backend->index_path(diff_id), sink->index_text()));
+    TRY(sys::rename(sink->staged_index(), m_backend->index_path(diff_id)));
   }
-  return {};
+  return sys::fsync_path(sys::dirname(m_backend->index_path(m_kept.begin()->first)));
 }
 
 }  // namespace cairn::composefs

@@ -1,5 +1,5 @@
 // What one composefs import stages until it publishes: per layer an
-// IndexSink (the layer's index in memory, its new file contents under a
+// IndexSink (the layer's index and its new file contents under a
 // private directory of ROOT/tmp), then the image files the store's mode
 // needs. publish() follows the backend's durability contract
 // (composefs_backend.h): images merged first, so that a chain the merge

@@ -22,6 +22,8 @@ namespace cairn::composefs {
 namespace {
 
 constexpr int k_max_symlinks = 40;
+// Nodes take_tree frees between two malloc_trim calls.
+constexpr size_t k_trim_every = 64 * 1024;
 
 std::uint32_t type_bits(IndexOp op) {
   switch (op) {
@@ -277,29 +279,34 @@ Result<erofs::Tree> Merger::take_tree() && {
   }
   erofs::Tree tree(std::move(m_root->inode));
   tree.reserve(inodes);
-  std::map<const Node*, erofs::InodeId> linked;
-  TRY(move_children(tree, *m_root, tree.root(), linked));
+  Taken taken;
+  TRY(move_children(tree, *m_root, tree.root(), taken));
   m_root.reset();
-  // The freed nodes are small chunks all over the heap, which malloc keeps
-  // resident; hand their pages back before the image writer needs more.
   ::malloc_trim(0);
   return tree;
 }
 
 Result<void> Merger::move_children(erofs::Tree& tree, Node& dir, erofs::InodeId dir_id,
-                                   std::map<const Node*, erofs::InodeId>& linked) {
+                                   Taken& taken) {
   for (auto& [name, child] : dir.children) {
-    if (auto first = linked.find(child.get()); first != linked.end()) {
+    if (auto first = taken.linked.find(child.get()); first != taken.linked.end()) {
       TRY(tree.add_child_link(dir_id, name, first->second));
       continue;
     }
     if (!child->is_dir()) child->inode.nlink = child->names;
     ASSIGN_OR_RETURN(erofs::InodeId id, tree.add_child(dir_id, name, std::move(child->inode)));
-    if (child->names > 1) linked.emplace(child.get(), id);
-    if (child->is_dir()) TRY(move_children(tree, *child, id, linked));
+    if (child->names > 1) taken.linked.emplace(child.get(), id);
+    if (child->is_dir()) TRY(move_children(tree, *child, id, taken));
   }
-  // Nodes no other directory names are freed here, as the tree grows.
+  // Nodes no other directory names are freed here, as the tree grows; their
+  // pages go back to the system now and then (malloc keeps them otherwise),
+  // so that the merge and the tree do not both stay resident.
+  taken.freed += dir.children.size();
   dir.children.clear();
+  if (taken.freed >= k_trim_every) {
+    ::malloc_trim(0);
+    taken.freed = 0;
+  }
   return {};
 }
 

@@ -88,8 +88,12 @@ class Merger {
   Result<void> apply_opaque(const IndexEntry& e);
   void prune_lower(Node& dir, const std::string& dir_real, const std::string& name);
   void mark_upper(const std::string& real);
+  struct Taken {
+    std::map<const Node*, erofs::InodeId> linked;  // hard-linked nodes already in the tree
+    size_t freed = 0;                              // nodes freed since the last trim
+  };
   static Result<void> move_children(erofs::Tree& tree, Node& dir, erofs::InodeId dir_id,
-                                    std::map<const Node*, erofs::InodeId>& linked);
+                                    Taken& taken);
 
   std::shared_ptr<Node> new_node(erofs::Inode inode);
   static std::shared_ptr<Node> copy_node(const Node& node,

@@ -28,7 +28,8 @@ struct Fixture {
     IndexSink sink(objects, staging);
     TRY(cairn::testing::apply_layer(sink, layer));
     if (publish) TRY(sink.publish());
-    return parse_index(sink.index_text());
+    ASSIGN_OR_RETURN(std::string text, sys::read_file(sink.staged_index()));
+    return parse_index(text);
   }
 
  private:

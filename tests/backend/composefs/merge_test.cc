@@ -118,7 +118,8 @@ Result<void> merge_case(const ApplyCase& c, Merged& out) {
     TRY(cairn::testing::apply_layer(sink, layers[i]));
     TRY(sink.publish());
     Merger lower = merger.clone();
-    TRY(merger.apply_text(sink.index_text()));
+    ASSIGN_OR_RETURN(std::string index, sys::read_file(sink.staged_index()));
+    TRY(merger.apply_text(index));
     ASSIGN_OR_RETURN(erofs::Tree layer_tree, merger.build_layer_tree(lower));
     out.layer_trees.push_back(std::move(layer_tree));
   }
