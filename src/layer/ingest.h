@@ -21,7 +21,7 @@
 
 #include "layer/layer_sink.h"
 #include "layer/tar_split_recorder.h"
-#include "source/image_plan.h"
+#include "oci/image_plan.h"
 #include "util/error.h"
 #include "util/writer.h"
 

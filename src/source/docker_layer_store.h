@@ -31,8 +31,8 @@
 #include <string_view>
 #include <vector>
 
+#include "oci/image_plan.h"
 #include "source/docker_engine.h"
-#include "source/image_plan.h"
 #include "util/error.h"
 
 namespace cairn {

@@ -37,7 +37,7 @@
 #include <optional>
 
 #include "oci/digest.h"
-#include "source/image_plan.h"
+#include "oci/image_plan.h"
 #include "source/registry_client.h"
 #include "util/error.h"
 

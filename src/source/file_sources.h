@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "oci/image_plan.h"
 #include "oci/platform.h"
-#include "source/image_plan.h"
 #include "util/error.h"
 
 namespace cairn {

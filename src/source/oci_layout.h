@@ -15,8 +15,8 @@
 #include <string>
 
 #include "oci/digest.h"
+#include "oci/image_plan.h"
 #include "oci/platform.h"
-#include "source/image_plan.h"
 #include "util/error.h"
 #include "util/reader.h"
 

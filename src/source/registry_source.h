@@ -37,7 +37,7 @@
 
 #include <string_view>
 
-#include "source/image_plan.h"
+#include "oci/image_plan.h"
 #include "source/registry_options.h"
 #include "source/source.h"
 #include "util/error.h"

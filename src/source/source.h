@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "source/image_plan.h"
+#include "oci/image_plan.h"
 #include "source/registry_options.h"
 #include "util/error.h"
 

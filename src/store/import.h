@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "source/image_plan.h"
+#include "oci/image_plan.h"
 #include "store/store.h"
 
 namespace cairn {

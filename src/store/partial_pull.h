@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "layer/ingest.h"
-#include "source/image_plan.h"
+#include "oci/image_plan.h"
 #include "store/import.h"
 #include "store/store_contents.h"
 

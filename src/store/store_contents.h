@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "layer/layer_contents.h"
-#include "source/image_plan.h"
+#include "oci/image_plan.h"
 #include "store/store.h"
 
 namespace cairn {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "source/image_plan.h"
+#include "oci/image_plan.h"
 
 namespace cairn::test {
 

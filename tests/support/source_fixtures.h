@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/digest.h"
-#include "source/image_plan.h"
+#include "oci/image_plan.h"
 #include "util/error.h"
 
 namespace cairn::testing {
