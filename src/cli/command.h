@@ -24,6 +24,11 @@ struct GlobalOptions {
   std::string mode;     // --mode / CAIRN_COMPOSEFS_MODE / config "composefs_mode"
   // --hybrid-min / CAIRN_COMPOSEFS_HYBRID_MIN / config "composefs_hybrid_min"
   std::string hybrid_min;
+  // CAIRN_LIMIT_LAYER_ENTRIES / config "limits.layer_entries", and the same
+  // for layer_bytes and image_layers (layer/import_limits.h); empty: default
+  std::string limit_layer_entries;
+  std::string limit_layer_bytes;
+  std::string limit_image_layers;
   bool json = false;    // --json
   // config "registry.DOMAIN.mirrors" (source/registry_mirrors.h), in order
   std::vector<RegistryMirror> mirrors;

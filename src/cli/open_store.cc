@@ -10,14 +10,36 @@ std::optional<std::string>& new_store_note() {
   return note;
 }
 
+// The import limits the settings give, defaults for those they leave empty.
+Result<ImportLimits> limits_of(const GlobalOptions& global) {
+  ImportLimits limits;
+  const struct {
+    const std::string& value;
+    std::uint64_t& limit;
+    const char* setting;
+    bool bytes;
+  } settings[] = {
+      {global.limit_layer_entries, limits.layer_entries, "limits.layer_entries", false},
+      {global.limit_layer_bytes, limits.layer_bytes, "limits.layer_bytes", true},
+      {global.limit_image_layers, limits.image_layers, "limits.image_layers", false},
+  };
+  for (const auto& s : settings) {
+    if (s.value.empty()) continue;
+    ASSIGN_OR_RETURN(s.limit, parse_limit(s.setting, s.value, s.bytes));
+  }
+  return limits;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global, Access access) {
+  ASSIGN_OR_RETURN(ImportLimits limits, limits_of(global));
   ASSIGN_OR_RETURN(auto store,
                    Store::open(StoreOptions{.root = global.root,
                                             .backend = global.backend,
                                             .composefs_mode = global.mode,
-                                            .composefs_hybrid_min_images = global.hybrid_min},
+                                            .composefs_hybrid_min_images = global.hybrid_min,
+                                            .limits = limits},
                                access));
   if (const auto& created = store->created()) {
     new_store_note() = "new store at " + global.root + " with the " + created->name +

@@ -13,8 +13,9 @@
 namespace cairn::cli {
 namespace {
 
-constexpr std::string_view k_config_keys[] = {"root", "backend", "composefs_mode",
-                                              "composefs_hybrid_min"};
+constexpr std::string_view k_config_keys[] = {
+    "root",           "backend",  "composefs_mode", "composefs_hybrid_min", "limits.layer_entries",
+    "limits.layer_bytes", "limits.image_layers"};
 
 constexpr std::string_view k_mirror_prefix = "registry.";
 constexpr std::string_view k_mirror_suffix = ".mirrors";
@@ -61,7 +62,9 @@ Result<std::map<std::string, std::string>> read_config() {
         mirrored_domain(key).empty()) {
       return fail(Errc::usage, path + ":" + std::to_string(number) + ": unknown key \"" + key +
                                    "\" (known: root, backend, composefs_mode, "
-                                   "composefs_hybrid_min, registry.DOMAIN.mirrors)");
+                                   "composefs_hybrid_min, limits.layer_entries, "
+                                   "limits.layer_bytes, limits.image_layers, "
+                                   "registry.DOMAIN.mirrors)");
     }
     values[key] = trim(content.substr(eq + 1));
   }
@@ -93,6 +96,9 @@ Result<void> resolve_settings(GlobalOptions& global) {
   fill(global.backend, "CAIRN_BACKEND", config, "backend");
   fill(global.mode, "CAIRN_COMPOSEFS_MODE", config, "composefs_mode");
   fill(global.hybrid_min, "CAIRN_COMPOSEFS_HYBRID_MIN", config, "composefs_hybrid_min");
+  fill(global.limit_layer_entries, "CAIRN_LIMIT_LAYER_ENTRIES", config, "limits.layer_entries");
+  fill(global.limit_layer_bytes, "CAIRN_LIMIT_LAYER_BYTES", config, "limits.layer_bytes");
+  fill(global.limit_image_layers, "CAIRN_LIMIT_IMAGE_LAYERS", config, "limits.image_layers");
   if (global.root.empty()) global.root = default_root();
   for (const auto& [key, value] : config) {
     std::string domain = mirrored_domain(key);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/json_depth.h"
 #include "oci/media_types.h"
 
 namespace cairn {
@@ -13,6 +14,10 @@ Result<Json> parse_json(std::string_view text, std::string_view what) {
   if (text.size() > k_max_json_document) {
     return fail(Errc::bad_input, std::string(what) + ": larger than " +
                                      std::to_string(k_max_json_document) + " bytes");
+  }
+  if (json_deeper_than(text)) {
+    return fail(Errc::bad_input, std::string(what) + ": nested deeper than " +
+                                     std::to_string(k_max_json_depth) + " levels");
   }
   Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return fail(Errc::bad_input, std::string(what) + ": malformed JSON");

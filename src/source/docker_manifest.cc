@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/json_depth.h"
+
 namespace cairn {
 namespace {
 
@@ -27,6 +29,10 @@ Result<std::vector<std::string>> string_array(const Json& obj, const char* key, 
 
 Result<std::vector<ArchiveImage>> parse_archive_manifest(std::string_view text,
                                                          const std::string& what) {
+  if (json_deeper_than(text)) {
+    return fail(Errc::bad_input, what + ": nested deeper than " +
+                                     std::to_string(k_max_json_depth) + " levels");
+  }
   Json doc = Json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_array() || doc.empty()) {
     return fail(Errc::bad_input, what + ": not a non-empty JSON array");

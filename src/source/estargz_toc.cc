@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/json_depth.h"
 #include "util/tar_header.h"
 
 namespace cairn {
@@ -177,6 +178,10 @@ Result<std::string> estargz_toc_json(std::string_view toc_tar, std::string_view 
 Result<std::vector<EstargzFile>> parse_estargz_toc(std::string_view json,
                                                    std::uint64_t toc_offset,
                                                    std::string_view what) {
+  if (json_deeper_than(json)) {
+    return fail(Errc::bad_input, std::string(what) + ": the TOC nests deeper than " +
+                                     std::to_string(k_max_json_depth) + " levels");
+  }
   Json doc = Json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return fail(Errc::bad_input, std::string(what) + ": the TOC is not a JSON object");

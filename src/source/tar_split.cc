@@ -38,6 +38,7 @@
 
 #include "layer/safe_root.h"
 #include "oci/digest.h"
+#include "oci/json_depth.h"
 #include "source/registry_auth.h"
 #include "util/lexical_path.h"
 #include "util/split.h"
@@ -212,6 +213,7 @@ Result<void> TarSplitReader::State::next_record() {
 }
 
 Result<void> TarSplitReader::State::parse_line(std::string_view line) {
+  if (json_deeper_than(line)) return bad_line("nested too deep");
   Json record = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (record.is_discarded() || !record.is_object()) return bad_line("not a JSON object");
   auto type = record.find("type");

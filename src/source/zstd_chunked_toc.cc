@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/json_depth.h"
 #include "oci/zstd_chunked_keys.h"
 #include "util/split.h"
 
@@ -158,6 +159,10 @@ Result<std::optional<ChunkedLayout>> parse_chunked_annotations(
 
 Result<std::vector<TocFile>> parse_chunked_toc(std::string_view json, std::uint64_t content_end,
                                                std::string_view what) {
+  if (json_deeper_than(json)) {
+    return fail(Errc::bad_input, std::string(what) + ": the TOC nests deeper than " +
+                                     std::to_string(k_max_json_depth) + " levels");
+  }
   Json doc = Json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return fail(Errc::bad_input, std::string(what) + ": the TOC is not a JSON object");

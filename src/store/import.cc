@@ -5,6 +5,7 @@
 #include <ctime>
 #include <thread>
 
+#include "layer/import_limits.h"
 #include "layer/ingest.h"
 #include "oci/chain_id.h"
 #include "store/image_name.h"
@@ -91,8 +92,9 @@ Result<std::unique_ptr<LayerKeeping>> ingest_kept(Store& store, const ImagePlan&
   if (!rebuilt) {
     return fail(std::move(rebuilt).error().wrap(layer_context(index, plan.layers.size())));
   }
-  auto ingested = ingest_layer(*rebuilt ? **rebuilt : with_progress(layer, index, observer), sink,
-                               keeping->taps());
+  LimitedSink limited(sink, store.limits());
+  auto ingested = ingest_layer(*rebuilt ? **rebuilt : with_progress(layer, index, observer),
+                               limited, keeping->taps());
   if (!ingested) {
     return fail(std::move(ingested).error().wrap(layer_context(index, plan.layers.size())));
   }
@@ -178,6 +180,9 @@ Result<bool> keeps_blobs(Store& store, const ImportOptions& options) {
 Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const ImportOptions& options,
                                   const ImportObserver& observer) {
   if (plan.layers.empty()) return fail(Errc::unsupported, plan.source + ": image has no layers");
+  if (auto bounded = check_image_layers(plan.layers.size(), store.limits()); !bounded) {
+    return fail(std::move(bounded).error().wrap(plan.source));
+  }
   ImportResult result{.image_id = plan.config_digest, .name = options.name,
                       .layers_ingested = 0, .layers_reused = 0};
   if (!result.name && !plan.default_name.empty()) result.name = plan.default_name;

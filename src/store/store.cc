@@ -149,6 +149,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, Access a
                                        std::move(backend));
   if (new_files) store->m_new_files.emplace(std::move(*new_files));
   store->m_created = std::move(created);
+  store->m_limits = options.limits;
   return store;
 }
 

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "backend/backend.h"
+#include "layer/import_limits.h"
 #include "store/backend_choice.h"
 #include "store/metadata.h"
 #include "store/new_store_files.h"
@@ -43,6 +44,8 @@ struct StoreOptions {
   // "composefs.hybrid_min_images". Recorded the same way as the mode
   // (default 2).
   std::string composefs_hybrid_min_images{};
+  // What imports into this store may bring (layer/import_limits.h).
+  ImportLimits limits{};
 };
 
 enum class Access { read_only, read_write };
@@ -62,6 +65,7 @@ class Store {
   const std::optional<BackendChoice>& created() const { return m_created; }
 
   const std::string& root() const { return m_root; }
+  const ImportLimits& limits() const { return m_limits; }
   Metadata& metadata() { return m_metadata; }
   Backend& backend() { return *m_backend; }
 
@@ -101,6 +105,7 @@ class Store {
   // First, so that it is destroyed last, after the database and lock are closed.
   std::optional<NewStoreFiles> m_new_files;
   std::optional<BackendChoice> m_created;
+  ImportLimits m_limits;
   std::string m_root;
   std::optional<StoreLock> m_lock;
   Metadata m_metadata;

@@ -11,6 +11,7 @@
 
 #include "layer/decompress.h"
 #include "layer/hashing_reader.h"
+#include "layer/import_limits.h"
 #include "layer/ingest.h"
 #include "store/seal.h"
 #include "oci/chain_id.h"
@@ -180,6 +181,9 @@ Result<void> StreamPass::on_layer(const std::string& name, std::uint64_t size, R
 Result<IngestDigests> StreamPass::ingest(const std::string& name, std::uint64_t size,
                                          Reader& data) {
   size_t index = m_applied.size() + m_arrived.size();
+  if (auto bounded = check_image_layers(index + 1, m_store.limits()); !bounded) {
+    return fail(std::move(bounded).error().wrap(m_source.uri));
+  }
   ASSIGN_OR_RETURN(LayerSink * sink, m_build->begin_layer());
   ProgressReader::Report report;
   if (m_observer.layer_progress) {
@@ -191,7 +195,8 @@ Result<IngestDigests> StreamPass::ingest(const std::string& name, std::uint64_t 
   ASSIGN_OR_RETURN(auto keeping,
                    LayerKeeping::start(m_store.root(), KeepWhat{.record = true,
                                                                 .blob = m_keep_blobs}));
-  auto digests = ingest_unverified(watched, *sink, keeping->taps());
+  LimitedSink limited(*sink, m_store.limits());
+  auto digests = ingest_unverified(watched, limited, keeping->taps());
   if (!digests) {
     return fail(std::move(digests).error().wrap(m_source.uri + ": layer " + name));
   }

@@ -21,7 +21,10 @@
 #     exit 4 and the same message on every backend (layer/entry_limits.h), a
 #     first import that failed so leaves no store, and 255-byte names and
 #     4000-byte paths import; a 1 TiB sparse file imports (well within two
-#     minutes: its holes are hashed in log time) and reads back.
+#     minutes: its holes are hashed in log time) and reads back;
+#   - the configurable import limits (entries and bytes per layer, layers per
+#     image) refuse torture from a layout and from docker save archives with
+#     exit 4 naming the setting, from the environment and the config file.
 # Usage: robustness.sh CAIRN. Needs root (loop devices, layer ownership).
 # CAIRN_IT_BACKEND=dir|composefs picks the backend (default dir).
 # Prints "ok - …"/"not ok - …" and ends with "N passed, M failed".
@@ -324,6 +327,38 @@ PYEOF
     check "limits: $image refused, exit 4, saying why; no store left (rc=$RC)" \
       '[ "$RC" = 4 ] && grep -q "$why" "$WORK/err" && [ ! -e "$ROOT" ]'
   done
+  configured_limits
+}
+
+# The import limits a user sets (layer/import_limits.h), from the environment and the config file,
+# on a layout (plan known up front) and a docker save archive (layers streamed before the manifest).
+configured_limits() {
+  local archives=$WORK/img/archives case setting src why
+  for case in "CAIRN_LIMIT_LAYER_ENTRIES=5|oci:$OCI:torture|more than 5 entries" \
+    "CAIRN_LIMIT_LAYER_ENTRIES=5|docker-archive:$archives/torture.docker-legacy.tar|more than 5 entries" \
+    "CAIRN_LIMIT_LAYER_BYTES=1K|oci:$OCI:torture|more than 1024 bytes" \
+    "CAIRN_LIMIT_LAYER_BYTES=1K|docker-archive:$archives/torture.docker-oci.tar|more than 1024 bytes" \
+    "CAIRN_LIMIT_IMAGE_LAYERS=2|oci:$OCI:torture|more than the limit of 2" \
+    "CAIRN_LIMIT_IMAGE_LAYERS=2|docker-archive:$archives/torture.docker-legacy.tar|more than the limit of 2"; do
+    IFS='|' read -r setting src why <<<"$case"
+    ROOT=$WORK/limits/store-configured
+    RC=0
+    env "$setting" "$CAIRN" --root "$ROOT" --backend "$BACKEND" import "$src" >"$WORK/out" \
+      2>"$WORK/err" || RC=$?
+    check "limits: $setting refuses ${src%%:*}: torture, exit 4, naming the setting; no store left (rc=$RC)" \
+      '[ "$RC" = 4 ] && grep -q "$why" "$WORK/err" && grep -q "setting limits\." "$WORK/err" && [ ! -e "$ROOT" ]'
+    [ "$RC" = 4 ] || diag "$WORK/err"
+  done
+  printf 'limits.layer_entries = 5\n' >"$WORK/limits.conf"
+  CAIRN_CONFIG=$WORK/limits.conf c_run import "oci:$OCI:torture"
+  check "limits: limits.layer_entries in the config file refuses torture (rc=$RC)" \
+    '[ "$RC" = 4 ] && grep -q "more than 5 entries" "$WORK/err"'
+  CAIRN_LIMIT_LAYER_ENTRIES=1000 CAIRN_LIMIT_LAYER_BYTES=2T CAIRN_LIMIT_IMAGE_LAYERS=10 \
+    c_run import "oci:$OCI:torture"
+  check "limits: torture imports within raised limits (rc=$RC)" '[ "$RC" = 0 ]'
+  CAIRN_LIMIT_LAYER_BYTES=lots c_run import "oci:$OCI:torture"
+  check "limits: a malformed limit is a usage error naming the setting (rc=$RC)" \
+    '[ "$RC" = 2 ] && grep -q "limits.layer_bytes" "$WORK/err"'
 }
 
 if [ "$(id -u)" != 0 ]; then
