@@ -25,6 +25,7 @@ namespace {
 using cairn::ContentRef;
 using cairn::Reader;
 using cairn::Result;
+using cairn::StringReader;
 
 class StringWriter final : public cairn::Writer {
  public:
@@ -38,21 +39,11 @@ class StringWriter final : public cairn::Writer {
 };
 
 // A Reader that owns its bytes.
-class OwnedReader final : public Reader {
- public:
-  explicit OwnedReader(std::string bytes) : m_bytes(std::move(bytes)), m_reader(m_bytes) {}
-  Result<size_t> read(std::span<std::byte> buf) override { return m_reader.read(buf); }
-
- private:
-  std::string m_bytes;
-  cairn::MemoryReader m_reader;
-};
-
 class FilledContents final : public cairn::LayerContents {
  public:
   Result<std::unique_ptr<Reader>> open(const ContentRef& ref) override {
     if (ref.size > (1u << 20)) return cairn::fail(cairn::Errc::bad_input, "too big for the fuzzer");
-    return std::unique_ptr<Reader>(std::make_unique<OwnedReader>(std::string(ref.size, 'c')));
+    return std::unique_ptr<Reader>(std::make_unique<StringReader>(std::string(ref.size, 'c')));
   }
 };
 
@@ -63,7 +54,7 @@ class QueuedContents final : public cairn::LayerContents {
   Result<std::unique_ptr<Reader>> open(const ContentRef& ref) override {
     while (!m_files.empty() && m_files.front().size() != ref.size) m_files.pop_front();
     if (m_files.empty()) return cairn::fail(cairn::Errc::not_found, ref.name);
-    auto reader = std::make_unique<OwnedReader>(std::move(m_files.front()));
+    auto reader = std::make_unique<StringReader>(std::move(m_files.front()));
     m_files.pop_front();
     return std::unique_ptr<Reader>(std::move(reader));
   }

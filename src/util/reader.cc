@@ -52,6 +52,13 @@ Result<size_t> MemoryReader::read(std::span<std::byte> buf) {
   return n;
 }
 
+Result<size_t> StringReader::read(std::span<std::byte> buf) {
+  size_t n = std::min(buf.size(), m_data.size() - m_offset);
+  if (n > 0) std::memcpy(buf.data(), m_data.data() + m_offset, n);
+  m_offset += n;
+  return n;
+}
+
 Result<size_t> PartsReader::read(std::span<std::byte> buf) {
   size_t filled = 0;
   while (filled < buf.size() && !m_done) {

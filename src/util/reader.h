@@ -80,4 +80,15 @@ class MemoryReader final : public Reader {
   std::span<const std::byte> m_data;
 };
 
+// Reads a string it owns.
+class StringReader final : public Reader {
+ public:
+  explicit StringReader(std::string data) : m_data(std::move(data)) {}
+  Result<size_t> read(std::span<std::byte> buf) override;
+
+ private:
+  std::string m_data;
+  size_t m_offset = 0;
+};
+
 }  // namespace cairn

@@ -32,16 +32,6 @@ class StringWriter final : public Writer {
   std::string out;
 };
 
-class OwnedReader final : public Reader {
- public:
-  explicit OwnedReader(std::string data) : m_data(std::move(data)), m_reader(m_data) {}
-  Result<size_t> read(std::span<std::byte> buf) override { return m_reader.read(buf); }
-
- private:
-  std::string m_data;
-  MemoryReader m_reader;
-};
-
 // Contents by canonical path and occurrence.
 class FakeContents final : public LayerContents {
  public:
@@ -53,7 +43,7 @@ class FakeContents final : public LayerContents {
       return fail(Errc::not_found, ref.name + ": no such content");
     }
     opened.push_back(ref.path + "#" + std::to_string(ref.occurrence));
-    return std::unique_ptr<Reader>(std::make_unique<OwnedReader>(it->second[ref.occurrence]));
+    return std::unique_ptr<Reader>(std::make_unique<StringReader>(it->second[ref.occurrence]));
   }
   std::vector<std::string> opened;
 
@@ -78,7 +68,7 @@ Result<std::string> rebuild(const std::string& records,
                             std::vector<std::string>* opened = nullptr) {
   auto contents = std::make_unique<FakeContents>(std::move(files));
   FakeContents* fake = contents.get();
-  TarSplitReader reader(std::make_unique<OwnedReader>(records), std::move(contents), "layer");
+  TarSplitReader reader(std::make_unique<StringReader>(records), std::move(contents), "layer");
   std::string out;
   std::vector<std::byte> buf(1000);
   for (;;) {

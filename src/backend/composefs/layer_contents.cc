@@ -17,16 +17,6 @@ namespace cairn::composefs {
 namespace {
 
 // Reads an inline content the reader owns.
-class OwnedStringReader final : public Reader {
- public:
-  explicit OwnedStringReader(std::string data) : m_data(std::move(data)), m_reader(m_data) {}
-  Result<size_t> read(std::span<std::byte> buf) override { return m_reader.read(buf); }
-
- private:
-  std::string m_data;
-  MemoryReader m_reader;
-};
-
 class IndexContents final : public LayerContents {
  public:
   IndexContents(LayerIndex index, const ObjectStore& objects, std::string what)
@@ -48,7 +38,7 @@ class IndexContents final : public LayerContents {
                                              std::to_string(e.size) + " bytes, the record " +
                                              std::to_string(ref.size));
     }
-    if (!e.object) return std::unique_ptr<Reader>(std::make_unique<OwnedStringReader>(e.data));
+    if (!e.object) return std::unique_ptr<Reader>(std::make_unique<StringReader>(e.data));
     std::string path = m_objects.path_of(*e.object);
     auto fd = sys::open(path, O_RDONLY);
     if (!fd) {
