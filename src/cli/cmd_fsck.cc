@@ -6,7 +6,9 @@
 // backend's half-built layers), removes container rows without a container
 // and the damaged images no container uses, collects garbage, and checks
 // again: exit 4 if an image was lost or damage remains.
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -56,7 +58,13 @@ Result<void> run_fsck(bool repair, const GlobalOptions& global) {
       ASSIGN_OR_RETURN(done, repair_store(*store, found));
     }
     ASSIGN_OR_RETURN(StoreCheck after, check_quietly(global));
-    std::vector<std::string> removed = found.unfinished;
+    // What the first check found unfinished and the second no longer does.
+    std::vector<std::string> removed;
+    std::copy_if(found.unfinished.begin(), found.unfinished.end(), std::back_inserter(removed),
+                 [&](const std::string& line) {
+                   return std::find(after.unfinished.begin(), after.unfinished.end(), line) ==
+                          after.unfinished.end();
+                 });
     lost = !done.lost.empty();
     json = json_of(after);
     json["repair"] = {{"removed", removed}, {"lost", done.lost}, {"kept", done.kept}};

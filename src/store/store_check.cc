@@ -180,7 +180,6 @@ Result<StoreRepair> repair_store(Store& store, const StoreCheck& found) {
   StoreRepair repair;
   for (const std::string& name : found.orphan_containers) {
     TRY(store.remove_container(name));
-    repair.removed.push_back("container " + name);
   }
   ASSIGN_OR_RETURN(auto containers, store.metadata().list_containers());
   for (const Digest& id : found.damaged_images) {

@@ -50,8 +50,10 @@ struct StoreCheck {
 
 Result<StoreCheck> check_store(Store& store);
 
+// Container rows without a container are removed (what else was unfinished
+// went when the store was opened read-write); then damaged images go, unless
+// a container uses them.
 struct StoreRepair {
-  std::vector<std::string> removed;  // rows removed because their container was missing
   std::vector<std::string> lost;     // damaged images removed
   std::vector<std::string> kept;     // damaged images kept because a container uses them
 };
