@@ -69,7 +69,13 @@ class Checker {
       return std::nullopt;
     }
     auto [known, fresh] = m_layers.emplace(layer.chain_id, std::nullopt);
-    if (!fresh) return known->second;
+    if (!fresh) {
+      // Checked for an earlier image, whose message names its own layer count.
+      if (!known->second) return std::nullopt;
+      return "layer " + std::to_string(index + 1) + " " + layer.diff_id.str() +
+             ": damaged, as reported above for " + m_first_user.at(layer.chain_id);
+    }
+    m_first_user.emplace(layer.chain_id, label(image));
     const std::string record = tar_split_path(m_store.root(), layer.diff_id);
     auto recorded = sys::exists(record);
     if (recorded && !*recorded) {
@@ -134,6 +140,7 @@ class Checker {
   Store& m_store;
   StoreCheck& m_out;
   std::map<Digest, std::optional<std::string>> m_layers;  // by ChainID: the problem, if any
+  std::map<Digest, std::string> m_first_user;             // by ChainID: the image checked with it
   std::set<Digest> m_blobs;
 };
 

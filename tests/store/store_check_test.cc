@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -112,6 +113,26 @@ TEST_P(StoreCheckTest, AnImageTheBackendLacksIsDamage) {
   StoreCheck found = check();
   ASSERT_EQ(found.damaged.size(), 1u);
   EXPECT_NE(found.damaged.front().find("has no image"), std::string::npos) << found.damaged.front();
+}
+
+TEST_P(StoreCheckTest, ALayerTwoImagesShareIsReportedForBoth) {
+  std::vector<std::string> longer = layers();
+  longer.push_back(TarBuilder().file("more", "more\n").finish());
+  ImportOptions named;
+  named.name = "img:2";
+  ASSERT_TRUE(import_image(*m_store, test::gzip_image_plan(longer), named));
+  ASSERT_GT(corrupt_files_under(top_layer_files()), 0u);
+  StoreCheck found = check();
+  if (GetParam() == "dir") {  // each dir image is a tree of its own: img:2 is untouched
+    EXPECT_EQ(found.damaged_images.size(), 1u);
+    return;
+  }
+  EXPECT_EQ(found.damaged_images.size(), 2u);
+  auto second = std::find_if(found.damaged.begin(), found.damaged.end(), [](const auto& line) {
+    return line.find(": damaged, as reported above for image ") != std::string::npos;
+  });
+  ASSERT_NE(second, found.damaged.end()) << ::testing::PrintToString(found.damaged);
+  EXPECT_NE(second->find("layer 2 sha256:"), std::string::npos) << *second;
 }
 
 TEST_P(StoreCheckTest, LeftoversAreUnfinishedAndRepairRemovesThem) {
