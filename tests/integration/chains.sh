@@ -40,16 +40,6 @@ trap cleanup EXIT
   { diag "$WORK/gen.log"; exit 1; }
 OCI=$WORK/img/oci
 
-# b_run ARGS...: cairn on $ROOT with $BACKEND (as c_run in lib.sh)
-b_run() {
-  RC=0
-  "$CAIRN" --root "$ROOT" --backend "$BACKEND" "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?
-  LAST=$(tail -n 1 "$WORK/out" | tr -d '\r')
-}
-b_import() {
-  b_run --json import "$@"
-  read -r IMG_ID INGESTED REUSED < <("$PY" "$CHECK" import-result "$WORK/out")
-}
 # b_listing IMAGE OUT: listing of IMAGE's rootfs (without xattrs on zfs-fuse)
 b_listing() {
   local mnt
@@ -101,7 +91,7 @@ import_all() {
   for src in "${srcs[@]}"; do
     lbl=$(src_label "$src")
     before=$(layer_count)
-    b_import "$src" --name "$name"
+    c_import "$src" --name "$name"
     if [ "$RC" != 0 ]; then not_ok "$BACKEND: import $lbl (exit $RC)"; diag "$WORK/err" 5; continue; fi
     if [ "$first" = 1 ]; then
       expect "$BACKEND: import $lbl creates $new layer objects (got $(($(layer_count) - before)))" \
@@ -121,22 +111,22 @@ container_cycle() {
   b_listing "$image" "$WORK/img-before.txt"
   mnt=$("$CAIRN" --root "$ROOT" mount "$image" | tail -n1)
   expect "$BACKEND: image rootfs is read-only" bash -c "! touch '$mnt/cairn-write' 2>/dev/null"
-  b_run create "$image" c1
+  c_run create "$image" c1
   cmnt=$LAST
   expect "$BACKEND: create container (exit $RC)" test "$RC" = 0 -a -d "$cmnt"
   echo written >"$cmnt/new-file" && rm -f "$cmnt/etc/motd"
-  b_run mount c1
+  c_run mount c1
   expect "$BACKEND: mount prints the container's path" test "$LAST" = "$cmnt"
   expect "$BACKEND: container sees its writes" test "$(cat "$LAST/new-file")" = written -a ! -e "$LAST/etc/motd"
   b_listing "$image" "$WORK/img-after.txt"
   same_listing "$BACKEND: writing into a container leaves the image unchanged" "$WORK/img-before.txt" "$WORK/img-after.txt"
-  b_run --json ps
+  c_run --json ps
   expect "$BACKEND: ps lists the container" grep -q '"name": "c1"' "$WORK/out"
-  b_run create "$image" c1
+  c_run create "$image" c1
   expect "$BACKEND: a second container c1 is refused" test "$RC" != 0
-  b_run rmi "$image"
+  c_run rmi "$image"
   expect "$BACKEND: rmi of an image a container uses is refused" test "$RC" != 0
-  b_run rm c1
+  c_run rm c1
   expect "$BACKEND: rm container" test "$RC" = 0 -a "$(container_count)" = 0
 }
 
@@ -153,16 +143,16 @@ kill_loop() {
     if [ "$status" = 137 ]; then landed=$((landed + 1)); fi
     sleep 0.2  # a zfs command the victim had started finishes on its own
     fsck_after_kill "$BACKEND: import killed at ${delay}s" || bad=1
-    b_run gc
+    c_run gc
     [ "$RC" = 0 ] || { echo "# gc after kill at ${delay}s failed: $(cat "$WORK/err")"; bad=1; }
     [ "$(staging_count)" = 0 ] || { echo "# staging left after kill at ${delay}s"; bad=1; }
     b_listing base "$WORK/base-after.txt" && cmp -s "$WORK/base-before.txt" "$WORK/base-after.txt" ||
       { echo "# committed image changed after kill at ${delay}s"; bad=1; }
-    b_run rmi victim; b_run gc
+    c_run rmi victim; c_run gc
   done
   expect "$BACKEND: SIGKILL at 20 points of an import ($landed landed mid-import): fsck finds nothing damaged, repaired, no staging, committed image intact" test "$bad" = 0
   expect "$BACKEND: import kills landed mid-import ($landed of 20)" test "$landed" -gt 0
-  b_import "oci:$OCI:$victim" --name victim
+  c_import "oci:$OCI:$victim" --name victim
   expect "$BACKEND: import after the kills succeeds" test "$RC" = 0
   b_listing victim "$WORK/got.txt"; ref_listing "$victim"
   same_listing "$BACKEND: image imported after the kills lists like the dir backend" "$WORK/ref.txt" "$WORK/got.txt"
@@ -173,7 +163,7 @@ kill_loop() {
 # reports the bytes shared with other layers, zfs that the image references
 # more than its own dataset uses.
 shared_bytes_reported() {
-  b_run --json df
+  c_run --json df
   if "$PY" -c '
 import json, sys
 name, backend = sys.argv[2], sys.argv[3]
@@ -200,21 +190,21 @@ cycle() {
   import_all "$second" $((layers - 1))
   if [ "$BACKEND" = zfs ]; then
     local before; before=$(layer_count)
-    b_run import "oci:$OCI:torture"
+    c_run import "oci:$OCI:torture"
     expect "zfs: torture (a y2100 mtime zfs-fuse cannot store) fails cleanly: no layer or staging left" \
       test "$RC" != 0 -a "$(layer_count)" = "$before" -a "$(staging_count)" = 0
   fi
   shared_bytes_reported "$second"
   container_cycle "$second"
-  b_run rmi "$second"; b_run rmi base; b_run gc
+  c_run rmi "$second"; c_run rmi base; c_run gc
   expect "$BACKEND: rmi + gc leave no layer objects" test "$(layer_count)" = 0 -a "$(staging_count)" = 0
-  b_run import "oci:$WORK/img/bad/bad-late-layer:latest"
+  c_run import "oci:$WORK/img/bad/bad-late-layer:latest"
   expect "$BACKEND: an image whose third layer is corrupt is refused (exit $RC)" test "$RC" = 4
   expect "$BACKEND: ... and its first two layers, published before, are taken back" \
     test "$(layer_count)" = 0 -a "$(staging_count)" = 0
-  b_import "oci:$OCI:base" --name base
+  c_import "oci:$OCI:base" --name base
   kill_loop "$second"
-  b_run rmi victim; b_run rmi base; b_run gc
+  c_run rmi victim; c_run rmi base; c_run gc
   expect "$BACKEND: finally nothing left" test "$(layer_count)" = 0 -a "$(container_count)" = 0
 }
 image_manifest() {
