@@ -79,18 +79,15 @@ Result<void> TarSplitRecorder::consume(std::span<const std::byte> bytes) {
     bytes = bytes.subspan(used);
     if (m_state == State::extension && m_remaining == 0) {
       // The extension's data is complete: apply it, then skip its padding.
-      auto applied = th::apply_extension(m_extension_type, m_extension, m_pending, "tar-split");
-      if (!applied) {
-        m_state = State::rest;
-      } else {
-        if (m_extension_type == 'x') {
-          m_pax_seen = true;
-          m_pax_sparse = m_pax_sparse || m_extension.find("GNU.sparse.") != std::string::npos;
-        }
-        m_state = State::raw;
-        m_remaining = m_padding;
-        m_padding = 0;
+      TRY(th::apply_extension(m_extension_type, m_extension, m_pending,
+                              "a pax header of the layer"));
+      if (m_extension_type == 'x') {
+        m_pax_seen = true;
+        m_pax_sparse = m_pax_sparse || m_extension.find("GNU.sparse.") != std::string::npos;
       }
+      m_state = State::raw;
+      m_remaining = m_padding;
+      m_padding = 0;
     }
     if (m_state == State::content && m_remaining == 0) TRY(end_reference());
     if (m_state == State::raw && m_remaining == 0) m_state = State::header;

@@ -29,7 +29,10 @@
 // relies on the tar reader's parse. Anything it does not understand (a bad
 // checksum, an extension too large, a zero block) ends the parse: the rest of
 // the stream is raw bytes. So the record is always exact; what it may miss is
-// only a reference it could have made.
+// only a reference it could have made. A pax header it cannot apply fails
+// consume() with Errc::bad_input, and so the import: the tar reader refuses
+// malformed records too, but what libarchive reads wrongly without a warning
+// (a NUL in a path, a negative time with a fraction) only this parse sees.
 //
 // Not thread-safe; consume() is called on the ingest's decoding thread.
 #pragma once

@@ -20,6 +20,14 @@ Result<std::uint64_t> parse_decimal(std::string_view value, const std::string& w
   return v;
 }
 
+// "-1.5": libarchive gives -1 s + 0.5 s, not -2 s + 0.5 s (doc/layer-semantics.md).
+bool negative_with_fraction(std::string_view value) {
+  if (!value.starts_with('-')) return false;
+  size_t dot = value.find('.');
+  return dot != std::string_view::npos &&
+         value.find_first_not_of('0', dot + 1) != std::string_view::npos;
+}
+
 }  // namespace
 
 std::optional<std::uint64_t> parse_number(const Block& b, size_t off, size_t len) {
@@ -109,6 +117,15 @@ Result<void> apply_pax(std::string_view data, Pending& pending, const std::strin
       if (key == "size") pending.size.reset();
       if (auto it = pending.records.find(key); it != pending.records.end()) pending.records.erase(it);
       continue;
+    }
+    if ((key == "path" || key == "linkpath") && value.find('\0') != std::string_view::npos) {
+      return fail(Errc::bad_input, what + ": pax " + std::string(key) +
+                                       " holds a NUL byte (the name would be cut short)");
+    }
+    if (key == "mtime" && negative_with_fraction(value)) {
+      return fail(Errc::bad_input, what + ": pax mtime " + std::string(value) +
+                                       " is negative with a fraction, which libarchive reads "
+                                       "without the fraction's sign");
     }
     if (key == "path") pending.path = std::string(value);
     if (key == "linkpath") pending.link = std::string(value);

@@ -54,8 +54,10 @@ Kind kind_of(char type);
 
 // Applies the records of a pax extended header to `pending`; `what` names
 // the header in errors. A malformed record (length, '=', newline), an empty
-// key or a NUL in a key is Errc::bad_input; an empty value deletes the
-// keyword (POSIX).
+// key or a NUL in a key, a NUL in a path or linkpath (libarchive would cut
+// the name there) and a negative mtime with a fraction (libarchive drops the
+// fraction's sign) are Errc::bad_input; an empty value deletes the keyword
+// (POSIX).
 Result<void> apply_pax(std::string_view data, Pending& pending, const std::string& what);
 // Applies the payload of an 'x', 'L' or 'K' header.
 Result<void> apply_extension(char type, const std::string& data, Pending& pending,

@@ -292,8 +292,8 @@ TEST(TarReader, MalformedPaxRecordsAreRefusedNamingTheEntry) {
   }
 }
 
-// (Not exact yet: libarchive reads a negative pax time with a fraction without the fraction's
-// sign, "-1.5" as -1 s + 0.5 s; doc/layer-semantics.md, "Tar reading".)
+// (libarchive reads a negative pax time with a fraction without the fraction's sign, "-1.5" as
+// -1 s + 0.5 s: the tar-split recorder beside it refuses such a layer; doc/layer-semantics.md.)
 TEST(TarReader, AnEmptyPaxValueDeletesTheKeywordAndFractionalTimesAreExact) {
   auto entries = read_entries(pax_then_file(pax_record("path", "") + pax_record("mtime", "-7")));
   ASSERT_TRUE(entries) << entries.error().message();

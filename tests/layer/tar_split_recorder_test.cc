@@ -224,6 +224,31 @@ TEST(TarSplitRecorder, ACutRecordFails) {
   }
 }
 
+// What libarchive would read wrongly without a word (a name cut at a NUL, a negative time with a
+// fraction) is refused by the recorder, which every import runs beside the tar reader.
+TEST(TarSplitRecorder, PaxValuesLibarchiveMisreadsAreRefused) {
+  const std::pair<const char*, std::string> cases[] = {
+      {"holds a NUL byte", pax_record("path", std::string("a\0b", 3))},
+      {"holds a NUL byte", pax_record("linkpath", std::string("t\0u", 3))},
+      {"is negative with a fraction", pax_record("mtime", "-1.5")},
+  };
+  for (const auto& [why, records] : cases) {
+    std::string tar = pax("PaxHeaders/f", records) + header("f", '0', 1) + padded("x") + k_end;
+    StringWriter out;
+    TarSplitRecorder recorder(out);
+    auto fed = recorder.consume(std::as_bytes(std::span(tar)));
+    auto done = fed ? recorder.finish() : fed;
+    ASSERT_FALSE(done) << why;
+    EXPECT_TRUE(done.error().is(Errc::bad_input));
+    EXPECT_NE(done.error().message().find(why), std::string::npos) << done.error().message();
+  }
+  for (const char* fine : {"-1", "-1.000", "1.5", "-7.0"}) {
+    std::string tar = pax("PaxHeaders/f", pax_record("mtime", fine)) + header("f", '0', 1) +
+                      padded("x") + k_end;
+    EXPECT_FALSE(record(tar).empty()) << fine;
+  }
+}
+
 TEST(TarSplitRecorder, ATarCutInsideAFileIsRefused) {
   std::string tar = TarBuilder().file("a", std::string(2000, 'a')).finish();
   StringWriter out;
