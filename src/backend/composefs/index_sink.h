@@ -1,6 +1,6 @@
 // The composefs backend's layer sink: turns one layer's tar entries into a
-// layer index (kept as its text, IndexText) and stages the content of its regular files for the object
-// store.
+// layer index (kept as its text, IndexText) and stages the content of its
+// regular files for the object store.
 //
 // Paths are classified and made canonical here (oci_path.h), so hostile
 // paths are refused at ingest exactly as the dir applier refuses them
@@ -12,10 +12,11 @@
 // read as zeros), and dropped at once if the store or this layer has that
 // content already.
 //
-// finish() writes the index to the staging directory and syncs the
-// filesystem once the layer's contents are staged, so
-// that a layer ingested beside others (store/import.cc) writes its data back
-// while they go on, and the sync before publishing finds little left to do.
+// finish() writes the index to the staging directory and, if the layer
+// staged any file, syncs the filesystem, so that a layer ingested beside
+// others (store/import.cc) writes its data back while they go on, and the
+// sync before publishing (which makes the index durable too) finds little
+// left to do.
 // publish() moves the staged content into the object store; the caller syncs
 // the filesystem before (so that no object is visible before its content is
 // durable) and after (to make the renames durable). Not thread-safe; one
