@@ -28,10 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
   auto index = cairn::composefs::parse_index(text);
   if (!index || index->entries.size() > 2000) return 0;
   cairn::composefs::Merger merger;
-  if (!merger.apply(*index)) return 0;
+  if (!merger.apply_text(text)) return 0;
   write(merger.build_tree());
   cairn::composefs::Merger lower = merger.clone();
-  if (!merger.apply(*index)) return 0;
+  if (!merger.apply_text(text)) return 0;
   write(merger.build_layer_tree(lower));
   return 0;
 }
