@@ -44,12 +44,18 @@ TarEntry file(const std::string& path, std::uint64_t size) {
   return e;
 }
 
-TEST(ImportLimits, SinkRefusesTheEntryPastTheLimit) {
+// A LimitedSink in front of a recording one, with the limits a test sets.
+struct Limited {
+  explicit Limited(ImportLimits l) : limits(l) {}
   ImportLimits limits;
-  limits.layer_entries = 2;
   test::RecordingSink inner;
-  LimitedSink sink(inner, limits);
+  LimitedSink sink{inner, limits};
   NoData data;
+};
+
+TEST(ImportLimits, SinkRefusesTheEntryPastTheLimit) {
+  Limited limited(ImportLimits{.layer_entries = 2});
+  auto& [limits, inner, sink, data] = limited;
   EXPECT_TRUE(sink.add(file("a", 0), data));
   EXPECT_TRUE(sink.add(file("b", 0), data));
   auto third = sink.add(file("c", 0), data);
@@ -60,11 +66,8 @@ TEST(ImportLimits, SinkRefusesTheEntryPastTheLimit) {
 }
 
 TEST(ImportLimits, SinkCountsLogicalFileSizes) {
-  ImportLimits limits;
-  limits.layer_bytes = 100;
-  test::RecordingSink inner;
-  LimitedSink sink(inner, limits);
-  NoData data;
+  Limited limited(ImportLimits{.layer_bytes = 100});
+  auto& [limits, inner, sink, data] = limited;
   TarEntry dir = file("d", 1000);  // only regular files count
   dir.type = EntryType::directory;
   EXPECT_TRUE(sink.add(dir, data));

@@ -150,23 +150,14 @@ bool parse_entry(std::string_view line, IndexEntry& e) {
 IndexText::IndexText() : m_text(k_index_magic) { m_text += '\n'; }
 
 void IndexText::append(const IndexEntry& entry) {
-  CHECK(!m_finished);
   append_entry(m_text, entry);
   ++m_entries;
 }
 
-const std::string& IndexText::finish() {
-  if (!m_finished) {
-    m_text += "end ";
-    append_number(m_text, m_entries);
-    m_text += '\n';
-    m_finished = true;
-  }
-  return m_text;
-}
-
 std::string IndexText::take() && {
-  finish();
+  m_text += "end ";
+  append_number(m_text, m_entries);
+  m_text += '\n';
   return std::move(m_text);
 }
 

@@ -82,14 +82,12 @@ class IndexText {
  public:
   IndexText();
   void append(const IndexEntry& entry);
-  // The whole index, with its end line; nothing can be appended after.
-  const std::string& finish();
-  std::string take() &&;  // the finished text, moved out
+  // The whole index, with its end line, moved out.
+  std::string take() &&;
 
  private:
   std::string m_text;
   size_t m_entries = 0;
-  bool m_finished = false;
 };
 
 // Calls VISIT with each entry of TEXT in order, reusing one IndexEntry, and
