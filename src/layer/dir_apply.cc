@@ -1,226 +1,214 @@
 #include "layer/dir_apply.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
+#include "layer/oci_path.h"
+#include "util/fd_tree.h"
+#include "util/split.h"
 #include "util/sys.h"
 
 namespace cairn {
 namespace {
 
 constexpr size_t k_buffer_size = 1 << 20;
-constexpr std::uint64_t k_beneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-
-std::string join_real(const std::string& dir, const std::string& name) {
-  return dir.empty() ? name : dir + "/" + name;
-}
-
-bool is_missing(const Error& e) { return e.is_errno(ENOENT) || e.is_errno(ENOTDIR); }
 
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
+LayerEntryKind kind_of(EntryType type) {
+  switch (type) {
+    case EntryType::directory: return LayerEntryKind::directory;
+    case EntryType::hardlink: return LayerEntryKind::hardlink;
+    default: return LayerEntryKind::other;
+  }
+}
+
+Result<std::string> read_link_at(int dir_fd, const std::string& name, const std::string& what) {
+  std::vector<char> buf(PATH_MAX + 1);
+  for (;;) {
+    ssize_t n = ::readlinkat(dir_fd, name.c_str(), buf.data(), buf.size());
+    if (n < 0) return fail_errno(errno, "readlink " + what);
+    if (static_cast<size_t>(n) < buf.size()) return std::string(buf.data(), static_cast<size_t>(n));
+    buf.resize(buf.size() * 2);
+  }
+}
+
 }  // namespace
 
-DirApplier::DirApplier(Token, SafeRoot root) : m_root(std::move(root)) {}
+DirApplier::DirApplier(Token, UniqueFd root, std::string path)
+    : m_root(std::move(root)), m_path(std::move(path)), m_engine(*this) {}
 
 Result<std::unique_ptr<DirApplier>> DirApplier::open(const std::string& rootfs_dir) {
-  ASSIGN_OR_RETURN(SafeRoot root, SafeRoot::open(rootfs_dir));
-  return std::make_unique<DirApplier>(Token{}, std::move(root));
+  ASSIGN_OR_RETURN(UniqueFd root, sys::open(rootfs_dir, O_PATH | O_DIRECTORY));
+  return std::make_unique<DirApplier>(Token{}, std::move(root), rootfs_dir);
 }
 
 Result<void> DirApplier::add(const TarEntry& entry, EntryData& data) {
-  auto applied = [&]() -> Result<void> {
-    ASSIGN_OR_RETURN(LayerPath lp, classify_layer_path(entry.path));
-    switch (lp.op) {
-      case PathOp::whiteout:
-        return apply_whiteout(lp);
-      case PathOp::opaque:
-        return apply_opaque(lp);
-      case PathOp::entry:
-        break;
-    }
-    if (lp.is_root()) return apply_root(entry);
-    return apply_entry(lp, entry, data);
-  }();
+  auto applied = apply(entry, data);
   if (!applied) return fail(std::move(applied).error().wrap("layer entry " + entry.path));
   return {};
 }
 
+Result<void> DirApplier::apply(const TarEntry& entry, EntryData& data) {
+  ASSIGN_OR_RETURN(LayerPath lp, classify_layer_path(entry.path));
+  switch (lp.op) {
+    case PathOp::whiteout:
+      return m_engine.whiteout(lp.dir, lp.name);
+    case PathOp::opaque:
+      return m_engine.opaque(lp.dir);
+    case PathOp::entry:
+      break;
+  }
+  std::string link_target;
+  if (entry.type == EntryType::hardlink || entry.type == EntryType::symlink) {
+    if (has_nul(entry.link_target)) return fail(Errc::bad_input, "NUL in link target");
+  }
+  if (entry.type == EntryType::hardlink) {
+    ASSIGN_OR_RETURN(link_target, normalize_layer_path(entry.link_target));
+  }
+  ASSIGN_OR_RETURN(Placement at,
+                   m_engine.place(lp.dir, lp.name, kind_of(entry.type), link_target));
+  return create(at, entry, data);
+}
+
 Result<void> DirApplier::finish() {
-  for (const auto& [path, times] : m_dir_times) {
-    auto fd = openat2_fd(m_root.fd(), path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, k_beneath);
-    if (!fd) {
-      if (is_missing(fd.error()) || fd.error().is_errno(ELOOP)) continue;
-      return fail(std::move(fd).error());
-    }
+  for (const auto& [real, times] : m_dir_times) {
     const timespec ts[2] = {times.atime, times.mtime};
-    if (::futimens(fd->get(), ts) != 0) return fail_errno(errno, "utimensat /" + path);
+    if (real.empty()) {
+      ASSIGN_OR_RETURN(UniqueFd fd, sys::open_at(m_root.get(), ".", O_RDONLY | O_DIRECTORY));
+      if (::futimens(fd.get(), ts) != 0) return fail_errno(errno, "utimensat /");
+      continue;
+    }
+    // A directory gone or replaced since its times were remembered is skipped.
+    auto parent = dir_fd(layer_path_parent(real));
+    if (!parent) continue;
+    ASSIGN_OR_RETURN(TargetNode node, look(real));
+    if (node.type != NodeType::directory) continue;
+    if (::utimensat(*parent, layer_path_name(real).c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
+      return fail_errno(errno, "utimensat /" + real);
+    }
   }
   m_dir_times.clear();
-  m_upper.clear();
-  invalidate_cache();
+  m_walk.clear();
   return {};
 }
 
-Result<SafeRoot::Dir> DirApplier::take_parent(const std::string& rel, Parent how) {
-  if (m_cached_rel && *m_cached_rel == rel) {
-    m_cached_rel.reset();
-    return std::move(m_cached);
+Result<int> DirApplier::dir_fd(const std::string& real) {
+  std::vector<std::string_view> names;
+  if (!real.empty()) names = split(real, '/');
+  size_t keep = 0;
+  while (keep < m_walk.size() && keep < names.size() && m_walk[keep].name == names[keep]) ++keep;
+  m_walk.erase(m_walk.begin() + static_cast<std::ptrdiff_t>(keep), m_walk.end());
+  for (size_t i = keep; i < names.size(); ++i) {
+    std::string name(names[i]);
+    if (name.empty() || name == "." || name == "..") {
+      return fail(Errc::unsafe_path, "not a real path: /" + real);
+    }
+    int parent = m_walk.empty() ? m_root.get() : m_walk.back().fd.get();
+    int fd = ::openat(parent, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return fail_errno(errno, "open directory /" + real);
+    m_walk.push_back({std::move(name), UniqueFd(fd)});
   }
-  auto dir = how == Parent::create ? m_root.make_dir(rel)
-                                   : m_root.open_dir(rel, SafeRoot::Escape::confine);
-  if (!dir) return dir;
-  TRY(remember_dir_times(*dir));
-  return dir;
+  return m_walk.empty() ? m_root.get() : m_walk.back().fd.get();
 }
 
-void DirApplier::keep_parent(const std::string& rel, SafeRoot::Dir dir,
-                             std::uint64_t generation) {
-  if (generation != m_generation) return;
-  m_cached_rel = rel;
-  m_cached = std::move(dir);
+Result<int> DirApplier::changing_parent(const std::string& real) {
+  std::string parent = layer_path_parent(real);
+  ASSIGN_OR_RETURN(int fd, dir_fd(parent));
+  TRY(remember_dir_times(fd, parent));
+  return fd;
 }
 
-void DirApplier::invalidate_cache() {
-  ++m_generation;
-  m_cached_rel.reset();
-  m_cached = SafeRoot::Dir{};
-}
-
-Result<void> DirApplier::remember_dir_times(const SafeRoot::Dir& dir) {
-  if (m_dir_times.contains(dir.real)) return {};
-  ASSIGN_OR_RETURN(struct stat st, sys::fstat(dir.fd.get(), "/" + dir.real));
-  m_dir_times.emplace(dir.real, Times{st.st_atim, st.st_mtim});
+Result<void> DirApplier::remember_dir_times(int fd, const std::string& real) {
+  if (m_dir_times.contains(real)) return {};
+  ASSIGN_OR_RETURN(struct stat st, sys::fstat(fd, "/" + real));
+  m_dir_times.emplace(real, Times{st.st_atim, st.st_mtim});
   return {};
 }
 
-void DirApplier::mark_upper(std::string real) {
-  while (!real.empty() && m_upper.insert(real).second) {
-    size_t slash = real.rfind('/');
-    if (slash == std::string::npos) break;
-    real.resize(slash);
-  }
-}
-
-Result<void> DirApplier::apply_root(const TarEntry& entry) {
-  if (entry.type != EntryType::directory) {
-    return fail(Errc::unsafe_path, "refusing to change the type of the root directory");
-  }
-  ASSIGN_OR_RETURN(UniqueFd fd, openat2_fd(m_root.fd(), ".", O_RDONLY | O_DIRECTORY, k_beneath));
-  return apply_dir_metadata(fd.get(), "", entry, OldXattrs::clear_others);
-}
-
-Result<void> DirApplier::apply_whiteout(const LayerPath& lp) {
-  // Not kept in the parent cache: it may have been reached through a
-  // symlink that entries must not write through.
-  auto parent = take_parent(lp.dir, Parent::existing_confined);
-  if (!parent) return is_missing(parent.error()) ? Result<void>() : fail(std::move(parent).error());
-  return prune_lower(parent->fd.get(), parent->real, lp.name);
-}
-
-Result<void> DirApplier::apply_opaque(const LayerPath& lp) {
-  auto dir = take_parent(lp.dir, Parent::existing_confined);
-  if (!dir) return is_missing(dir.error()) ? Result<void>() : fail(std::move(dir).error());
-  ASSIGN_OR_RETURN(std::vector<std::string> names, list_dir(dir->fd.get(), "/" + dir->real));
-  for (const std::string& name : names) TRY(prune_lower(dir->fd.get(), dir->real, name));
-  return {};
-}
-
-// Removes DIR/NAME unless this layer created it; below a directory this
-// layer created or wrote into, only the lower-layer children go.
-Result<void> DirApplier::prune_lower(int dir_fd, const std::string& dir_real,
-                                     const std::string& name) {
-  std::string real = join_real(dir_real, name);
+Result<TargetNode> DirApplier::look(const std::string& real) {
+  if (real.empty()) return TargetNode{NodeType::directory, ""};
+  ASSIGN_OR_RETURN(int parent, dir_fd(layer_path_parent(real)));
+  std::string name = layer_path_name(real);
   struct stat st {};
-  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return {};
+  if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return TargetNode{};
     return fail_errno(errno, "stat /" + real);
   }
-  if (!m_upper.contains(real)) {
-    if (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) invalidate_cache();
-    return remove_entry_at(dir_fd, name);
+  if (S_ISDIR(st.st_mode)) return TargetNode{NodeType::directory, ""};
+  if (!S_ISLNK(st.st_mode)) return TargetNode{NodeType::other, ""};
+  ASSIGN_OR_RETURN(std::string target, read_link_at(parent, name, "/" + real));
+  return TargetNode{NodeType::symlink, std::move(target)};
+}
+
+Result<std::vector<std::string>> DirApplier::list(const std::string& real) {
+  ASSIGN_OR_RETURN(int fd, dir_fd(real));
+  return list_dir(fd, "/" + real);
+}
+
+Result<void> DirApplier::remove(const std::string& real) {
+  ASSIGN_OR_RETURN(int parent, changing_parent(real));
+  return remove_entry_at(parent, layer_path_name(real));
+}
+
+// Mode 0755 whatever the umask; setgid and friends the kernel inherited stay.
+Result<void> DirApplier::make_dir(const std::string& real) {
+  ASSIGN_OR_RETURN(int parent, changing_parent(real));
+  std::string name = layer_path_name(real);
+  if (::mkdirat(parent, name.c_str(), 0755) != 0) {
+    return fail_errno(errno, "mkdir " + m_path + "/" + real);
   }
-  if (!S_ISDIR(st.st_mode)) return {};
-  ASSIGN_OR_RETURN(UniqueFd child,
-                   sys::open_at(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
-  ASSIGN_OR_RETURN(std::vector<std::string> names, list_dir(child.get(), "/" + real));
-  for (const std::string& n : names) TRY(prune_lower(child.get(), real, n));
+  struct stat st {};
+  if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return fail_errno(errno, "stat /" + real);
+  }
+  if ((st.st_mode & 0777) == 0755) return {};
+  if (::fchmodat(parent, name.c_str(), (st.st_mode & 07000) | 0755, 0) != 0) {
+    return fail_errno(errno, "chmod /" + real);
+  }
   return {};
 }
 
-Result<void> DirApplier::apply_entry(const LayerPath& lp, const TarEntry& entry,
-                                     EntryData& data) {
-  ASSIGN_OR_RETURN(SafeRoot::Dir parent, take_parent(lp.dir, Parent::create));
-  std::uint64_t generation = m_generation;
-  TRY(create(parent, lp.name, entry, data));
-  mark_upper(join_real(parent.real, lp.name));
-  keep_parent(lp.dir, std::move(parent), generation);
-  return {};
-}
-
-Result<void> DirApplier::create(const SafeRoot::Dir& parent, const std::string& name,
-                                const TarEntry& entry, EntryData& data) {
-  int dir_fd = parent.fd.get();
+Result<void> DirApplier::create(const Placement& at, const TarEntry& entry, EntryData& data) {
+  switch (at.action) {
+    case Placement::Action::update_dir:
+      return update_dir(at.real, entry);
+    case Placement::Action::link:
+      return create_link(at);
+    case Placement::Action::create:
+      break;
+  }
+  ASSIGN_OR_RETURN(int parent, changing_parent(at.real));
+  std::string name = layer_path_name(at.real);
   switch (entry.type) {
     case EntryType::regular:
-      return create_regular(dir_fd, name, entry, data);
+      return create_regular(parent, name, entry, data);
     case EntryType::directory:
-      return create_directory(parent, name, entry);
-    case EntryType::hardlink:
-      return create_hardlink(dir_fd, name, entry);
-    case EntryType::symlink: {
-      if (has_nul(entry.link_target)) return fail(Errc::bad_input, "NUL in symlink target");
-      TRY(replacing(dir_fd, name, "symlink", [&] {
-        return ::symlinkat(entry.link_target.c_str(), dir_fd, name.c_str());
-      }));
-      InodeRef ref = InodeRef::at(dir_fd, name);
-      TRY(apply_owner_mode(ref, entry, Chmod::skip));
-      TRY(apply_xattrs(ref, entry.xattrs, OldXattrs::none, &m_skipped_xattrs));
-      return apply_times(ref, entry);
-    }
+      return create_directory(parent, name, at.real, entry);
+    case EntryType::symlink:
+      return create_symlink(parent, name, entry);
     case EntryType::char_device:
     case EntryType::block_device:
     case EntryType::fifo:
-      return create_special(dir_fd, name, entry);
+      return create_special(parent, name, entry);
+    case EntryType::hardlink:
+      break;
   }
   return fail(Errc::unsupported, "entry type");
 }
 
-template <typename Make>
-Result<void> DirApplier::replacing(int dir_fd, const std::string& name, const char* what,
-                                   Make make) {
-  if (make() == 0) return {};
-  if (errno != EEXIST) return fail_errno(errno, std::string(what) + " " + name);
-  TRY(clobber(dir_fd, name));
-  if (make() == 0) return {};
-  return fail_errno(errno, std::string(what) + " " + name);
-}
-
-Result<void> DirApplier::clobber(int dir_fd, const std::string& name) {
-  struct stat st {};
-  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return {};
-    return fail_errno(errno, "stat " + name);
-  }
-  if (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) invalidate_cache();
-  return remove_entry_at(dir_fd, name);
-}
-
 Result<void> DirApplier::create_regular(int dir_fd, const std::string& name,
                                         const TarEntry& entry, EntryData& data) {
-  int raw_fd = -1;
-  TRY(replacing(dir_fd, name, "create", [&] {
-    raw_fd = ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600);
-    return raw_fd < 0 ? -1 : 0;
-  }));
+  int raw_fd = ::openat(dir_fd, name.c_str(),
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (raw_fd < 0) return fail_errno(errno, "create " + name);
   UniqueFd fd(raw_fd);
   TRY(write_content(fd.get(), entry, data));
   InodeRef ref = InodeRef::of_fd(fd.get());
@@ -265,25 +253,22 @@ Result<void> DirApplier::write_content(int fd, const TarEntry& entry, EntryData&
   return {};
 }
 
-Result<void> DirApplier::create_directory(const SafeRoot::Dir& parent, const std::string& name,
-                                          const TarEntry& entry) {
-  int dir_fd = parent.fd.get();
-  OldXattrs old = OldXattrs::none;
-  if (::mkdirat(dir_fd, name.c_str(), 0700) != 0) {
-    if (errno != EEXIST) return fail_errno(errno, "mkdir " + name);
-    struct stat st {};
-    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      return fail_errno(errno, "stat " + name);
-    }
-    if (S_ISDIR(st.st_mode)) {
-      old = OldXattrs::clear_others;
-    } else {
-      TRY(clobber(dir_fd, name));
-      if (::mkdirat(dir_fd, name.c_str(), 0700) != 0) return fail_errno(errno, "mkdir " + name);
-    }
-  }
+Result<void> DirApplier::create_directory(int dir_fd, const std::string& name,
+                                          const std::string& real, const TarEntry& entry) {
+  if (::mkdirat(dir_fd, name.c_str(), 0700) != 0) return fail_errno(errno, "mkdir " + name);
   ASSIGN_OR_RETURN(UniqueFd fd, sys::open_at(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
-  return apply_dir_metadata(fd.get(), join_real(parent.real, name), entry, old);
+  return apply_dir_metadata(fd.get(), real, entry, OldXattrs::none);
+}
+
+Result<void> DirApplier::update_dir(const std::string& real, const TarEntry& entry) {
+  UniqueFd fd;
+  if (real.empty()) {
+    ASSIGN_OR_RETURN(fd, sys::open_at(m_root.get(), ".", O_RDONLY | O_DIRECTORY));
+  } else {
+    ASSIGN_OR_RETURN(int parent, dir_fd(layer_path_parent(real)));
+    ASSIGN_OR_RETURN(fd, sys::open_at(parent, layer_path_name(real), O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  }
+  return apply_dir_metadata(fd.get(), real, entry, OldXattrs::clear_others);
 }
 
 Result<void> DirApplier::apply_dir_metadata(int fd, const std::string& real,
@@ -296,25 +281,30 @@ Result<void> DirApplier::apply_dir_metadata(int fd, const std::string& real,
   return {};
 }
 
-Result<void> DirApplier::create_hardlink(int dir_fd, const std::string& name,
-                                         const TarEntry& entry) {
-  if (has_nul(entry.link_target)) return fail(Errc::bad_input, "NUL in hardlink target");
-  ASSIGN_OR_RETURN(std::string target, normalize_layer_path(entry.link_target));
-  if (target.empty()) return fail(Errc::bad_input, "hardlink to the root directory");
-  auto [target_dir, target_name] = split_layer_path(target);
-  auto from = m_root.open_dir(std::string(target_dir));
-  if (!from && is_missing(from.error())) {
-    return fail(Errc::bad_input, "hardlink target /" + target + " is not in the rootfs");
+Result<void> DirApplier::create_symlink(int dir_fd, const std::string& name,
+                                        const TarEntry& entry) {
+  if (::symlinkat(entry.link_target.c_str(), dir_fd, name.c_str()) != 0) {
+    return fail_errno(errno, "symlink " + name);
   }
-  if (!from) return fail(std::move(from).error().wrap("hardlink target /" + target));
-  std::string from_name(target_name);
-  auto linked = replacing(dir_fd, name, "link", [&] {
-    return ::linkat(from->fd.get(), from_name.c_str(), dir_fd, name.c_str(), 0);
-  });
-  if (!linked && linked.error().is_errno(ENOENT)) {
-    return fail(Errc::bad_input, "hardlink target /" + target + " is not in the rootfs");
+  InodeRef ref = InodeRef::at(dir_fd, name);
+  TRY(apply_owner_mode(ref, entry, Chmod::skip));
+  TRY(apply_xattrs(ref, entry.xattrs, OldXattrs::none, &m_skipped_xattrs));
+  return apply_times(ref, entry);
+}
+
+// The target's directory is held by a descriptor of its own: walking to the
+// new name's directory may close the walk's.
+Result<void> DirApplier::create_link(const Placement& at) {
+  ASSIGN_OR_RETURN(int target_dir, dir_fd(layer_path_parent(at.link_real)));
+  int dup = ::fcntl(target_dir, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return fail_errno(errno, "dup");
+  UniqueFd from(dup);
+  ASSIGN_OR_RETURN(int parent, changing_parent(at.real));
+  std::string name = layer_path_name(at.real);
+  if (::linkat(from.get(), layer_path_name(at.link_real).c_str(), parent, name.c_str(), 0) != 0) {
+    return fail_errno(errno, "link /" + at.real + " to /" + at.link_real);
   }
-  return linked;
+  return {};
 }
 
 Result<void> DirApplier::create_special(int dir_fd, const std::string& name,
@@ -325,8 +315,9 @@ Result<void> DirApplier::create_special(int dir_fd, const std::string& name,
     type = entry.type == EntryType::char_device ? S_IFCHR : S_IFBLK;
     dev = makedev(entry.dev_major, entry.dev_minor);
   }
-  TRY(replacing(dir_fd, name, "mknod",
-                [&] { return ::mknodat(dir_fd, name.c_str(), type | 0600, dev); }));
+  if (::mknodat(dir_fd, name.c_str(), type | 0600, dev) != 0) {
+    return fail_errno(errno, "mknod " + name);
+  }
   InodeRef ref = InodeRef::at(dir_fd, name);
   TRY(apply_owner_mode(ref, entry, Chmod::apply));
   TRY(apply_xattrs(ref, entry.xattrs, OldXattrs::none, &m_skipped_xattrs));

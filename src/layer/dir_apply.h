@@ -2,17 +2,13 @@
 // does, and never touches anything outside that directory.
 //
 // The directory holds the merged result of all lower layers; one DirApplier
-// applies one layer on top of it (doc/layer-semantics.md has the rules and
-// every place where cairn had to choose). In short:
-//   * paths are cleaned lexically and clamped at the root (oci_path.h);
-//     symlinks inside paths resolve as if the root were "/" (safe_root.h);
-//   * an entry replaces whatever exists at its path (new inode), except that
-//     a directory over a directory is updated in place;
-//   * whiteouts and opaque markers remove only lower-layer content: paths
-//     this layer created (and their ancestors) survive, in whatever order the
-//     entries come;
-//   * missing parents are created (0755, owned by the caller);
-//   * directory times are set in finish(), after all children were written.
+// applies one layer on top of it. What each entry means is decided by the
+// layer engine (layer_engine.h, doc/layer-semantics.md); the applier is its
+// on-disk target: it walks real paths one component at a time from the
+// root's descriptor (O_NOFOLLOW | O_DIRECTORY each, so it cannot leave the
+// root whatever it is asked), creates what the engine placed with *at()
+// calls on the final component, and sets directory times in finish(), after
+// all children were written.
 //
 // Not thread-safe; one instance per layer. Needs root (chown, mknod,
 // trusted.* xattrs) for anything but the simplest layers.
@@ -22,30 +18,28 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
+#include "layer/apply_target.h"
 #include "layer/entry_metadata.h"
+#include "layer/layer_engine.h"
 #include "layer/layer_sink.h"
-#include "layer/oci_path.h"
-#include "layer/safe_root.h"
+#include "util/unique_fd.h"
 
 namespace cairn {
 
-class DirApplier final : public LayerSink {
+class DirApplier final : public LayerSink, private ApplyTarget {
   struct Token {};
 
  public:
-  // ROOTFS_DIR must exist. Fails with Errc::unsupported without openat2(2).
+  // ROOTFS_DIR must exist.
   static Result<std::unique_ptr<DirApplier>> open(const std::string& rootfs_dir);
 
-  // Applies one entry. Hostile paths are confined to the root; the few that
-  // cannot be (a root entry that is not a directory, a whiteout of "." or
-  // "..", a NUL byte) fail with Errc::unsafe_path / Errc::bad_input. A
-  // failure leaves the rootfs partly applied: discard it.
+  // Applies one entry. Hostile paths are confined to the root or refused
+  // (Errc::unsafe_path / Errc::bad_input, see layer_engine.h). A failure
+  // leaves the rootfs partly applied: discard it.
   Result<void> add(const TarEntry& entry, EntryData& data) override;
   // Sets the deferred directory times.
   Result<void> finish() override;
@@ -53,49 +47,50 @@ class DirApplier final : public LayerSink {
   // Xattrs skipped because the filesystem does not support them (ENOTSUP).
   std::uint64_t skipped_xattrs() const { return m_skipped_xattrs; }
 
-  DirApplier(Token, SafeRoot root);
+  DirApplier(Token, UniqueFd root, std::string path);
 
  private:
   struct Times {
     timespec atime;
     timespec mtime;
   };
-  // existing_confined: whiteouts and opaque markers, resolved like umoci
-  // (SafeRoot::Escape::confine); create: entries, missing parents made.
-  enum class Parent { existing_confined, create };
+  // A directory open on the walk from the root: its name and descriptor.
+  struct OpenDir {
+    std::string name;
+    UniqueFd fd;
+  };
 
-  Result<SafeRoot::Dir> take_parent(const std::string& rel, Parent how);
-  void keep_parent(const std::string& rel, SafeRoot::Dir dir, std::uint64_t generation);
-  Result<void> apply_root(const TarEntry& entry);
-  Result<void> apply_whiteout(const LayerPath& lp);
-  Result<void> apply_opaque(const LayerPath& lp);
-  Result<void> apply_entry(const LayerPath& lp, const TarEntry& entry, EntryData& data);
-  Result<void> create(const SafeRoot::Dir& parent, const std::string& name,
-                      const TarEntry& entry, EntryData& data);
+  // ApplyTarget
+  Result<TargetNode> look(const std::string& real) override;
+  Result<std::vector<std::string>> list(const std::string& real) override;
+  Result<void> remove(const std::string& real) override;
+  Result<void> make_dir(const std::string& real) override;
+
+  Result<void> apply(const TarEntry& entry, EntryData& data);
+  // The descriptor of directory REAL, kept open with its ancestors until a
+  // walk elsewhere: entries come grouped by directory.
+  Result<int> dir_fd(const std::string& real);
+  // The parent's descriptor of REAL, with the parent's times remembered, as
+  // its contents are about to change.
+  Result<int> changing_parent(const std::string& real);
+  Result<void> create(const Placement& at, const TarEntry& entry, EntryData& data);
   Result<void> create_regular(int dir_fd, const std::string& name, const TarEntry& entry,
                               EntryData& data);
-  Result<void> create_directory(const SafeRoot::Dir& parent, const std::string& name,
+  Result<void> create_directory(int dir_fd, const std::string& name, const std::string& real,
                                 const TarEntry& entry);
-  Result<void> create_hardlink(int dir_fd, const std::string& name, const TarEntry& entry);
+  Result<void> create_symlink(int dir_fd, const std::string& name, const TarEntry& entry);
   Result<void> create_special(int dir_fd, const std::string& name, const TarEntry& entry);
+  Result<void> create_link(const Placement& at);
+  Result<void> update_dir(const std::string& real, const TarEntry& entry);
   Result<void> apply_dir_metadata(int fd, const std::string& real, const TarEntry& entry,
                                   OldXattrs old);
   Result<void> write_content(int fd, const TarEntry& entry, EntryData& data);
-  Result<void> clobber(int dir_fd, const std::string& name);
-  // Runs MAKE (a call returning -1 with errno on failure); when NAME is
-  // taken, clobbers it and runs MAKE once more.
-  template <typename Make>
-  Result<void> replacing(int dir_fd, const std::string& name, const char* what, Make make);
-  void invalidate_cache();
-  Result<void> prune_lower(int dir_fd, const std::string& dir_real, const std::string& name);
-  Result<void> remember_dir_times(const SafeRoot::Dir& dir);
-  void mark_upper(std::string real);
+  Result<void> remember_dir_times(int fd, const std::string& real);
 
-  SafeRoot m_root;
-  std::optional<std::string> m_cached_rel;
-  SafeRoot::Dir m_cached;
-  std::uint64_t m_generation = 0;  // bumped when a cached directory may be stale
-  std::unordered_set<std::string> m_upper;  // real paths this layer created + ancestors
+  UniqueFd m_root;
+  std::string m_path;  // as given, for error messages
+  LayerEngine m_engine;
+  std::vector<OpenDir> m_walk;  // the directories from the root to the last one used
   std::unordered_map<std::string, Times> m_dir_times;  // real path -> times to set
   std::vector<std::byte> m_buffer;
   std::uint64_t m_skipped_xattrs = 0;

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "layer/safe_root.h"
+#include "util/fd_tree.h"
 
 namespace cairn {
 namespace {

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "layer/oci_path.h"
-#include "layer/safe_root.h"
+#include "util/fd_tree.h"
 #include "util/sys.h"
 
 namespace cairn {

@@ -16,6 +16,14 @@ std::pair<std::string_view, std::string_view> split_layer_path(std::string_view 
   return {canonical.substr(0, slash), canonical.substr(slash + 1)};
 }
 
+std::string layer_path_parent(std::string_view canonical) {
+  return std::string(split_layer_path(canonical).first);
+}
+
+std::string layer_path_name(std::string_view canonical) {
+  return std::string(split_layer_path(canonical).second);
+}
+
 Result<LayerPath> classify_layer_path(std::string_view raw) {
   if (raw.find('\0') != std::string_view::npos) {
     return fail(Errc::bad_input, "layer path contains a NUL byte");

@@ -5,7 +5,7 @@
 // ".." removes the previous segment. Where umoci clamps a ".." that climbs
 // above the root, cairn refuses the layer (Errc::unsafe_path): no legitimate
 // layer needs it, and a layer that tries is hostile. Symlinks are not
-// resolved here; that is the job of the applier (layer/safe_root.h).
+// resolved here; that is the job of the layer engine (layer/layer_engine.h).
 //
 // The final segment then decides what the entry means:
 //   ".wh..wh..opq"  opaque marker: the lower contents of its directory vanish
@@ -50,5 +50,8 @@ Result<LayerPath> classify_layer_path(std::string_view raw);
 
 // Splits a canonical path into parent and final segment ("a/b" -> "a", "b").
 std::pair<std::string_view, std::string_view> split_layer_path(std::string_view canonical);
+// Each half of split_layer_path, as a string.
+std::string layer_path_parent(std::string_view canonical);
+std::string layer_path_name(std::string_view canonical);
 
 }  // namespace cairn

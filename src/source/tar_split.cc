@@ -36,7 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "layer/safe_root.h"
+#include "util/fd_tree.h"
 #include "oci/digest.h"
 #include "oci/json_depth.h"
 #include "source/registry_auth.h"

@@ -46,6 +46,10 @@ std::vector<EvilCase> evil_cases() {
        {symlink("r", ".."), file("r/r/r@C/chain", "PWNED")}, Outcome::refused, ""},
       {"symlink_to_existing_dir_outside_then_mkdir",
        {symlink("s", "@C"), testing::dir("s/sub", 0777)}, Outcome::refused, ""},
+      // An absolute symlink resolves from the rootfs's root, never the host's.
+      {"abs_symlink_to_inside_dir_writes_inside",
+       {testing::dir("etc", 0755), symlink("l", "/etc"), file("l/x", "X")}, Outcome::applied,
+       "etc/x"},
       {"dangling_abs_symlink_then_write",
        {symlink("d", "/nonexistent"), file("d/x", "X")}, Outcome::refused, ""},
       {"hardlink_absolute", {hardlink("evil/hl-abs", "@C/file")}, Outcome::refused, ""},

@@ -105,6 +105,19 @@ std::vector<ApplyCase> apply_cases() {
        {marker("e/.wh.passwd")},
        "d d 0755 0:0\nd/a f 0644 0:0 =\"A\"\nd/sub d 0755 0:0\nd/sub/x f 0644 0:0 =\"X\"\n"
        "e l 0777 0:0 ->etc\netc d 0755 0:0\netc/issue f 0644 0:0 =\"Debian\"\n"},
+      // Like umoci and docker: an absolute symlink on the way resolves from
+      // the rootfs's own root when its target is there.
+      {"absolute_symlink_parent_lands_inside", {k_base, {symlink("a", "/etc"), symlink("x", "/d/sub")}},
+       {file("a/new", "N"), file("a/made/f", "F"), file("x/y", "Y"), marker("a/.wh.passwd")},
+       "a l 0777 0:0 ->/etc\nd d 0755 0:0\nd/a f 0644 0:0 =\"A\"\nd/sub d 0755 0:0\n"
+       "d/sub/x f 0644 0:0 =\"X\"\nd/sub/y f 0644 0:0 =\"Y\"\netc d 0755 0:0\n"
+       "etc/issue f 0644 0:0 =\"Debian\"\netc/made d 0755 0:0\netc/made/f f 0644 0:0 =\"F\"\n"
+       "etc/new f 0644 0:0 =\"N\"\nx l 0777 0:0 ->/d/sub\n"},
+      {"hardlink_through_absolute_symlink", {k_base, {symlink("e", "/etc")}},
+       {hardlink("h", "e/issue")},
+       "d d 0755 0:0\nd/a f 0644 0:0 =\"A\"\nd/sub d 0755 0:0\nd/sub/x f 0644 0:0 =\"X\"\n"
+       "e l 0777 0:0 ->/etc\netc d 0755 0:0\netc/issue f 0644 0:0 =\"Debian\" hl=etc/issue\n"
+       "etc/passwd f 0644 0:0 =\"root\"\nh f 0644 0:0 =\"Debian\" hl=etc/issue\n"},
       {"dangling_symlink_parent_created_inside", {{symlink("l", "made/here")}},
        {file("l/f", "F")},
        "l l 0777 0:0 ->made/here\nmade d 0755 0:0\nmade/here d 0755 0:0\n"

@@ -1,27 +1,25 @@
 // The merge keeps the image as a tree of shared nodes: a directory entry
 // holds a shared_ptr to its node, so hard links are simply two entries
 // sharing one node, and replacing an entry (a new node) leaves the other
-// names of the old one untouched, as a new inode on disk would. Path
-// resolution walks a work list of components: a symlink met on the way
-// pushes its target's components in front, an absolute target restarts at
-// the root (or is refused), ".." pops the walked stack.
+// names of the old one untouched, as a new inode on disk would. The layer
+// engine decides what each index entry does; TreeTarget is how it sees the
+// tree, and apply_one puts the entry where the engine placed it.
 #include "backend/composefs/merge.h"
 
 #include <malloc.h>
 #include <sys/sysmacros.h>
 
 #include <cerrno>
-#include <deque>
 #include <vector>
 
 #include "backend/composefs/object_store.h"
+#include "layer/apply_target.h"
 #include "layer/oci_path.h"
 #include "util/split.h"
 
 namespace cairn::composefs {
 namespace {
 
-constexpr int k_max_symlinks = 40;
 // Nodes take_tree frees between two malloc_trim calls.
 constexpr size_t k_trim_every = 64 * 1024;
 
@@ -78,17 +76,12 @@ erofs::Inode implicit_dir() {
   return inode;
 }
 
-std::deque<std::string> components(std::string_view path) {
-  std::deque<std::string> parts;
-  for (std::string_view part : split(path, '/')) {
-    if (!part.empty()) parts.emplace_back(part);
+LayerEntryKind kind_of(IndexOp op) {
+  switch (op) {
+    case IndexOp::directory: return LayerEntryKind::directory;
+    case IndexOp::hardlink: return LayerEntryKind::hardlink;
+    default: return LayerEntryKind::other;
   }
-  return parts;
-}
-
-std::string join_path(std::string_view dir, std::string_view name) {
-  if (dir.empty()) return std::string(name);
-  return std::string(dir) + "/" + std::string(name);
 }
 
 }  // namespace
@@ -118,150 +111,118 @@ std::shared_ptr<Merger::Node> Merger::copy_node(
   return copy;
 }
 
-Result<void> Merger::apply_text(std::string_view index_text) {
-  m_upper.clear();
-  TRY(for_each_index_entry(index_text, [this](const IndexEntry& e) { return apply_one(e); }));
-  m_upper.clear();  // only needed while the layer is applied
-  return {};
-}
+// The engine's view of the merged tree. Directories are found by walking
+// from the root; the walk to the last one is kept, as entries come grouped
+// by directory.
+class Merger::TreeTarget final : public ApplyTarget {
+ public:
+  explicit TreeTarget(Merger& merger) : m_merger(merger) {}
 
-Result<void> Merger::apply_one(const IndexEntry& e) {
-  Result<void> applied = e.op == IndexOp::whiteout ? apply_whiteout(e)
-                         : e.op == IndexOp::opaque ? apply_opaque(e)
-                                                   : apply_entry(e);
-  if (!applied) return fail(std::move(applied).error().wrap("/" + e.path));
-  return {};
-}
-
-Result<std::optional<Merger::Resolved>> Merger::resolve(std::string_view path, Escape escape,
-                                                        Missing missing) {
-  std::deque<std::string> todo = components(path);
-  std::vector<std::pair<std::string, Node*>> walked;
-  int symlinks = 0;
-  while (!todo.empty()) {
-    std::string name = std::move(todo.front());
-    todo.pop_front();
-    if (name == ".") continue;
-    if (name == "..") {
-      if (!walked.empty()) {
-        walked.pop_back();
-      } else if (escape == Escape::refuse) {
-        return fail(Errc::unsafe_path, "a symlink on the way climbs out of the root");
-      }
-      continue;
-    }
-    Node* dir = walked.empty() ? m_root.get() : walked.back().second;
-    auto it = dir->children.find(name);
-    if (it == dir->children.end()) {
-      if (missing == Missing::absent) return std::nullopt;
-      it = dir->children.emplace(name, new_node(implicit_dir())).first;
-    }
-    Node* child = it->second.get();
-    if (S_ISLNK(child->inode.mode)) {
-      if (++symlinks > k_max_symlinks) return fail_errno(ELOOP, "resolve");
-      const std::string& target = child->inode.payload;
-      if (target.starts_with('/')) {
-        if (escape == Escape::refuse) {
-          return fail(Errc::unsafe_path, "absolute symlink " + name + " -> " + target);
-        }
-        walked.clear();
-      }
-      std::deque<std::string> parts = components(target);
-      todo.insert(todo.begin(), parts.begin(), parts.end());
-      continue;
-    }
-    if (!child->is_dir()) {
-      if (missing == Missing::absent) return std::nullopt;
-      return fail_errno(ENOTDIR, "resolve " + name);
-    }
-    walked.emplace_back(std::move(name), child);
+  Result<TargetNode> look(const std::string& real) override {
+    if (real.empty()) return TargetNode{NodeType::directory, ""};
+    ASSIGN_OR_RETURN(Node * dir, dir_node(layer_path_parent(real)));
+    auto it = dir->children.find(layer_path_name(real));
+    if (it == dir->children.end()) return TargetNode{};
+    const erofs::Inode& inode = it->second->inode;
+    if (S_ISDIR(inode.mode)) return TargetNode{NodeType::directory, ""};
+    if (S_ISLNK(inode.mode)) return TargetNode{NodeType::symlink, inode.payload};
+    return TargetNode{NodeType::other, ""};
   }
-  Resolved resolved{walked.empty() ? m_root.get() : walked.back().second, {}};
-  for (const auto& [name, node] : walked) resolved.real = join_path(resolved.real, name);
-  return resolved;
-}
 
-Result<void> Merger::apply_entry(const IndexEntry& e) {
-  erofs::Inode inode = inode_of(e);
-  if (e.path.empty()) {  // the root: a directory (checked at ingest)
-    inode.mode = S_IFDIR | (inode.mode & 07777);
-    m_root->inode = std::move(inode);
+  Result<std::vector<std::string>> list(const std::string& real) override {
+    ASSIGN_OR_RETURN(Node * dir, dir_node(real));
+    std::vector<std::string> names;
+    names.reserve(dir->children.size());
+    for (const auto& [name, node] : dir->children) names.push_back(name);
+    return names;
+  }
+
+  Result<void> remove(const std::string& real) override {
+    ASSIGN_OR_RETURN(Node * dir, dir_node(layer_path_parent(real)));
+    dir->children.erase(layer_path_name(real));
     return {};
   }
-  auto [dir, name_view] = split_layer_path(e.path);
-  std::string name(name_view);
-  ASSIGN_OR_RETURN(auto parent, resolve(dir, Escape::refuse, Missing::create));
-  CHECK(parent.has_value());  // Missing::create always yields a directory
-  auto& children = parent->dir->children;
-  if (e.op == IndexOp::hardlink) {
-    TRY(apply_hardlink(*parent->dir, name, e));
-  } else if (auto it = children.find(name);
-             e.op == IndexOp::directory && it != children.end() && it->second->is_dir()) {
-    it->second->inode = std::move(inode);
-  } else {
-    children[name] = new_node(std::move(inode));
+
+  Result<void> make_dir(const std::string& real) override {
+    ASSIGN_OR_RETURN(Node * dir, dir_node(layer_path_parent(real)));
+    dir->children.emplace(layer_path_name(real), m_merger.new_node(implicit_dir()));
+    return {};
   }
-  mark_upper(join_path(parent->real, name));
-  return {};
-}
 
-Result<void> Merger::apply_hardlink(Node& dir, const std::string& name, const IndexEntry& e) {
-  dir.children.erase(name);
-  auto [target_dir, target_name] = split_layer_path(e.data);
-  ASSIGN_OR_RETURN(auto resolved, resolve(target_dir, Escape::refuse, Missing::absent));
-  std::map<std::string, std::shared_ptr<Node>>::iterator it;
-  if (!resolved || target_name.empty() ||
-      (it = resolved->dir->children.find(std::string(target_name))) ==
-          resolved->dir->children.end()) {
-    return fail(Errc::bad_input, "hardlink target " + e.data + " does not exist");
-  }
-  if (it->second->is_dir()) return fail_errno(EPERM, "hardlink to directory " + e.data);
-  std::shared_ptr<Node> target = it->second;
-  dir.children[name] = std::move(target);
-  return {};
-}
-
-Result<void> Merger::apply_whiteout(const IndexEntry& e) {
-  auto [dir, name] = split_layer_path(e.path);
-  ASSIGN_OR_RETURN(auto parent, resolve(dir, Escape::confine, Missing::absent));
-  if (!parent || !parent->dir->children.contains(std::string(name))) return {};
-  prune_lower(*parent->dir, parent->real, std::string(name));
-  return {};
-}
-
-Result<void> Merger::apply_opaque(const IndexEntry& e) {
-  ASSIGN_OR_RETURN(auto resolved, resolve(e.path, Escape::confine, Missing::absent));
-  if (!resolved) return {};
-  std::vector<std::string> names;
-  for (const auto& [name, node] : resolved->dir->children) names.push_back(name);
-  for (const std::string& name : names) prune_lower(*resolved->dir, resolved->real, name);
-  return {};
-}
-
-void Merger::prune_lower(Node& dir, const std::string& dir_real, const std::string& name) {
-  std::string real = join_path(dir_real, name);
-  auto it = dir.children.find(name);
-  if (!m_upper.contains(real)) {
-    dir.children.erase(it);
-    return;
-  }
-  Node& child = *it->second;
-  if (!child.is_dir()) return;
-  std::vector<std::string> names;
-  for (const auto& [child_name, node] : child.children) names.push_back(child_name);
-  for (const std::string& child_name : names) prune_lower(child, real, child_name);
-}
-
-void Merger::mark_upper(const std::string& real) {
-  std::string path = real;
-  while (m_upper.insert(path).second) {
-    size_t slash = path.rfind('/');
-    if (slash == std::string::npos) {
-      m_upper.insert("");
-      return;
+  // The directory at REAL, which the engine found to be one.
+  Result<Node*> dir_node(const std::string& real) {
+    std::vector<std::string_view> names;
+    if (!real.empty()) names = split(real, '/');
+    size_t keep = 0;
+    while (keep < m_walk.size() && keep < names.size() && m_walk[keep].first == names[keep]) {
+      ++keep;
     }
-    path.resize(slash);
+    m_walk.resize(keep);
+    for (size_t i = keep; i < names.size(); ++i) {
+      Node* parent = m_walk.empty() ? m_merger.m_root.get() : m_walk.back().second;
+      std::string name(names[i]);
+      auto it = parent->children.find(name);
+      if (it == parent->children.end() || !it->second->is_dir()) {
+        return fail_errno(ENOTDIR, "merged tree: /" + real);
+      }
+      m_walk.emplace_back(std::move(name), it->second.get());
+    }
+    return m_walk.empty() ? m_merger.m_root.get() : m_walk.back().second;
   }
+
+  // The node at REAL, which the engine found to exist.
+  Result<std::shared_ptr<Node>> node(const std::string& real) {
+    ASSIGN_OR_RETURN(Node * dir, dir_node(layer_path_parent(real)));
+    auto it = dir->children.find(layer_path_name(real));
+    if (it == dir->children.end()) return fail_errno(ENOENT, "merged tree: /" + real);
+    return it->second;
+  }
+
+ private:
+  Merger& m_merger;
+  std::vector<std::pair<std::string, Node*>> m_walk;  // root's children first
+};
+
+Result<void> Merger::apply_text(std::string_view index_text) {
+  TreeTarget target(*this);
+  LayerEngine engine(target);
+  return for_each_index_entry(
+      index_text, [&](const IndexEntry& e) { return apply_one(target, engine, e); });
+}
+
+Result<void> Merger::apply_one(TreeTarget& target, LayerEngine& engine, const IndexEntry& e) {
+  auto applied = [&]() -> Result<void> {
+    auto [dir, name] = split_layer_path(e.path);
+    if (e.op == IndexOp::whiteout) return engine.whiteout(dir, name);
+    if (e.op == IndexOp::opaque) return engine.opaque(e.path);
+    std::string_view link = e.op == IndexOp::hardlink ? std::string_view(e.data) : "";
+    ASSIGN_OR_RETURN(Placement at, engine.place(dir, name, kind_of(e.op), link));
+    switch (at.action) {
+      case Placement::Action::update_dir: {
+        Node* node = m_root.get();
+        if (!at.real.empty()) {
+          ASSIGN_OR_RETURN(std::shared_ptr<Node> found, target.node(at.real));
+          node = found.get();
+        }
+        node->inode = inode_of(e);
+        return {};
+      }
+      case Placement::Action::link: {
+        ASSIGN_OR_RETURN(std::shared_ptr<Node> linked, target.node(at.link_real));
+        ASSIGN_OR_RETURN(Node * parent, target.dir_node(layer_path_parent(at.real)));
+        parent->children[layer_path_name(at.real)] = std::move(linked);
+        return {};
+      }
+      case Placement::Action::create: {
+        ASSIGN_OR_RETURN(Node * parent, target.dir_node(layer_path_parent(at.real)));
+        parent->children[layer_path_name(at.real)] = new_node(inode_of(e));
+        return {};
+      }
+    }
+    return {};
+  }();
+  if (!applied) return fail(std::move(applied).error().wrap("/" + e.path));
+  return {};
 }
 
 Result<erofs::Tree> Merger::build_tree() const { return clone().take_tree(); }

@@ -1,21 +1,11 @@
-// Flattening layer indexes into one composefs tree, with exactly the OCI
-// layer semantics of the dir applier (layer/dir_apply.h,
-// doc/layer-semantics.md), but on an in-memory tree instead of a directory:
-//
-//   * an entry replaces whatever is at its path (a new inode, so lower hard
-//     link partners keep the old one), except that a directory over a
-//     directory is updated in place and its xattrs made equal to the entry's;
-//   * missing parents are created (0755, root-owned, mtime 0); parents
-//     resolve through relative symlinks of the merged tree as long as they
-//     stay beneath the root; an absolute or escaping symlink on the way
-//     fails the merge with Errc::unsafe_path, a non-directory with ENOTDIR;
-//   * whiteouts and opaque markers resolve inside the root (an absolute
-//     symlink restarts at the root, ".." stops there) and remove only lower
-//     content: the paths this layer created and their ancestors survive;
-//   * hardlinks share the inode of their (canonical) target, which must
-//     exist and not be a directory (Errc::bad_input);
-//   * security.selinux and system.nfs4_acl belong to the host and are
-//     dropped, as the dir applier never sets them.
+// Flattening layer indexes into one composefs tree. The OCI layer
+// semantics are the layer engine's (layer/layer_engine.h), the same that the
+// dir, btrfs and zfs backends apply on disk; the Merger is its in-memory
+// target: a tree of shared nodes, where a hard link is two names of one node
+// and a replaced entry is a new node (lower link partners keep the old one).
+// Directories made for missing parents are 0755, root-owned, mtime 0.
+// security.selinux and system.nfs4_acl belong to the host and are dropped,
+// as the dir applier never sets them.
 //
 // Not thread-safe.
 #pragma once
@@ -24,11 +14,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "backend/composefs/layer_index.h"
 #include "erofs/tree.h"
+#include "layer/layer_engine.h"
 
 namespace cairn::composefs {
 
@@ -72,22 +62,9 @@ class Merger {
     bool is_dir() const { return S_ISDIR(inode.mode); }
   };
   struct DiffNode;
-  enum class Escape { refuse, confine };
-  enum class Missing { create, absent };
-  struct Resolved {
-    Node* dir = nullptr;
-    std::string real;  // canonical symlink-free path of dir
-  };
+  class TreeTarget;
 
-  Result<std::optional<Resolved>> resolve(std::string_view path, Escape escape,
-                                          Missing missing);
-  Result<void> apply_one(const IndexEntry& e);
-  Result<void> apply_entry(const IndexEntry& e);
-  Result<void> apply_hardlink(Node& dir, const std::string& name, const IndexEntry& e);
-  Result<void> apply_whiteout(const IndexEntry& e);
-  Result<void> apply_opaque(const IndexEntry& e);
-  void prune_lower(Node& dir, const std::string& dir_real, const std::string& name);
-  void mark_upper(const std::string& real);
+  Result<void> apply_one(TreeTarget& target, LayerEngine& engine, const IndexEntry& e);
   struct Taken {
     std::map<const Node*, erofs::InodeId> linked;  // hard-linked nodes already in the tree
     size_t freed = 0;                              // nodes freed since the last trim
@@ -109,7 +86,6 @@ class Merger {
 
   std::uint64_t m_next_id = 0;
   std::shared_ptr<Node> m_root;
-  std::unordered_set<std::string> m_upper;  // real paths this layer created + ancestors
 };
 
 }  // namespace cairn::composefs

@@ -136,7 +136,7 @@ std::vector<ApplyCase> composefs_cases() {
        {hardlink("b", "a"), file("c", big, 0600), sparse_file("sp", 70, {{66, "end"}})},
        "a f 0644 0:0 size=100 hl=a\nb f 0644 0:0 size=100 hl=a\nc f 0600 0:0 size=100\n"
        "small f 0644 0:0 =\"s\"\nsp f 0644 0:0 size=70\n"},
-      {"absolute_symlink_parent_is_refused", {{symlink("a", "/etc")}}, {file("a/x", "")}, ""},
+      {"dangling_absolute_symlink_parent_is_refused", {{symlink("a", "/etc")}}, {file("a/x", "")}, ""},
   };
 }
 
