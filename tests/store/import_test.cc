@@ -10,9 +10,11 @@
 
 #include <mutex>
 #include <set>
+#include <tuple>
 
 #include "oci/chain_id.h"
 #include "support/compress.h"
+#include "support/import_user.h"
 #include "support/tar_builder.h"
 #include "support/temp_dir_test.h"
 #include "util/sys.h"
@@ -70,16 +72,18 @@ std::string app_tar() {
   return TarBuilder().file("app", "hello\n").file("etc/.wh.os-release", "").finish();
 }
 
+// The dir backend's cases; ComposefsImportTest's run as any user.
 class ImportTest : public testing::TempDirTest {
  protected:
   ImportTest() : TempDirTest("/var/tmp") {}
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "applying layers needs root (chown, mknod)";
+    if (!testing::can_import(backend())) GTEST_SKIP() << testing::k_dir_import_needs_root;
     TempDirTest::SetUp();
   }
+  virtual std::string backend() const { return "dir"; }
 
-  std::unique_ptr<Store> open_store(const std::string& backend = "dir") {
-    auto store = Store::open(StoreOptions{.root = root(), .backend = backend}, Access::read_write);
+  std::unique_ptr<Store> open_store() {
+    auto store = Store::open(StoreOptions{.root = root(), .backend = backend()}, Access::read_write);
     EXPECT_TRUE(store) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }
@@ -103,6 +107,7 @@ class ImportTest : public testing::TempDirTest {
     ASSERT_TRUE(images);
     EXPECT_TRUE(images->empty());
     EXPECT_TRUE(listing("dir/images").empty());
+    EXPECT_TRUE(listing("composefs/layers").empty());
     EXPECT_TRUE(listing("tmp").empty());
   }
 };
@@ -174,15 +179,21 @@ struct BadLayerCase {
 
 void PrintTo(const BadLayerCase& c, std::ostream* os) { *os << c.name; }
 
-class BadLayer : public ImportTest, public ::testing::WithParamInterface<BadLayerCase> {};
+// On each backend: dir, then composefs.
+class BadLayer : public ImportTest,
+                 public ::testing::WithParamInterface<std::tuple<std::string, BadLayerCase>> {
+ protected:
+  std::string backend() const override { return std::get<0>(GetParam()); }
+  const BadLayerCase& bad() const { return std::get<1>(GetParam()); }
+};
 
 TEST_P(BadLayer, FailsAndLeavesTheStoreAsItWas) {
   auto store = open_store();
   ASSERT_TRUE(store);
-  ImagePlan plan = plan_of({{base_tar()}, GetParam().layer});
+  ImagePlan plan = plan_of({{base_tar()}, bad().layer});
   auto result = import_image(*store, plan, {});
   ASSERT_FALSE(result);
-  EXPECT_TRUE(result.error().is(GetParam().expected)) << result.error().message();
+  EXPECT_TRUE(result.error().is(bad().expected)) << result.error().message();
   expect_store_empty(*store);
 }
 
@@ -190,7 +201,7 @@ std::string truncated(std::string s, size_t cut) { return s.substr(0, s.size() -
 
 INSTANTIATE_TEST_SUITE_P(
     Import, BadLayer,
-    ::testing::Values(
+    ::testing::Combine(::testing::Values("dir", "composefs"), ::testing::Values(
         BadLayerCase{"blob_digest_mismatch",
                      {app_tar(), Compression::gzip, test::gzip(app_tar() + std::string(512, '\0'))},
                      Errc::digest_mismatch},
@@ -211,18 +222,23 @@ INSTANTIATE_TEST_SUITE_P(
                      Errc::unsafe_path},
         BadLayerCase{"symlink_escape",
                      {TarBuilder().symlink("l", "/tmp").file("l/escape", "x").finish()},
-                     Errc::unsafe_path}),
-    [](const auto& param_info) { return param_info.param.name; });
+                     Errc::unsafe_path})),
+    [](const auto& p) { return std::get<0>(p.param) + "_" + std::get<1>(p.param).name; });
 
 std::string third_tar() {
   return TarBuilder().dir("opt").file("opt/tool", std::string(10000, 't'), 0755).finish();
 }
 
+class ComposefsImportTest : public ImportTest {
+ protected:
+  std::string backend() const override { return "composefs"; }
+};
+
 // composefs ingests independent layers two at a time: every layer still
 // arrives, commits (layer_done) come in layer order, and the image is the
 // same as imported one layer at a time.
-TEST_F(ImportTest, ComposefsIngestsLayersTogetherAndCommitsInOrder) {
-  auto store = open_store("composefs");
+TEST_F(ComposefsImportTest, IngestsLayersTogetherAndCommitsInOrder) {
+  auto store = open_store();
   ASSERT_TRUE(store);
   ImagePlan plan = plan_of({{base_tar()}, {app_tar(), Compression::zstd}, {third_tar()}}, "app:1");
   std::mutex mutex;
@@ -249,8 +265,8 @@ TEST_F(ImportTest, ComposefsIngestsLayersTogetherAndCommitsInOrder) {
 
 // A layer that fails among layers ingested together fails the import with
 // its own error, and nothing of any layer stays.
-TEST_F(ImportTest, ComposefsLayerFailingBesideOthersLeavesNothing) {
-  auto store = open_store("composefs");
+TEST_F(ComposefsImportTest, LayerFailingBesideOthersLeavesNothing) {
+  auto store = open_store();
   ASSERT_TRUE(store);
   TestLayer bad{app_tar(), Compression::none, TarBuilder().file("other", "x").finish()};
   ImagePlan plan = plan_of({{base_tar()}, bad, {third_tar()}}, "app:1");

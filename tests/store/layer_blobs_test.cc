@@ -11,6 +11,7 @@
 #include "store/import.h"
 #include "store/layer_keeping.h"
 #include "support/gzip_image_plan.h"
+#include "support/import_user.h"
 #include "support/tar_builder.h"
 #include "support/temp_dir_test.h"
 #include "util/sys.h"
@@ -41,7 +42,7 @@ class LayerBlobsTest : public testing::TempDirTest,
  protected:
   LayerBlobsTest() : TempDirTest("/var/tmp") {}
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "applying layers needs root (chown, mknod)";
+    if (!testing::can_import(GetParam())) GTEST_SKIP() << testing::k_dir_import_needs_root;
     TempDirTest::SetUp();
   }
   std::unique_ptr<Store> open_store() {

@@ -14,6 +14,7 @@
 
 #include "store/import.h"
 #include "support/gzip_image_plan.h"
+#include "support/import_user.h"
 #include "support/tar_builder.h"
 #include "support/temp_dir_test.h"
 #include "util/sys.h"
@@ -49,7 +50,7 @@ class StoreCheckTest : public testing::TempDirTest,
  protected:
   StoreCheckTest() : TempDirTest("/var/tmp") {}
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "applying layers needs root (chown, mknod)";
+    if (!testing::can_import(GetParam())) GTEST_SKIP() << testing::k_dir_import_needs_root;
     TempDirTest::SetUp();
     auto store = Store::open(StoreOptions{.root = path("store"), .backend = GetParam()},
                              Access::read_write);
