@@ -10,13 +10,13 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "oci/digest.h"
 #include "oci/zstd_chunked_keys.h"
+#include "layer/zstd_chunked_fields.h"
 #include "util/base64.h"
 #include "util/sha256.h"
 #include "util/tar_header.h"
@@ -35,69 +35,6 @@ constexpr std::string_view k_xattr_prefix = "SCHILY.xattr.";
 
 std::uint64_t padding_of(std::uint64_t size) {
   return (th::k_block - size % th::k_block) % th::k_block;
-}
-
-// The TOC's name for a member type; empty for one it has none for.
-std::string_view toc_type(char type) {
-  switch (type) {
-    case '0': case '\0': case '7': return "reg";
-    case '1': return "hardlink";
-    case '2': return "symlink";
-    case '3': return "char";
-    case '4': return "block";
-    case '5': return "dir";
-    case '6': return "fifo";
-    default: return "";
-  }
-}
-
-// Seconds and nanoseconds of a pax time ("-12.5", "1700000000.000000001").
-std::optional<std::pair<std::int64_t, long>> parse_pax_time(std::string_view text) {
-  bool negative = text.starts_with('-');
-  if (negative) text.remove_prefix(1);
-  size_t dot = text.find('.');
-  std::string_view whole = text.substr(0, dot);
-  std::string_view fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
-  if (whole.empty() || whole.size() > 18) return std::nullopt;
-  std::int64_t sec = 0;
-  for (char c : whole) {
-    if (c < '0' || c > '9') return std::nullopt;
-    sec = sec * 10 + (c - '0');
-  }
-  long nsec = 0;
-  for (size_t i = 0; i < fraction.size(); ++i) {
-    if (fraction[i] < '0' || fraction[i] > '9') return std::nullopt;
-    if (i < 9) nsec = nsec * 10 + (fraction[i] - '0');
-  }
-  for (size_t i = fraction.size(); i < 9; ++i) nsec *= 10;
-  if (negative) {
-    sec = -sec;
-    if (nsec > 0) {
-      sec -= 1;
-      nsec = 1'000'000'000 - nsec;
-    }
-  }
-  return std::pair{sec, nsec};
-}
-
-// RFC 3339 in UTC, the fraction without trailing zeros (Go's time.Time in JSON).
-std::optional<std::string> rfc3339(std::int64_t sec, long nsec) {
-  std::tm tm{};
-  auto t = static_cast<std::time_t>(sec);
-  if (gmtime_r(&t, &tm) == nullptr || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-    return std::nullopt;
-  }
-  char text[40];
-  size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(text, n);
-  if (nsec > 0) {
-    char fraction[24];
-    std::snprintf(fraction, sizeof fraction, ".%09ld", nsec);
-    std::string f(fraction);
-    while (f.back() == '0') f.pop_back();
-    out += f;
-  }
-  return out + "Z";
 }
 
 void put_le64(std::string& out, std::uint64_t v) {
@@ -288,7 +225,7 @@ struct ZstdChunkedWriter::State {
   // The TOC entry of the member in `block` (with `pending`); nullopt when
   // a TOC cannot describe it.
   std::optional<Json> describe(char type, std::uint64_t size) const {
-    std::string_view kind = toc_type(type);
+    std::string_view kind = zc::toc_type(type);
     std::string name = th::member_name(block, pending);
     std::string link = th::member_link(block, pending);
     auto mode = th::parse_number(block, 100, 8);
@@ -348,11 +285,11 @@ struct ZstdChunkedWriter::State {
     if (it == pending.records.end()) {
       auto sec = th::parse_number(block, 136, 12);
       if (!sec || *sec > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
-      return rfc3339(static_cast<std::int64_t>(*sec), 0);
+      return zc::rfc3339(static_cast<std::int64_t>(*sec), 0);
     }
-    auto time = parse_pax_time(it->second);
+    auto time = zc::parse_pax_time(it->second);
     if (!time) return std::nullopt;
-    return rfc3339(time->first, time->second);
+    return zc::rfc3339(time->first, time->second);
   }
 
   // After the input's end: the last frame, then the TOC and the footer.
