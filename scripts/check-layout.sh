@@ -5,7 +5,7 @@
 #
 # A module may include itself and any module to its right; backend and source are siblings and may
 # not include each other, nor may erofs and oci. Prints every offending line as FILE:LINE: and
-# exits 1 if there is one.
+# exits 1 if there is one. Also fails on a file in src/ longer than 400 lines.
 #
 # Usage: scripts/check-layout.sh [REPO]   (default: the repository this script is in)
 set -euo pipefail
@@ -44,7 +44,17 @@ for dir in "$repo"/src/*/; do
     fi
   done < <(grep -rnoE '^#include "[a-z_]+/' "$dir" | sed -E 's/:#include "([a-z_]+)\/$/:\1/')
 done
+# Small files with one concept each: none over k_max_lines.
+k_max_lines=400
+while read -r lines file; do
+  [ "$file" = total ] && continue
+  if [ "$lines" -gt "$k_max_lines" ]; then
+    echo "${file#"$repo"/}: $lines lines (at most $k_max_lines: split it by concept)"
+    bad=1
+  fi
+done < <(find "$repo/src" -name '*.cc' -o -name '*.h' | xargs wc -l)
 if [ "$bad" = 0 ]; then
-  echo "layout: $checked includes in src/ follow cli > store > backend, source > layer > erofs, oci > util"
+  echo "layout: $checked includes in src/ follow cli > store > backend, source > layer > erofs, oci > util;"
+  echo "no file in src/ has more than $k_max_lines lines"
 fi
 exit "$bad"
