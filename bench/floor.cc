@@ -165,4 +165,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace cairn
 
-int main(int argc, char** argv) { return cairn::run(argc, argv); }
+int main(int argc, char** argv) {
+  return cairn::run(argc, argv);
+}

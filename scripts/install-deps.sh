@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libarchive-dev zlib1g-dev libzstd-dev libisal-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev googletest libgtest-dev ca-certificates
+  # the format check (scripts/check-format.sh)
+  clang-format
   # tests and benchmarks: reference unpacker, a real registry, tar tools, fsck.erofs,
   # openssl for the registry token server
   umoci docker-registry apache2-utils skopeo python3 tar gzip zstd attr docker.io podman

@@ -139,8 +139,8 @@ class Backend {
   virtual Result<void> verify_image_digest(const Digest& top, std::string_view expected) {
     (void)top;
     (void)expected;
-    return fail(Errc::unsupported, "the " + std::string(name()) +
-                                       " backend has no image digests (composefs has)");
+    return fail(Errc::unsupported,
+                "the " + std::string(name()) + " backend has no image digests (composefs has)");
   }
 
   // The contents of the regular files of layer INDEX of CHAIN (a stored
@@ -191,9 +191,7 @@ class Backend {
     return no_containers(name);
   }
   // Destroys container NAME with everything written into it; a missing one is fine.
-  virtual Result<void> remove_container(const std::string& name) {
-    return no_containers(name);
-  }
+  virtual Result<void> remove_container(const std::string& name) { return no_containers(name); }
   // The writable root directory of container NAME.
   virtual Result<std::string> container_path(const std::string& name) {
     return no_containers(name);
@@ -212,7 +210,7 @@ class Backend {
     return container_path(name);
   }
 
- // Disk usage (backend_usage.cc). image_usage: what the image whose top
+  // Disk usage (backend_usage.cc). image_usage: what the image whose top
   // chain is TOP takes; data shared with other images counts in each. The
   // default: "tree_bytes", the apparent size of rootfs_path(top) (regular
   // files once per inode, plus symlink targets). total_usage: the backend's

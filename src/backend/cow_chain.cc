@@ -37,7 +37,7 @@ std::vector<Digest> unneeded_layers(const std::map<Digest, std::optional<Digest>
 }
 
 Result<std::unique_ptr<CowChainBuild>> CowChainBuild::begin(CowLayers& layers,
-                                                             std::span<const ChainLink> chain) {
+                                                            std::span<const ChainLink> chain) {
   if (chain.empty()) return fail(Errc::bad_input, "image has no layers");
   size_t present = 0;
   while (present < chain.size()) {
@@ -109,7 +109,8 @@ Result<void> CowChainBuild::finish() {
 }
 
 Result<LayerSink*> CowStreamBuild::begin_layer() {
-  if (m_layer.active()) return fail(Errc::usage, "stream layer begun before the last was committed");
+  if (m_layer.active())
+    return fail(Errc::usage, "stream layer begun before the last was committed");
   const Digest* parent = m_committed.empty() ? nullptr : &m_committed.back().chain_id;
   return m_layer.start("stream-" + std::to_string(m_committed.size()), parent);
 }
@@ -130,8 +131,9 @@ Result<void> CowStreamBuild::commit_layer(const ChainLink& link) {
 
 Result<size_t> CowStreamBuild::finish(std::span<const ChainLink> chain) {
   if (m_layer.active() || chain.size() != m_committed.size() ||
-      !std::equal(chain.begin(), chain.end(), m_committed.begin(),
-                  [](const ChainLink& a, const ChainLink& b) { return a.chain_id == b.chain_id; })) {
+      !std::equal(
+          chain.begin(), chain.end(), m_committed.begin(),
+          [](const ChainLink& a, const ChainLink& b) { return a.chain_id == b.chain_id; })) {
     return fail(Errc::usage, "stream build finished with another chain than it applied");
   }
   m_published.keep();

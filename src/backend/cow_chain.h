@@ -125,7 +125,9 @@ class CowChainBuild final : public ChainBuild {
   static Result<std::unique_ptr<CowChainBuild>> begin(CowLayers& layers,
                                                       std::span<const ChainLink> chain);
   CowChainBuild(CowLayers& layers, std::vector<ChainLink> chain, size_t first_needed)
-      : m_published(layers), m_layer(layers), m_chain(std::move(chain)),
+      : m_published(layers),
+        m_layer(layers),
+        m_chain(std::move(chain)),
         m_first_needed(first_needed) {}
 
   size_t first_needed() const override { return m_first_needed; }

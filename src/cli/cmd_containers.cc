@@ -2,7 +2,6 @@
 // of the image's rootfs (btrfs and zfs backends), `cairn rm NAME` destroys
 // it, `cairn ps` lists them; `cairn mount NAME` prints a container's path.
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -73,7 +72,8 @@ Action define_rm(CLI::App& command, const GlobalOptions& global) {
 Action define_ps(CLI::App& command, const GlobalOptions& global) {
   // cairn's containers do not run by themselves (cairn run is in the
   // foreground), so every container is listed with or without -a.
-  command.add_flag("-a,--all")->description("List all containers (the default: cairn lists them all)");
+  command.add_flag("-a,--all")
+      ->description("List all containers (the default: cairn lists them all)");
   return [&global] { return run_ps(global); };
 }
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -114,9 +113,7 @@ Action define_df(CLI::App& command, const GlobalOptions& global) {
   auto human = std::make_shared<bool>(false);
   command.set_help_flag("--help", "Print this help message and exit");
   command.add_flag("-h,--human-readable", *human, "Sizes in kB, MB, GB (decimal) instead of bytes");
-  return [human, &global] {
-    return run_df(*human ? SizeUnits::human : SizeUnits::bytes, global);
-  };
+  return [human, &global] { return run_df(*human ? SizeUnits::human : SizeUnits::bytes, global); };
 }
 
 }  // namespace cairn::cli

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -32,8 +31,8 @@ void print_lines(const char* prefix, const std::vector<std::string>& lines) {
 }
 
 std::string summary(const StoreCheck& check) {
-  std::string text = "checked " + count(check.images, "image") + ", " +
-                     count(check.layers, "layer");
+  std::string text =
+      "checked " + count(check.images, "image") + ", " + count(check.layers, "layer");
   if (check.unchecked_layers) text += " (" + std::to_string(check.unchecked_layers) + " unchecked)";
   return text + ", " + count(check.blobs, "kept blob") + ", " +
          count(check.containers, "container") + ": " + std::to_string(check.damaged.size()) +
@@ -41,10 +40,13 @@ std::string summary(const StoreCheck& check) {
 }
 
 nlohmann::json json_of(const StoreCheck& check) {
-  return {{"images", check.images},         {"layers", check.layers},
+  return {{"images", check.images},
+          {"layers", check.layers},
           {"unchecked_layers", check.unchecked_layers},
-          {"blobs", check.blobs},           {"containers", check.containers},
-          {"damaged", check.damaged},       {"unfinished", check.unfinished}};
+          {"blobs", check.blobs},
+          {"containers", check.containers},
+          {"damaged", check.damaged},
+          {"unfinished", check.unfinished}};
 }
 
 Result<void> run_fsck(bool repair, const GlobalOptions& global) {

@@ -84,7 +84,8 @@ Result<void> run_images(const ImagesArgs& args, const GlobalOptions& global) {
                         [&](const ImageFilter& f) { return f.matches(image); });
   });
   if (args.quiet) {
-    for (const ImageRecord& image : images) std::printf("%s\n", shown_id(image, args.no_trunc).c_str());
+    for (const ImageRecord& image : images)
+      std::printf("%s\n", shown_id(image, args.no_trunc).c_str());
   } else if (global.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const ImageRecord& image : images) out.push_back(image_summary_json(image));
@@ -101,9 +102,10 @@ Action define_images(CLI::App& command, const GlobalOptions& global) {
   auto args = std::make_shared<ImagesArgs>();
   command.add_flag("-q,--quiet", args->quiet, "Print image ids only, one per line");
   command.add_flag("--no-trunc", args->no_trunc, "Print full image ids (sha256:…)");
-  command.add_option("-f,--filter", args->filters,
-                     "reference=PATTERN (a name matches the glob) or dangling=true|false; "
-                     "repeat to combine")
+  command
+      .add_option("-f,--filter", args->filters,
+                  "reference=PATTERN (a name matches the glob) or dangling=true|false; "
+                  "repeat to combine")
       ->allow_extra_args(false);
   return [args, &global] { return run_images(*args, global); };
 }

@@ -1,6 +1,5 @@
 #include <cstdio>
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -56,15 +55,17 @@ Result<std::optional<ImagePlan>> plan_from_docker_store(const ImportArgs& args,
 }
 
 // --registry-mirror first; the config's mirrors for registries the command line names none for.
-Result<std::vector<RegistryMirror>> mirrors_of(const ImportArgs& args, const GlobalOptions& global) {
+Result<std::vector<RegistryMirror>> mirrors_of(const ImportArgs& args,
+                                               const GlobalOptions& global) {
   std::vector<RegistryMirror> mirrors;
   for (const std::string& text : args.mirrors) {
     ASSIGN_OR_RETURN(RegistryMirror mirror, parse_registry_mirror(text));
     mirrors.push_back(std::move(mirror));
   }
   for (const RegistryMirror& mirror : global.mirrors) {
-    bool overridden = std::any_of(mirrors.begin(), mirrors.begin() + args.mirrors.size(),
-                                  [&](const RegistryMirror& m) { return m.registry == mirror.registry; });
+    bool overridden =
+        std::any_of(mirrors.begin(), mirrors.begin() + args.mirrors.size(),
+                    [&](const RegistryMirror& m) { return m.registry == mirror.registry; });
     if (!overridden) mirrors.push_back(mirror);
   }
   return mirrors;
@@ -111,8 +112,10 @@ Result<ImportResult> import_source(const ImportArgs& args, const GlobalOptions& 
 nlohmann::json transfers_json(const std::vector<LayerTransfer>& transfers) {
   nlohmann::json layers = nlohmann::json::array();
   for (const LayerTransfer& t : transfers) {
-    nlohmann::json layer = {{"index", t.index}, {"diff_id", t.diff_id.str()},
-                            {"bytes_fetched", t.bytes_fetched}, {"partial", t.partial}};
+    nlohmann::json layer = {{"index", t.index},
+                            {"diff_id", t.diff_id.str()},
+                            {"bytes_fetched", t.bytes_fetched},
+                            {"partial", t.partial}};
     layer["size"] = t.size ? nlohmann::json(*t.size) : nullptr;
     if (t.partial) {
       layer["files_local"] = t.files_local;
@@ -162,9 +165,10 @@ Result<void> run_pull(ImportArgs args, const GlobalOptions& global) {
 // The options import and pull share.
 void add_import_options(CLI::App& command, ImportArgs& args) {
   add_registry_flags(command, args.registry, TransferDirection::download);
-  command.add_option("--registry-mirror", args.mirrors,
-                     "REGISTRY=HOST[:PORT][/PREFIX]: try this mirror of REGISTRY first (repeatable, "
-                     "in order; replaces the config's mirrors of REGISTRY)")
+  command
+      .add_option("--registry-mirror", args.mirrors,
+                  "REGISTRY=HOST[:PORT][/PREFIX]: try this mirror of REGISTRY first (repeatable, "
+                  "in order; replaces the config's mirrors of REGISTRY)")
       ->allow_extra_args(false);
   command.add_flag("--docker-save", args.docker_save,
                    "dockerd://: read the image through `docker save`, not from the daemon's "
@@ -188,9 +192,10 @@ void add_import_options(CLI::App& command, ImportArgs& args) {
 
 Action define_import(CLI::App& command, const GlobalOptions& global) {
   auto args = std::make_shared<ImportArgs>();
-  command.add_option("source", args->source,
-                     "docker://[HOST/]REPO[:TAG|@DIGEST], oci:DIR[:TAG], oci-archive:FILE[:TAG], "
-                     "docker-archive:FILE[:REPO:TAG], dockerd://IMAGE, podman://IMAGE")
+  command
+      .add_option("source", args->source,
+                  "docker://[HOST/]REPO[:TAG|@DIGEST], oci:DIR[:TAG], oci-archive:FILE[:TAG], "
+                  "docker-archive:FILE[:REPO:TAG], dockerd://IMAGE, podman://IMAGE")
       ->required();
   add_import_options(command, *args);
   return [args, &global] { return run_import(*args, global); };
@@ -198,8 +203,7 @@ Action define_import(CLI::App& command, const GlobalOptions& global) {
 
 Action define_pull(CLI::App& command, const GlobalOptions& global) {
   auto args = std::make_shared<ImportArgs>();
-  command.add_option("reference", args->source, "[docker://][HOST/]REPO[:TAG|@DIGEST]")
-      ->required();
+  command.add_option("reference", args->source, "[docker://][HOST/]REPO[:TAG|@DIGEST]")->required();
   add_import_options(command, *args);
   return [args, &global] { return run_pull(*args, global); };
 }

@@ -4,7 +4,6 @@
 // one would get) and never creates one.
 #include <cstdio>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "backend/composefs/mount.h"
@@ -54,9 +53,12 @@ Result<nlohmann::json> info_json(const GlobalOptions& global) {
   }
   ASSIGN_OR_RETURN(StoreCounts counts, counts_of(*store));
   ASSIGN_OR_RETURN(std::string reason, setting_or(*store, "backend.reason", "not recorded"));
-  out["store"] = {{"backend", store->backend().name()}, {"backend_reason", reason},
-                  {"images", counts.images}, {"containers", counts.containers},
-                  {"layers", counts.layers}, {"logical_bytes", counts.logical_bytes}};
+  out["store"] = {{"backend", store->backend().name()},
+                  {"backend_reason", reason},
+                  {"images", counts.images},
+                  {"containers", counts.containers},
+                  {"layers", counts.layers},
+                  {"logical_bytes", counts.logical_bytes}};
   if (store->backend().name() == "composefs") {
     ASSIGN_OR_RETURN(out["store"]["composefs_mode"], setting_or(*store, "composefs.mode", "flat"));
   }

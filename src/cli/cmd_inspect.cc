@@ -22,8 +22,9 @@ Action define_inspect(CLI::App& command, const GlobalOptions& global) {
                      store->backend().image_digest(image.top_chain));
     out["composefs_digest"] = digest ? nlohmann::json(*digest) : nullptr;
     auto seal = config_seal(image.config);
-    out["seal"] = seal && *seal ? nlohmann::json{{"digest", **seal}, {"checked", digest.has_value()}}
-                                : nullptr;
+    out["seal"] = seal && *seal
+                      ? nlohmann::json{{"digest", **seal}, {"checked", digest.has_value()}}
+                      : nullptr;
     std::printf("%s\n", out.dump(2).c_str());
     return {};
   };

@@ -8,14 +8,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "backend/composefs/integrity.h"
 #include "backend/composefs/signature.h"
-#include "store/seal.h"
-#include "cli/text_output.h"
 #include "cli/command.h"
+#include "cli/text_output.h"
+#include "store/seal.h"
 #include "util/sys.h"
 
 namespace cairn::cli {
@@ -59,7 +58,8 @@ Result<std::string> sealed_config(const std::string& config, const std::string& 
   if (!json.is_object()) return fail(Errc::bad_input, "image config is not a JSON object");
   nlohmann::ordered_json& inner = json["config"];
   if (inner.is_null()) inner = nlohmann::ordered_json::object();
-  if (!inner.is_object()) return fail(Errc::bad_input, "image config's \"config\" is not an object");
+  if (!inner.is_object())
+    return fail(Errc::bad_input, "image config's \"config\" is not an object");
   nlohmann::ordered_json& labels = inner["Labels"];
   if (labels.is_null()) labels = nlohmann::ordered_json::object();
   if (!labels.is_object()) return fail(Errc::bad_input, "image config's Labels is not an object");
@@ -136,8 +136,7 @@ Result<void> run_verify(const std::string& ref, const std::string& key,
   ASSIGN_OR_RETURN(composefs::VerifyReport report, composefs::verify(*backend, top));
   print_report(report, global.json);
   if (!report.problems.empty()) {
-    return fail(Errc::digest_mismatch,
-                "verify: " + count(report.problems.size(), "problem"));
+    return fail(Errc::digest_mismatch, "verify: " + count(report.problems.size(), "problem"));
   }
   if (!key.empty()) {
     TRY(check_signature(*backend, *image, key, signature));
@@ -160,8 +159,9 @@ Action define_sign(CLI::App& command, const GlobalOptions& global) {
   command.add_option("image", *ref, "Image name or id")->required();
   auto output = std::make_shared<std::string>();
   command.add_option("--key", *key, "Ed25519 private key (PEM)")->required();
-  command.add_option("-o,--output", *output,
-                     "Write the signature to this file (a detached signature) instead of the store");
+  command.add_option(
+      "-o,--output", *output,
+      "Write the signature to this file (a detached signature) instead of the store");
   return [ref, key, output, &global] { return run_sign(*ref, *key, *output, global); };
 }
 

@@ -10,7 +10,6 @@
 // files, layer indexes and objects) to that image digest, the composefs-rs
 // rule for trusted mounts.
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -51,14 +50,15 @@ Result<void> list_mounts(const GlobalOptions& global) {
   return {};
 }
 
-Result<void> run_mount(const std::string& ref, const std::string& target,
-                       const std::string& digest, const GlobalOptions& global) {
+Result<void> run_mount(const std::string& ref, const std::string& target, const std::string& digest,
+                       const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
   ASSIGN_OR_RETURN(auto container, store->metadata().find_container(ref));
   MountRecord record;
   Result<std::string> tree = fail(Errc::unsupported, "no tree");  // the backend's own path
   if (container && !digest.empty()) {
-    return fail(Errc::usage, "mount --digest: " + ref + " is a container; only images have digests");
+    return fail(Errc::usage,
+                "mount --digest: " + ref + " is a container; only images have digests");
   }
   if (container) {
     ASSIGN_OR_RETURN(record.path, store->backend().mount_container(ref, target));

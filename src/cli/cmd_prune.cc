@@ -70,8 +70,9 @@ Result<void> prune(Scope scope, Run run, bool collect, const GlobalOptions& glob
     std::printf("%s: %s\n", verb, image.id.str().c_str());
   }
   if (run == Run::for_real && (collect || !going.empty())) TRY(store->collect_garbage());
-  std::printf("%s %s, %s of layers\n", run == Run::dry ? "would free:" : "freed:",
-              count(going.size(), "image").c_str(), human_size(bytes).c_str());
+  std::printf("%s %s, %s of layers\n",
+              run == Run::dry ? "would free:" : "freed:", count(going.size(), "image").c_str(),
+              human_size(bytes).c_str());
   return {};
 }
 
@@ -91,8 +92,8 @@ Action define_image(CLI::App& command, const GlobalOptions& global) {
 }
 
 Action define_system(CLI::App& command, const GlobalOptions& global) {
-  CLI::App* sub = command.add_subcommand(
-      "prune", "Remove unnamed images, then all data no image needs (gc)");
+  CLI::App* sub =
+      command.add_subcommand("prune", "Remove unnamed images, then all data no image needs (gc)");
   command.require_subcommand(1);
   auto dry = std::make_shared<bool>(false);
   sub->add_flag("--dry-run", *dry, "Say what would be removed; change nothing");

@@ -1,6 +1,5 @@
 // cairn push IMAGE docker://HOST[:PORT]/REPO[:TAG] (store/push_image.h).
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -35,8 +34,8 @@ Result<void> compression_of(const std::string& name, PushOptions& options) {
 
 Result<RegistryReference> destination_of(const std::string& uri) {
   if (!uri.starts_with("docker://")) {
-    return fail(Errc::usage, "push destination " + uri +
-                                 ": expected docker://HOST[:PORT]/REPO[:TAG]");
+    return fail(Errc::usage,
+                "push destination " + uri + ": expected docker://HOST[:PORT]/REPO[:TAG]");
   }
   return parse_registry_reference(uri);
 }
@@ -88,14 +87,16 @@ Action define_push(CLI::App& command, const GlobalOptions& global) {
   command.add_option("destination", args->destination, "docker://HOST[:PORT]/REPO[:TAG]")
       ->required();
   add_registry_flags(command, args->registry, TransferDirection::upload);
-  command.add_option("--compression", args->compression,
-                     "Compression of layers whose original blob the store did not keep: gzip, "
-                     "zstd or zstd:chunked (partial pulls can then fetch only the files a store "
-                     "lacks)")
+  command
+      .add_option("--compression", args->compression,
+                  "Compression of layers whose original blob the store did not keep: gzip, "
+                  "zstd or zstd:chunked (partial pulls can then fetch only the files a store "
+                  "lacks)")
       ->capture_default_str();
-  command.add_option("--chunk-size", args->chunk_size,
-                     "Blobs above this many bytes are uploaded in chunks of this size, each "
-                     "resumable")
+  command
+      .add_option("--chunk-size", args->chunk_size,
+                  "Blobs above this many bytes are uploaded in chunks of this size, each "
+                  "resumable")
       ->capture_default_str();
   return [args, &global] { return run_push(*args, global); };
 }

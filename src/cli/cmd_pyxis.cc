@@ -44,7 +44,8 @@ Result<ImageRecord> image_for(const std::string& uri, const GlobalOptions& globa
 
 // pyxis wants an absolute path, and --root may be relative.
 Result<std::string> absolute(const std::string& path) {
-  std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr), &std::free);
+  std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr),
+                                                       &std::free);
   if (!resolved) return fail_errno(errno, "realpath " + path);
   return std::string(resolved.get());
 }

@@ -11,7 +11,9 @@ namespace cairn::cli {
 
 Action define_completion(CLI::App& command, const GlobalOptions&) {
   auto shell = std::make_shared<std::string>();
-  command.add_option("shell", *shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+  command.add_option("shell", *shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
   return [shell, &command]() -> Result<void> {
     auto docs = describe(*command.get_parent());
     std::string script = *shell == "bash" ? bash_completion(docs) : zsh_completion(docs);

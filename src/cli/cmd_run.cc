@@ -80,8 +80,13 @@ Result<void> enter_private_mount_namespace() {
 }
 
 Result<RunSpec> spec_of(const RunArgs& args, const std::string& name) {
-  RunSpec spec{.command = args.command, .env = args.env, .volumes = {}, .workdir = args.workdir,
-               .user = args.user, .terminal = args.terminal, .hostname = name};
+  RunSpec spec{.command = args.command,
+               .env = args.env,
+               .volumes = {},
+               .workdir = args.workdir,
+               .user = args.user,
+               .terminal = args.terminal,
+               .hostname = name};
   for (const std::string& text : args.volumes) {
     ASSIGN_OR_RETURN(VolumeSpec volume, parse_volume(text));
     spec.volumes.push_back(std::move(volume));
@@ -158,8 +163,9 @@ Action define_run(CLI::App& command, const GlobalOptions& global) {
   command.add_option("--name", args->name, "Container name")->default_str("run-<random hex>");
   command.add_option("-e,--env", args->env, "NAME=VALUE for the process (repeatable)")
       ->allow_extra_args(false);
-  command.add_option("-v,--volume", args->volumes,
-                     "HOST_PATH:/CONTAINER_PATH[:ro|rw] bind mount (repeatable)")
+  command
+      .add_option("-v,--volume", args->volumes,
+                  "HOST_PATH:/CONTAINER_PATH[:ro|rw] bind mount (repeatable)")
       ->allow_extra_args(false);
   command.add_option("-w,--workdir", args->workdir, "Working directory")
       ->default_str("the image's WorkingDir, else /");

@@ -44,7 +44,8 @@ Result<void> run_umount(const std::string& arg, const GlobalOptions& global) {
 
 Action define_umount(CLI::App& command, const GlobalOptions& global) {
   auto arg = std::make_shared<std::string>();
-  command.add_option("target", *arg, "Container name, image name or id, or the mount directory")->required();
+  command.add_option("target", *arg, "Container name, image name or id, or the mount directory")
+      ->required();
   return [arg, &global] { return run_umount(*arg, global); };
 }
 

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,7 +28,7 @@ struct GlobalOptions {
   std::string limit_layer_entries;
   std::string limit_layer_bytes;
   std::string limit_image_layers;
-  bool json = false;    // --json
+  bool json = false;  // --json
   // config "registry.DOMAIN.mirrors" (source/registry_mirrors.h), in order
   std::vector<RegistryMirror> mirrors;
 };

@@ -1,7 +1,6 @@
 #include "cli/export_archive.h"
 
 #include <nlohmann/json.hpp>
-
 #include <set>
 #include <vector>
 
@@ -34,7 +33,9 @@ class TarOut {
     for (;;) {
       ASSIGN_OR_RETURN(size_t n, reader.read(m_buf));
       if (n == 0) break;
-      if (n > left) return fail(Errc::bad_input, name + ": more than the " + std::to_string(size) + " bytes expected");
+      if (n > left)
+        return fail(Errc::bad_input,
+                    name + ": more than the " + std::to_string(size) + " bytes expected");
       TRY(write(std::span(m_buf).first(n)));
       left -= n;
     }
@@ -101,14 +102,17 @@ Result<void> add_layer(Store& store, const ImageRecord& image, size_t index,
   return out.add(name, source.size, *tar);
 }
 
-std::string blob_name(const Digest& digest) { return "blobs/sha256/" + std::string(digest.hex()); }
+std::string blob_name(const Digest& digest) {
+  return "blobs/sha256/" + std::string(digest.hex());
+}
 
 std::string new_oci_manifest(const ImageRecord& image, const std::vector<LayerSource>& layers) {
   Json manifest = {{"schemaVersion", 2},
                    {"mediaType", media_type::k_oci_manifest},
-                   {"config", {{"mediaType", media_type::k_oci_config},
-                               {"digest", image.id.str()},
-                               {"size", image.config.size()}}},
+                   {"config",
+                    {{"mediaType", media_type::k_oci_config},
+                     {"digest", image.id.str()},
+                     {"size", image.config.size()}}},
                    {"layers", Json::array()}};
   for (const LayerSource& layer : layers) {
     manifest["layers"].push_back(
@@ -176,8 +180,8 @@ Result<void> write_docker(Store& store, const ImageRecord& image, TarOut& out) {
   for (const LayerRecord& layer : image.layers) {
     layers.push_back(std::string(layer.diff_id.hex()) + "/layer.tar");
   }
-  Json manifest = Json::array(
-      {{{"Config", config_name}, {"RepoTags", repo_tags(image)}, {"Layers", layers}}});
+  Json manifest =
+      Json::array({{{"Config", config_name}, {"RepoTags", repo_tags(image)}, {"Layers", layers}}});
   TRY(out.add("manifest.json", manifest.dump()));
   TRY(out.add(config_name, image.config));
   std::set<Digest> written;
@@ -192,8 +196,7 @@ Result<void> write_docker(Store& store, const ImageRecord& image, TarOut& out) {
 
 }  // namespace
 
-Result<void> write_image_archive(Store& store, const ImageRecord& image, ArchiveForm form,
-                                 int fd) {
+Result<void> write_image_archive(Store& store, const ImageRecord& image, ArchiveForm form, int fd) {
   TarOut out(fd);
   TRY(form == ArchiveForm::oci ? write_oci(store, image, out) : write_docker(store, image, out));
   return out.finish();

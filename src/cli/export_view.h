@@ -15,7 +15,8 @@ class ExportView {
  public:
   static Result<ExportView> open(Store& store, const Digest& top);
   ExportView(ExportView&& other) noexcept
-      : m_backend(other.m_backend), m_path(std::move(other.m_path)),
+      : m_backend(other.m_backend),
+        m_path(std::move(other.m_path)),
         m_mounted(std::exchange(other.m_mounted, false)) {}
   ExportView(const ExportView&) = delete;
   ExportView& operator=(const ExportView&) = delete;

@@ -21,18 +21,17 @@ std::optional<std::string> image_built(const ImageRecord& image) {
 std::string image_created_text(const ImageRecord& image) {
   auto built = image_built(image);
   // RFC 3339 "2024-05-01T10:20:30.123456789Z" shown as "2024-05-01 10:20:30Z"
-  if (!built || built->size() < 20 || (*built)[10] != 'T' || built->back() != 'Z') return utc_time(image.created);
+  if (!built || built->size() < 20 || (*built)[10] != 'T' || built->back() != 'Z')
+    return utc_time(image.created);
   return built->substr(0, 10) + " " + built->substr(11, 8) + "Z";
 }
 
 nlohmann::json image_summary_json(const ImageRecord& image) {
   auto built = image_built(image);
-  return {{"id", image.id.str()},
-          {"names", image.names},
-          {"layers", image.layers.size()},
-          {"size", image_size(image)},
-          {"created", image.created},
-          {"image_created", built ? nlohmann::json(*built) : nullptr}};
+  return {
+      {"id", image.id.str()},          {"names", image.names},
+      {"layers", image.layers.size()}, {"size", image_size(image)},
+      {"created", image.created},      {"image_created", built ? nlohmann::json(*built) : nullptr}};
 }
 
 nlohmann::json image_detail_json(const ImageRecord& image) {

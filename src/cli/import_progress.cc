@@ -25,7 +25,9 @@ std::optional<ImportProgress> ImportProgress::for_stderr() {
 
 ImportProgress::ImportProgress() : m_start(Clock::now()) {}
 
-ImportProgress::~ImportProgress() { end_line(); }
+ImportProgress::~ImportProgress() {
+  end_line();
+}
 
 ImportObserver ImportProgress::observer() {
   ImportObserver observer;
@@ -43,15 +45,16 @@ ImportObserver ImportProgress::observer() {
 void ImportProgress::start(size_t index, size_t count, std::string id) {
   std::lock_guard lock(m_mutex);
   m_count = count;
-  Layer& layer = m_layers[index] = Layer{index, count, std::move(id), Clock::now(), 0, std::nullopt};
+  Layer& layer = m_layers[index] =
+      Layer{index, count, std::move(id), Clock::now(), 0, std::nullopt};
   draw(layer, false);
 }
 
 void ImportProgress::progress(size_t index, std::uint64_t done,
                               std::optional<std::uint64_t> total) {
   std::lock_guard lock(m_mutex);
-  auto it = m_layers.try_emplace(index, Layer{index, m_count, "", Clock::now(), 0, std::nullopt})
-                .first;
+  auto it =
+      m_layers.try_emplace(index, Layer{index, m_count, "", Clock::now(), 0, std::nullopt}).first;
   it->second.done = done;
   it->second.total = total;
   draw(it->second, false);
@@ -68,9 +71,13 @@ void ImportProgress::finish(size_t index) {
 }
 
 void ImportProgress::draw(const Layer& layer, bool finished) {
-  LayerProgress line{.index = layer.index, .count = layer.count, .id = layer.id,
-                     .done = layer.done, .total = layer.total,
-                     .seconds = seconds_since(layer.start), .finished = finished};
+  LayerProgress line{.index = layer.index,
+                     .count = layer.count,
+                     .id = layer.id,
+                     .done = layer.done,
+                     .total = layer.total,
+                     .seconds = seconds_since(layer.start),
+                     .finished = finished};
   std::fprintf(stderr, "\r\033[K%s", format_layer_progress(line).c_str());
   std::fflush(stderr);
   m_line_open = true;
@@ -96,8 +103,9 @@ void ImportProgress::summary(const ImportResult& result) {
                    .c_str());
   for (const LayerTransfer& t : result.transfers) {
     if (!t.partial) continue;
-    std::fprintf(stderr, "layer %zu %s: partial pull, %s fetched of %s (%zu files from the store, "
-                         "%zu downloaded)\n",
+    std::fprintf(stderr,
+                 "layer %zu %s: partial pull, %s fetched of %s (%zu files from the store, "
+                 "%zu downloaded)\n",
                  t.index + 1, std::string(t.diff_id.short_hex()).c_str(),
                  format_bytes(t.bytes_fetched).c_str(),
                  t.size ? format_bytes(*t.size).c_str() : "?", t.files_local, t.files_fetched);

@@ -2,8 +2,8 @@
 // stderr, redrawn in place (at most ~10 times a second, util/progress.h)
 // while the layer is read, kept with its size, time and rate when it is
 // done, then a summary line. Layers read at once (composefs) share the line
-// in place, each drawing its own progress; a layer's finished line stays. Only for a terminal: on anything else import
-// prints nothing to stderr but errors.
+// in place, each drawing its own progress; a layer's finished line stays. Only for a terminal: on
+// anything else import prints nothing to stderr but errors.
 #pragma once
 
 #include <chrono>

@@ -10,7 +10,9 @@
 namespace cairn::cli {
 namespace {
 
-std::string records_dir(const std::string& root) { return root + "/mounts/.records"; }
+std::string records_dir(const std::string& root) {
+  return root + "/mounts/.records";
+}
 
 std::string record_path(const std::string& root, const std::string& path) {
   auto sum = Sha256::of(path);

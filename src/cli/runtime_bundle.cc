@@ -74,7 +74,9 @@ void merge_env(std::vector<std::string>& env, const std::string& item) {
 
 nlohmann::json mount(const char* destination, const char* type, const char* source,
                      std::vector<std::string> options) {
-  return {{"destination", destination}, {"type", type}, {"source", source},
+  return {{"destination", destination},
+          {"type", type},
+          {"source", source},
           {"options", std::move(options)}};
 }
 
@@ -92,9 +94,10 @@ nlohmann::json standard_mounts() {
 
 // docker's default capability set.
 const std::vector<std::string> k_capabilities = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",     "CAP_FOWNER",           "CAP_MKNOD",
-    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",     "CAP_SETFCAP",          "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE"};
 
 }  // namespace
 
@@ -145,7 +148,8 @@ Result<nlohmann::json> runtime_config(const nlohmann::json& image_config, const 
     return fail(Errc::usage, "the image has no Entrypoint or Cmd: give a command after --");
   }
   std::vector<std::string> env = strings_at(config, "Env");
-  if (std::none_of(env.begin(), env.end(), [](const std::string& e) { return e.starts_with("PATH="); })) {
+  if (std::none_of(env.begin(), env.end(),
+                   [](const std::string& e) { return e.starts_with("PATH="); })) {
     env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   }
   if (run.terminal) merge_env(env, "TERM=xterm");
@@ -175,8 +179,9 @@ Result<nlohmann::json> runtime_config(const nlohmann::json& image_config, const 
       {"mounts", std::move(mounts)},
       {"linux",
        {{"namespaces", std::move(namespaces)},
-        {"maskedPaths", {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                         "/proc/timer_list", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
+        {"maskedPaths",
+         {"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+          "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
         {"readonlyPaths",
          {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
 }

@@ -13,9 +13,13 @@
 namespace cairn::cli {
 namespace {
 
-constexpr std::string_view k_config_keys[] = {
-    "root",           "backend",  "composefs_mode", "composefs_hybrid_min", "limits.layer_entries",
-    "limits.layer_bytes", "limits.image_layers"};
+constexpr std::string_view k_config_keys[] = {"root",
+                                              "backend",
+                                              "composefs_mode",
+                                              "composefs_hybrid_min",
+                                              "limits.layer_entries",
+                                              "limits.layer_bytes",
+                                              "limits.image_layers"};
 
 constexpr std::string_view k_mirror_prefix = "registry.";
 constexpr std::string_view k_mirror_suffix = ".mirrors";
@@ -73,7 +77,8 @@ Result<std::map<std::string, std::string>> read_config() {
 
 std::string default_root() {
   if (::geteuid() == 0) return "/var/lib/cairn";
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/cairn";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/cairn";
   const char* home = std::getenv("HOME");
   return std::string(home ? home : ".") + "/.local/share/cairn";
 }

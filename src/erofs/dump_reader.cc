@@ -13,8 +13,20 @@ constexpr size_t k_max_payload = 4095;
 constexpr size_t k_max_xattr_name = 255;
 constexpr size_t k_max_xattr_value = 65535;
 
-enum Field { f_path, f_size, f_mode, f_nlink, f_uid, f_gid, f_rdev, f_mtime, f_payload,
-             f_content, f_digest, k_fixed_fields };
+enum Field {
+  f_path,
+  f_size,
+  f_mode,
+  f_nlink,
+  f_uid,
+  f_gid,
+  f_rdev,
+  f_mtime,
+  f_payload,
+  f_content,
+  f_digest,
+  k_fixed_fields
+};
 
 struct PendingLink {
   std::string path;
@@ -103,8 +115,8 @@ Result<std::uint32_t> parse_mode(std::string_view text) {
 }
 
 // Fills the file-type specific parts: payload, content, digest, rdev.
-Result<void> parse_payloads(const std::array<std::string_view, k_fixed_fields>& f,
-                            DumpParse mode, std::uint64_t dump_size, Inode& inode) {
+Result<void> parse_payloads(const std::array<std::string_view, k_fixed_fields>& f, DumpParse mode,
+                            std::uint64_t dump_size, Inode& inode) {
   ASSIGN_OR_RETURN(auto payload, unescape_optional(f[f_payload]));
   ASSIGN_OR_RETURN(auto content, unescape_optional(f[f_content]));
   ASSIGN_OR_RETURN(auto digest, unescape_optional(f[f_digest]));
@@ -139,8 +151,8 @@ Result<void> parse_payloads(const std::array<std::string_view, k_fixed_fields>& 
   return {};
 }
 
-Result<Inode> parse_inode(const std::array<std::string_view, k_fixed_fields>& f,
-                          std::uint32_t mode, DumpParse parse) {
+Result<Inode> parse_inode(const std::array<std::string_view, k_fixed_fields>& f, std::uint32_t mode,
+                          DumpParse parse) {
   Inode inode;
   inode.mode = mode;
   ASSIGN_OR_RETURN(std::uint64_t size, parse_uint(f[f_size], 10, "size"));
@@ -208,7 +220,9 @@ Result<void> parse_line(DumpState& state, std::string_view line, size_t number) 
   return add_entry(state, path, std::move(inode));
 }
 
-std::string line_context(size_t number) { return "dump line " + std::to_string(number); }
+std::string line_context(size_t number) {
+  return "dump line " + std::to_string(number);
+}
 
 // Adds the hard links; a link may name another link, so resolve in rounds.
 Result<void> resolve_links(DumpState& state) {
@@ -258,8 +272,7 @@ Result<std::string> unescape_dump_field(std::string_view field) {
         i += 2;
         break;
       }
-      default:
-        return fail(Errc::bad_input, std::string("unsupported escape \\") + field[i]);
+      default: return fail(Errc::bad_input, std::string("unsupported escape \\") + field[i]);
     }
   }
   return out;

@@ -60,8 +60,8 @@ std::string superblock(const Layout& layout) {
   format::put_le64(out, layout.nodes.size());
   format::put_le64(out, static_cast<std::uint64_t>(layout.min_mtime_sec));
   format::put_le32(out, layout.min_mtime_nsec);
-  format::put_le32(out, static_cast<std::uint32_t>(layout.data_start / k_block_size +
-                                                   layout.data_blocks));
+  format::put_le32(
+      out, static_cast<std::uint32_t>(layout.data_start / k_block_size + layout.data_blocks));
   format::put_le32(out, 0);  // meta_blkaddr
   format::put_le32(out, static_cast<std::uint32_t>(layout.inodes_end / k_block_size));
   format::put_zeros(out, format::k_super_size - out.size());
@@ -142,9 +142,12 @@ std::uint32_t inode_union(const ImageNode& node) {
 std::string inode_bytes(const Layout& layout, std::uint32_t index) {
   const ImageNode& node = layout.nodes[index];
   std::string out;
-  std::uint16_t icount = node.xattr_size == 0 ? 0 : static_cast<std::uint16_t>(
-      (node.xattr_size - format::k_xattr_header_size) / 4 + 1);
-  format::put_le16(out, static_cast<std::uint16_t>(data_layout(node) << 1 | (node.compact ? 0 : 1)));
+  std::uint16_t icount =
+      node.xattr_size == 0
+          ? 0
+          : static_cast<std::uint16_t>((node.xattr_size - format::k_xattr_header_size) / 4 + 1);
+  format::put_le16(out,
+                   static_cast<std::uint16_t>(data_layout(node) << 1 | (node.compact ? 0 : 1)));
   format::put_le16(out, icount);
   format::put_le16(out, static_cast<std::uint16_t>(node.mode));
   if (node.compact) {

@@ -145,8 +145,7 @@ void set_xattr(std::vector<NodeXattr>& xattrs, std::string_view name, std::strin
 }
 
 // The parent's xattrs are final by then (breadth first: it comes earlier).
-void escape_whiteout(ImageNode& node, XattrMap& xattrs, ImageNode& parent,
-                     std::uint32_t version) {
+void escape_whiteout(ImageNode& node, XattrMap& xattrs, ImageNode& parent, std::uint32_t version) {
   node.mode = S_IFREG | (node.mode & ~std::uint32_t{S_IFMT});
   node.size = 0;
   xattrs["trusted.overlay.overlay.whiteout"] = "";
@@ -193,14 +192,13 @@ void fill_dirents(const Tree& tree, const std::vector<Slot>& slots,
   }
 }
 
-
 }  // namespace
 
 Result<std::uint32_t> choose_version(const Tree& tree, std::uint32_t min_version,
                                      std::uint32_t max_version) {
   if (min_version > k_max_format_version || max_version > k_max_format_version) {
-    return fail(Errc::usage, "composefs format version must be at most " +
-                                 std::to_string(k_max_format_version));
+    return fail(Errc::usage,
+                "composefs format version must be at most " + std::to_string(k_max_format_version));
   }
   if (max_version < min_version) max_version = min_version;
   bool has_whiteout = false;
@@ -209,16 +207,15 @@ Result<std::uint32_t> choose_version(const Tree& tree, std::uint32_t min_version
     InodeId id = stack.back();
     stack.pop_back();
     if (!file_type_of_mode(tree.inode(id).mode)) {
-      return fail(Errc::bad_input, "inode with unknown file type " +
-                                       std::to_string(tree.inode(id).mode));
+      return fail(Errc::bad_input,
+                  "inode with unknown file type " + std::to_string(tree.inode(id).mode));
     }
     has_whiteout = has_whiteout || tree.inode(id).is_whiteout();
     for (const auto& [name, entry] : tree.children(id)) {
       if (entry.kind == EntryKind::primary) stack.push_back(entry.inode);
     }
   }
-  return has_whiteout && max_version >= 1 ? std::max(min_version, std::uint32_t{1})
-                                          : min_version;
+  return has_whiteout && max_version >= 1 ? std::max(min_version, std::uint32_t{1}) : min_version;
 }
 
 Result<std::vector<ImageNode>> flatten_tree(const Tree& tree, std::uint32_t version) {
@@ -240,7 +237,8 @@ Result<std::vector<ImageNode>> flatten_tree(const Tree& tree, std::uint32_t vers
       }
     }
     nodes[i].xattrs.reserve(xattrs.size());
-    for (auto& [name, value] : xattrs) nodes[i].xattrs.push_back({name, std::move(value), false, 0});
+    for (auto& [name, value] : xattrs)
+      nodes[i].xattrs.push_back({name, std::move(value), false, 0});
   }
   set_xattr(nodes[0].xattrs, "trusted.overlay.opaque", "y");
   return nodes;

@@ -11,7 +11,9 @@ constexpr std::uint32_t k_prime3 = 0xC2B2AE3DU;
 constexpr std::uint32_t k_prime4 = 0x27D4EB2FU;
 constexpr std::uint32_t k_prime5 = 0x165667B1U;
 
-std::uint32_t rotl(std::uint32_t v, int r) { return (v << r) | (v >> (32 - r)); }
+std::uint32_t rotl(std::uint32_t v, int r) {
+  return (v << r) | (v >> (32 - r));
+}
 
 std::uint32_t read_le32(const unsigned char* p) {
   return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |

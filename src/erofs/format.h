@@ -41,8 +41,14 @@ inline constexpr std::string_view k_overlay_prefix = "trusted.overlay.";
 inline constexpr std::string_view k_overlay_escaped_prefix = "trusted.overlay.overlay.";
 
 enum class DirentType : std::uint8_t {
-  unknown = 0, regular = 1, directory = 2, char_device = 3, block_device = 4, fifo = 5,
-  socket = 6, symlink = 7,
+  unknown = 0,
+  regular = 1,
+  directory = 2,
+  char_device = 3,
+  block_device = 4,
+  fifo = 5,
+  socket = 6,
+  symlink = 7,
 };
 
 constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t align) {
@@ -50,7 +56,9 @@ constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t align) {
 }
 
 // Appends little-endian integers to a byte string.
-inline void put_u8(std::string& out, std::uint8_t v) { out.push_back(static_cast<char>(v)); }
+inline void put_u8(std::string& out, std::uint8_t v) {
+  out.push_back(static_cast<char>(v));
+}
 inline void put_le16(std::string& out, std::uint16_t v) {
   for (int i = 0; i < 2; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
 }
@@ -60,7 +68,9 @@ inline void put_le32(std::string& out, std::uint32_t v) {
 inline void put_le64(std::string& out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
 }
-inline void put_zeros(std::string& out, size_t n) { out.append(n, '\0'); }
+inline void put_zeros(std::string& out, size_t n) {
+  out.append(n, '\0');
+}
 
 // The EROFS name index of an xattr and the part of its name stored after
 // the index's prefix ("user.foo" → 1, "foo").

@@ -1,9 +1,9 @@
 #include "erofs/fsverity.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -95,7 +95,8 @@ void FsVerityHasher::add_repeated(size_t level, const Sha256Sum& hash, std::uint
     std::vector<std::byte> block;
     block.reserve(k_block_size);
     const auto* bytes = reinterpret_cast<const std::byte*>(hash.data());
-    for (std::uint64_t i = 0; i < k_per_block; ++i) block.insert(block.end(), bytes, bytes + k_hash_size);
+    for (std::uint64_t i = 0; i < k_per_block; ++i)
+      block.insert(block.end(), bytes, bytes + k_hash_size);
     m_levels[level].count += count / k_per_block * k_per_block;
     add_repeated(level + 1, sha256_block(block), count / k_per_block);
     count %= k_per_block;
@@ -201,7 +202,9 @@ Result<VerityDigest> fsverity_digest_file(const std::string& path) {
   return fsverity_digest_fd(fd.get(), path);
 }
 
-std::string verity_hex(const VerityDigest& digest) { return to_hex(digest); }
+std::string verity_hex(const VerityDigest& digest) {
+  return to_hex(digest);
+}
 
 Result<VerityDigest> parse_verity_hex(std::string_view hex) {
   VerityDigest out{};

@@ -45,7 +45,7 @@ struct ImageNode {
   std::int64_t mtime_sec = 0;
   std::uint32_t mtime_nsec = 0;
   std::uint64_t size = 0;
-  std::string_view payload;               // owned by the Tree
+  std::string_view payload;              // owned by the Tree
   const std::string* content = nullptr;  // owned by the Tree
   std::vector<NodeXattr> xattrs;         // sorted by name
   std::vector<NodeDirent> dirents;       // directories: sorted, with "." and ".."
@@ -86,7 +86,6 @@ Result<void> compute_layout(Layout& layout);
 // Chunk size bits and chunk count of a backed regular file of `size` bytes.
 std::uint32_t chunk_bits(std::uint64_t size);
 std::uint64_t chunk_count(std::uint64_t size);
-Result<std::uint64_t> emit_image(const Layout& layout, ImageSink& sink,
-                                 FsVerityHasher& hasher);
+Result<std::uint64_t> emit_image(const Layout& layout, ImageSink& sink, FsVerityHasher& hasher);
 
 }  // namespace cairn::erofs::detail

@@ -139,9 +139,8 @@ bool fits_compact(const Layout& layout, const ImageNode& node) {
     return false;
   }
   if (node.nlink > UINT16_MAX || node.uid > UINT16_MAX || node.gid > UINT16_MAX) return false;
-  std::uint64_t size = node.type_bits() == S_IFDIR
-                           ? node.n_blocks * k_block_size + node.tail_size
-                           : node.size;
+  std::uint64_t size =
+      node.type_bits() == S_IFDIR ? node.n_blocks * k_block_size + node.tail_size : node.size;
   return size <= UINT32_MAX;
 }
 
@@ -189,9 +188,8 @@ Result<void> place_inodes(Layout& layout) {
     std::uint64_t extra = tail_padding(node, aligned, head);
     node.pad = aligned - pos + extra;
     node.offset = aligned + extra;
-    CHECK(node.tail_size == 0 ||
-          (node.offset + head) / k_block_size ==
-              (node.offset + head + node.tail_size - 1) / k_block_size);
+    CHECK(node.tail_size == 0 || (node.offset + head) / k_block_size ==
+                                     (node.offset + head + node.tail_size - 1) / k_block_size);
     layout.data_blocks += node.n_blocks;
     pos = node.offset + head + node.tail_size;
   }
@@ -201,7 +199,9 @@ Result<void> place_inodes(Layout& layout) {
 
 }  // namespace
 
-bool ImageNode::is_chunked() const { return type_bits() == S_IFREG && size > 0 && !content; }
+bool ImageNode::is_chunked() const {
+  return type_bits() == S_IFREG && size > 0 && !content;
+}
 
 std::uint32_t chunk_bits(std::uint64_t size) {
   std::uint64_t bits = ilog2(size - 1) + 1;

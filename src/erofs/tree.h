@@ -52,11 +52,11 @@ struct Inode {
   std::uint64_t rdev = 0;  // makedev() encoding; the image keeps the low 32 bits
   std::int64_t mtime_sec = 0;
   std::uint32_t mtime_nsec = 0;
-  std::uint64_t size = 0;                      // regular files (and devices, as given)
-  std::string payload;                         // symlink target or backing object path
-  std::optional<std::string> content;          // inline content of a regular file
-  std::optional<VerityDigest> verity_digest;   // fs-verity digest of the backing object
-  std::map<std::string, std::string> xattrs;   // name → value
+  std::uint64_t size = 0;                     // regular files (and devices, as given)
+  std::string payload;                        // symlink target or backing object path
+  std::optional<std::string> content;         // inline content of a regular file
+  std::optional<VerityDigest> verity_digest;  // fs-verity digest of the backing object
+  std::map<std::string, std::string> xattrs;  // name → value
 
   FileType type() const;  // CHECKs that mode has a known type
   // A character device with device number 0: an overlayfs whiteout.

@@ -1,6 +1,5 @@
 #include "layer/archive_library.h"
 
-
 #include "util/shared_library.h"
 
 namespace cairn {
@@ -17,6 +16,8 @@ Result<ArchiveLibrary> load() {
 
 }  // namespace
 
-Result<const ArchiveLibrary*> archive_library() { return load_once(&load); }
+Result<const ArchiveLibrary*> archive_library() {
+  return load_once(&load);
+}
 
 }  // namespace cairn

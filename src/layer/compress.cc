@@ -87,8 +87,8 @@ class ZstdCompressor final : public CompressingReader {
   Result<size_t> step(std::span<std::byte> out) override {
     ZSTD_inBuffer in{m_pending.data(), m_pending.size(), 0};
     ZSTD_outBuffer output{out.data(), out.size(), 0};
-    size_t left = ZSTD_compressStream2(m_cctx, &output, &in,
-                                       m_input_ended ? ZSTD_e_end : ZSTD_e_continue);
+    size_t left =
+        ZSTD_compressStream2(m_cctx, &output, &in, m_input_ended ? ZSTD_e_end : ZSTD_e_continue);
     if (ZSTD_isError(left)) {
       return fail(Errc::bad_input, std::string("zstd: ") + ZSTD_getErrorName(left));
     }
@@ -104,12 +104,9 @@ class ZstdCompressor final : public CompressingReader {
 
 std::unique_ptr<Reader> make_compressor(std::unique_ptr<Reader> input, Compression compression) {
   switch (compression) {
-    case Compression::gzip:
-      return std::make_unique<GzipCompressor>(std::move(input));
-    case Compression::zstd:
-      return std::make_unique<ZstdCompressor>(std::move(input));
-    case Compression::none:
-      break;
+    case Compression::gzip: return std::make_unique<GzipCompressor>(std::move(input));
+    case Compression::zstd: return std::make_unique<ZstdCompressor>(std::move(input));
+    case Compression::none: break;
   }
   return input;
 }

@@ -80,14 +80,9 @@ class GzipReader final : public Reader {
           if (n > 0) return n;
           break;
         }
-        case State::between:
-          TRY(after_member());
-          break;
-        case State::padding:
-          TRY(skip_padding());
-          break;
-        case State::done:
-          return 0;
+        case State::between: TRY(after_member()); break;
+        case State::padding: TRY(skip_padding()); break;
+        case State::done: return 0;
       }
     }
   }
@@ -271,10 +266,8 @@ Result<std::unique_ptr<Reader>> make(std::unique_ptr<Reader> owned, Reader& inpu
     case Compression::none:
       if (owned) return owned;
       return std::make_unique<ForwardingReader>(input);
-    case Compression::gzip:
-      return make_codec<GzipReader>(Input(std::move(owned), input));
-    case Compression::zstd:
-      return make_codec<ZstdReader>(Input(std::move(owned), input));
+    case Compression::gzip: return make_codec<GzipReader>(Input(std::move(owned), input));
+    case Compression::zstd: return make_codec<ZstdReader>(Input(std::move(owned), input));
   }
   return fail(Errc::unsupported, "unknown compression");
 }

@@ -20,7 +20,9 @@ namespace {
 
 constexpr size_t k_buffer_size = 1 << 20;
 
-bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+bool has_nul(const std::string& s) {
+  return s.find('\0') != std::string::npos;
+}
 
 LayerEntryKind kind_of(EntryType type) {
   switch (type) {
@@ -59,12 +61,9 @@ Result<void> DirApplier::add(const TarEntry& entry, EntryData& data) {
 Result<void> DirApplier::apply(const TarEntry& entry, EntryData& data) {
   ASSIGN_OR_RETURN(LayerPath lp, classify_layer_path(entry.path));
   switch (lp.op) {
-    case PathOp::whiteout:
-      return m_engine.whiteout(lp.dir, lp.name);
-    case PathOp::opaque:
-      return m_engine.opaque(lp.dir);
-    case PathOp::entry:
-      break;
+    case PathOp::whiteout: return m_engine.whiteout(lp.dir, lp.name);
+    case PathOp::opaque: return m_engine.opaque(lp.dir);
+    case PathOp::entry: break;
   }
   std::string link_target;
   if (entry.type == EntryType::hardlink || entry.type == EntryType::symlink) {
@@ -73,8 +72,7 @@ Result<void> DirApplier::apply(const TarEntry& entry, EntryData& data) {
   if (entry.type == EntryType::hardlink) {
     ASSIGN_OR_RETURN(link_target, normalize_layer_path(entry.link_target));
   }
-  ASSIGN_OR_RETURN(Placement at,
-                   m_engine.place(lp.dir, lp.name, kind_of(entry.type), link_target));
+  ASSIGN_OR_RETURN(Placement at, m_engine.place(lp.dir, lp.name, kind_of(entry.type), link_target));
   return create(at, entry, data);
 }
 
@@ -178,36 +176,28 @@ Result<void> DirApplier::make_dir(const std::string& real) {
 
 Result<void> DirApplier::create(const Placement& at, const TarEntry& entry, EntryData& data) {
   switch (at.action) {
-    case Placement::Action::update_dir:
-      return update_dir(at.real, entry);
-    case Placement::Action::link:
-      return create_link(at);
-    case Placement::Action::create:
-      break;
+    case Placement::Action::update_dir: return update_dir(at.real, entry);
+    case Placement::Action::link: return create_link(at);
+    case Placement::Action::create: break;
   }
   ASSIGN_OR_RETURN(int parent, changing_parent(at.real));
   std::string name = layer_path_name(at.real);
   switch (entry.type) {
-    case EntryType::regular:
-      return create_regular(parent, name, entry, data);
-    case EntryType::directory:
-      return create_directory(parent, name, at.real, entry);
-    case EntryType::symlink:
-      return create_symlink(parent, name, entry);
+    case EntryType::regular: return create_regular(parent, name, entry, data);
+    case EntryType::directory: return create_directory(parent, name, at.real, entry);
+    case EntryType::symlink: return create_symlink(parent, name, entry);
     case EntryType::char_device:
     case EntryType::block_device:
-    case EntryType::fifo:
-      return create_special(parent, name, entry);
-    case EntryType::hardlink:
-      break;
+    case EntryType::fifo: return create_special(parent, name, entry);
+    case EntryType::hardlink: break;
   }
   return fail(Errc::unsupported, "entry type");
 }
 
-Result<void> DirApplier::create_regular(int dir_fd, const std::string& name,
-                                        const TarEntry& entry, EntryData& data) {
-  int raw_fd = ::openat(dir_fd, name.c_str(),
-                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+Result<void> DirApplier::create_regular(int dir_fd, const std::string& name, const TarEntry& entry,
+                                        EntryData& data) {
+  int raw_fd =
+      ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (raw_fd < 0) return fail_errno(errno, "create " + name);
   UniqueFd fd(raw_fd);
   TRY(write_content(fd.get(), entry, data));
@@ -266,13 +256,14 @@ Result<void> DirApplier::update_dir(const std::string& real, const TarEntry& ent
     ASSIGN_OR_RETURN(fd, sys::open_at(m_root.get(), ".", O_RDONLY | O_DIRECTORY));
   } else {
     ASSIGN_OR_RETURN(int parent, dir_fd(layer_path_parent(real)));
-    ASSIGN_OR_RETURN(fd, sys::open_at(parent, layer_path_name(real), O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+    ASSIGN_OR_RETURN(
+        fd, sys::open_at(parent, layer_path_name(real), O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
   }
   return apply_dir_metadata(fd.get(), real, entry, OldXattrs::clear_others);
 }
 
-Result<void> DirApplier::apply_dir_metadata(int fd, const std::string& real,
-                                            const TarEntry& entry, OldXattrs old) {
+Result<void> DirApplier::apply_dir_metadata(int fd, const std::string& real, const TarEntry& entry,
+                                            OldXattrs old) {
   InodeRef ref = InodeRef::of_fd(fd);
   TRY(apply_owner_mode(ref, entry, Chmod::apply));
   TRY(apply_xattrs(ref, entry.xattrs, old, &m_skipped_xattrs));

@@ -57,8 +57,8 @@ Result<void> clear_other_xattrs(const InodeRef& ref, const std::vector<Xattr>& k
   ASSIGN_OR_RETURN(std::vector<std::string> names, list_xattrs(ref));
   for (const std::string& name : names) {
     if (is_host_xattr(name)) continue;
-    bool kept = std::any_of(keep.begin(), keep.end(),
-                            [&](const Xattr& x) { return x.name == name; });
+    bool kept =
+        std::any_of(keep.begin(), keep.end(), [&](const Xattr& x) { return x.name == name; });
     if (kept) continue;
     if (remove_one(ref, name) != 0 && errno != ENODATA) {
       return fail_errno(errno, "removexattr " + name + " " + describe(ref));
@@ -90,8 +90,8 @@ Result<void> apply_owner_mode(const InodeRef& ref, const TarEntry& entry, Chmod 
   return {};
 }
 
-Result<void> apply_xattrs(const InodeRef& ref, const std::vector<Xattr>& xattrs,
-                          OldXattrs old, std::uint64_t* skipped) {
+Result<void> apply_xattrs(const InodeRef& ref, const std::vector<Xattr>& xattrs, OldXattrs old,
+                          std::uint64_t* skipped) {
   if (old == OldXattrs::clear_others) TRY(clear_other_xattrs(ref, xattrs));
   for (const Xattr& x : xattrs) {
     if (is_host_xattr(x.name)) continue;

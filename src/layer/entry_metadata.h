@@ -36,7 +36,7 @@ struct InodeRef {
   bool by_fd() const { return fd >= 0; }
 };
 
-enum class Chmod { apply, skip };            // skip: symlinks have no mode
+enum class Chmod { apply, skip };             // skip: symlinks have no mode
 enum class OldXattrs { none, clear_others };  // clear_others: an inode updated in place
 
 // Xattrs that belong to the host, never to an image: security.selinux and
@@ -49,8 +49,8 @@ Result<void> apply_owner_mode(const InodeRef& ref, const TarEntry& entry, Chmod 
 // Makes the inode's xattrs equal to XATTRS (host xattrs aside). An xattr the
 // filesystem does not support (ENOTSUP) is skipped and counted in *SKIPPED,
 // as umoci does; any other failure is an error.
-Result<void> apply_xattrs(const InodeRef& ref, const std::vector<Xattr>& xattrs,
-                          OldXattrs old, std::uint64_t* skipped);
+Result<void> apply_xattrs(const InodeRef& ref, const std::vector<Xattr>& xattrs, OldXattrs old,
+                          std::uint64_t* skipped);
 
 // Sets atime and mtime (atime = mtime, as umoci without a pax atime).
 Result<void> apply_times(const InodeRef& ref, const TarEntry& entry);

@@ -28,10 +28,9 @@ Result<std::uint64_t> parse_limit(std::string_view setting, std::string_view val
 
 Result<void> check_image_layers(std::uint64_t layers, const ImportLimits& limits) {
   if (layers <= limits.image_layers) return {};
-  return fail(Errc::bad_input, "the image has " + std::to_string(layers) +
-                                   " layers, more than the limit of " +
-                                   std::to_string(limits.image_layers) +
-                                   " (setting limits.image_layers)");
+  return fail(Errc::bad_input,
+              "the image has " + std::to_string(layers) + " layers, more than the limit of " +
+                  std::to_string(limits.image_layers) + " (setting limits.image_layers)");
 }
 
 Result<void> LimitedSink::add(const TarEntry& entry, EntryData& data) {
@@ -42,10 +41,9 @@ Result<void> LimitedSink::add(const TarEntry& entry, EntryData& data) {
   }
   if (entry.type == EntryType::regular) {
     if (entry.size > m_limits.layer_bytes - m_bytes) {
-      return fail(Errc::bad_input, "the layer's files add up to more than " +
-                                       std::to_string(m_limits.layer_bytes) +
-                                       " bytes, the limit (setting limits.layer_bytes), at " +
-                                       entry.path);
+      return fail(Errc::bad_input,
+                  "the layer's files add up to more than " + std::to_string(m_limits.layer_bytes) +
+                      " bytes, the limit (setting limits.layer_bytes), at " + entry.path);
     }
     m_bytes += entry.size;
   }

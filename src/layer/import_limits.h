@@ -25,9 +25,9 @@
 namespace cairn {
 
 struct ImportLimits {
-  std::uint64_t layer_entries = 4'000'000;         // tar entries in one layer
+  std::uint64_t layer_entries = 4'000'000;             // tar entries in one layer
   std::uint64_t layer_bytes = std::uint64_t{1} << 44;  // sum of one layer's file sizes (16 TiB)
-  std::uint64_t image_layers = 500;                // layers in one image
+  std::uint64_t image_layers = 500;                    // layers in one image
 };
 
 // A limit's value: a decimal number, for layer_bytes optionally with a

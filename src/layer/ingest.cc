@@ -70,8 +70,7 @@ class Decoder {
 
   // A declared compression of none means "detect from the first bytes".
   Decoder(Reader& blob_stream, Compression compression, const IngestTaps& taps)
-      : m_source(blob_stream), m_compression(compression), m_taps(taps),
-        m_pipe(k_pipe_capacity) {}
+      : m_source(blob_stream), m_compression(compression), m_taps(taps), m_pipe(k_pipe_capacity) {}
   ~Decoder() { stop(); }
 
   void start() {
@@ -167,8 +166,7 @@ Result<IngestStats> verify(const LayerDescriptor& layer, const Decoder::Digests&
   return stats;
 }
 
-Result<IngestStats> ingest(const LayerDescriptor& layer, LayerSink& sink,
-                           const IngestTaps& taps) {
+Result<IngestStats> ingest(const LayerDescriptor& layer, LayerSink& sink, const IngestTaps& taps) {
   if (!layer.open) return fail(Errc::usage, "no way to open the blob");
   ASSIGN_OR_RETURN(std::unique_ptr<Reader> raw, layer.open());
   SizeLimitReader limited(*raw, layer.size);

@@ -74,7 +74,6 @@ struct IngestDigests {
 // compression is detected from the first bytes, the stream is read to its
 // end and both digests are returned for the caller to verify. Errors as for
 // ingest_layer(), without the digest checks.
-Result<IngestDigests> ingest_unverified(Reader& blob, LayerSink& sink,
-                                        const IngestTaps& taps = {});
+Result<IngestDigests> ingest_unverified(Reader& blob, LayerSink& sink, const IngestTaps& taps = {});
 
 }  // namespace cairn

@@ -33,8 +33,7 @@ Result<std::unique_ptr<Reader>> TreeContents::open(const ContentRef& ref) {
   constexpr std::uint64_t k_resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   auto fd = openat2_fd(m_root.get(), ref.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, k_resolve);
   if (!fd) {
-    if (fd.error().is_errno(ENOENT) || fd.error().is_errno(ELOOP) ||
-        fd.error().is_errno(ENOTDIR)) {
+    if (fd.error().is_errno(ENOENT) || fd.error().is_errno(ELOOP) || fd.error().is_errno(ENOTDIR)) {
       return missing("holds no such file");
     }
     return fail(std::move(fd).error().wrap(ref.name));

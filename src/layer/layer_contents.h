@@ -69,7 +69,8 @@ class LayerContents {
 class TreeContents final : public LayerContents {
  public:
   // ROOT: an O_DIRECTORY descriptor of the tree; WHAT: names it in errors.
-  TreeContents(UniqueFd root, std::string what) : m_root(std::move(root)), m_what(std::move(what)) {}
+  TreeContents(UniqueFd root, std::string what)
+      : m_root(std::move(root)), m_what(std::move(what)) {}
   static Result<std::unique_ptr<LayerContents>> open_tree(const std::string& dir);
 
   Result<std::unique_ptr<Reader>> open(const ContentRef& ref) override;

@@ -29,8 +29,7 @@ struct Component {
   bool from_absolute_link = false;
 };
 
-void push_components(std::deque<Component>& todo, std::string_view path,
-                     bool from_absolute_link) {
+void push_components(std::deque<Component>& todo, std::string_view path, bool from_absolute_link) {
   std::deque<Component> parts;
   for (std::string_view part : split(path, '/')) {
     if (!part.empty() && part != ".") parts.push_back({std::string(part), from_absolute_link});
@@ -116,9 +115,7 @@ Result<std::optional<std::string>> LayerEngine::resolve(std::string_view path, E
     std::string child = join_real(real, part.name);
     ASSIGN_OR_RETURN(TargetNode node, m_target.look(child));
     switch (node.type) {
-      case NodeType::directory:
-        real = std::move(child);
-        break;
+      case NodeType::directory: real = std::move(child); break;
       case NodeType::symlink: {
         if (++symlinks > k_max_symlinks) return fail_errno(ELOOP, "resolve /" + child);
         bool absolute = node.symlink_target.starts_with('/');

@@ -65,8 +65,7 @@ class LayerEngine {
 
   // The real path of the directory at canonical PATH; nullopt when it is
   // missing or no directory and MISSING is absent.
-  Result<std::optional<std::string>> resolve(std::string_view path, Escape escape,
-                                             Missing missing);
+  Result<std::optional<std::string>> resolve(std::string_view path, Escape escape, Missing missing);
   Result<std::string> entry_parent(std::string_view dir);
   Result<void> remove(const std::string& real, NodeType type);
   Result<void> prune_lower(const std::string& real);

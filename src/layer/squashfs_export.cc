@@ -63,16 +63,17 @@ Result<void> write_squashfs(const std::string& root, const std::vector<SquashfsE
     const SquashfsExtra& extra = extras[i];
     std::string staged = staging_dir + "/extra-" + std::to_string(i);
     TRY(sys::write_file_atomic(staged, extra.content, 0600));
-    defs += extra.path + " F " + when + " " + octal(extra.mode) + " 0 0 cat " + sh_quote(staged) +
-            "\n";
+    defs +=
+        extra.path + " F " + when + " " + octal(extra.mode) + " 0 0 cat " + sh_quote(staged) + "\n";
     ASSIGN_OR_RETURN(bool present, sys::exists(root + "/" + extra.path));
     if (present) excluded.push_back(extra.path);
   }
   const std::string defs_path = staging_dir + "/pseudo";
   TRY(sys::write_file_atomic(defs_path, defs, 0600));
-  std::vector<std::string> argv = {"env", "-u", "SOURCE_DATE_EPOCH", "mksquashfs", root, output,
-                                   "-noappend", "-no-progress", "-quiet", "-exit-on-error",
-                                   "-mkfs-time", when, "-root-time", when, "-pf", defs_path};
+  std::vector<std::string> argv = {
+      "env",          "-u",     "SOURCE_DATE_EPOCH", "mksquashfs", root, output,       "-noappend",
+      "-no-progress", "-quiet", "-exit-on-error",    "-mkfs-time", when, "-root-time", when,
+      "-pf",          defs_path};
   if (!excluded.empty()) {
     argv.push_back("-e");  // must come last: every later argument is a path to leave out
     argv.insert(argv.end(), excluded.begin(), excluded.end());

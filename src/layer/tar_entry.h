@@ -26,7 +26,7 @@ struct Xattr {
 };
 
 struct TarEntry {
-  std::string path;         // raw bytes from the archive (pax path wins)
+  std::string path;  // raw bytes from the archive (pax path wins)
   EntryType type = EntryType::regular;
   std::string link_target;  // symlink target, or hardlink target path (raw)
   std::uint32_t mode = 0;   // permission bits incl. setuid/setgid/sticky (07777)
@@ -36,7 +36,7 @@ struct TarEntry {
   std::uint32_t mtime_nsec = 0;
   std::uint32_t dev_major = 0;
   std::uint32_t dev_minor = 0;
-  std::uint64_t size = 0;   // logical size of a regular file (holes included)
+  std::uint64_t size = 0;     // logical size of a regular file (holes included)
   std::vector<Xattr> xattrs;  // in archive order; names are full ("user.x")
 };
 

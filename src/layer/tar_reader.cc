@@ -24,20 +24,13 @@ using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 Result<EntryType> entry_type(const ArchiveLibrary& la, archive_entry* e) {
   if (la.archive_entry_hardlink(e) != nullptr) return EntryType::hardlink;
   switch (la.archive_entry_filetype(e)) {
-    case AE_IFREG:
-      return EntryType::regular;
-    case AE_IFDIR:
-      return EntryType::directory;
-    case AE_IFLNK:
-      return EntryType::symlink;
-    case AE_IFCHR:
-      return EntryType::char_device;
-    case AE_IFBLK:
-      return EntryType::block_device;
-    case AE_IFIFO:
-      return EntryType::fifo;
-    default:
-      return fail(Errc::unsupported, "tar entry has an unsupported file type");
+    case AE_IFREG: return EntryType::regular;
+    case AE_IFDIR: return EntryType::directory;
+    case AE_IFLNK: return EntryType::symlink;
+    case AE_IFCHR: return EntryType::char_device;
+    case AE_IFBLK: return EntryType::block_device;
+    case AE_IFIFO: return EntryType::fifo;
+    default: return fail(Errc::unsupported, "tar entry has an unsupported file type");
   }
 }
 
@@ -125,8 +118,11 @@ class ArchiveData final : public EntryData {
 
 struct TarReader::Impl {
   Impl(Reader& source, const ArchiveLibrary& la)
-      : m_la(la), m_source(source), m_buf(k_read_chunk),
-        m_archive(la.archive_read_new(), ArchiveFree{&la}), m_data(*this) {}
+      : m_la(la),
+        m_source(source),
+        m_buf(k_read_chunk),
+        m_archive(la.archive_read_new(), ArchiveFree{&la}),
+        m_data(*this) {}
 
   static la_ssize_t read_callback(archive* a, void* client, const void** buffer) {
     auto* self = static_cast<Impl*>(client);
@@ -285,7 +281,9 @@ Result<std::optional<TarEntry>> TarReader::next() {
   return entry;
 }
 
-EntryData& TarReader::data() { return m_impl->m_data; }
+EntryData& TarReader::data() {
+  return m_impl->m_data;
+}
 
 Result<std::uint64_t> read_tar_into(Reader& source, LayerSink& sink) {
   ASSIGN_OR_RETURN(auto reader, TarReader::open(source));

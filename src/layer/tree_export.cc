@@ -42,7 +42,8 @@ std::string relative_name(const std::string& root, const char* path) {
   return "./" + p;
 }
 
-Result<void> write_bytes(const ArchiveLibrary& la, archive* out, const void* buf, size_t size, const std::string& name) {
+Result<void> write_bytes(const ArchiveLibrary& la, archive* out, const void* buf, size_t size,
+                         const std::string& name) {
   if (la.archive_write_data(out, buf, size) != static_cast<la_ssize_t>(size)) {
     return archive_failure(la, out, "write " + name);
   }
@@ -146,7 +147,7 @@ Result<void> export_tree(const std::string& root, int out_fd) {
   std::unique_ptr<archive, ArchiveReadDeleter> disk(la.archive_read_disk_new(),
                                                     ArchiveReadDeleter{&la});
   std::unique_ptr<archive, ArchiveWriteDeleter> out(la.archive_write_new(),
-                                                     ArchiveWriteDeleter{&la});
+                                                    ArchiveWriteDeleter{&la});
   la.archive_read_disk_set_symlink_physical(disk.get());
   la.archive_read_disk_set_behavior(disk.get(), ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
   if (la.archive_read_disk_open(disk.get(), root.c_str()) != ARCHIVE_OK) {

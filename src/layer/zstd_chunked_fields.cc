@@ -7,7 +7,9 @@ namespace cairn::zstd_chunked {
 
 std::string_view toc_type(char type) {
   switch (type) {
-    case '0': case '\0': case '7': return "reg";
+    case '0':
+    case '\0':
+    case '7': return "reg";
     case '1': return "hardlink";
     case '2': return "symlink";
     case '3': return "char";

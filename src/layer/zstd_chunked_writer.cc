@@ -10,13 +10,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "layer/zstd_chunked_fields.h"
 #include "oci/digest.h"
 #include "oci/zstd_chunked_keys.h"
-#include "layer/zstd_chunked_fields.h"
 #include "util/base64.h"
 #include "util/sha256.h"
 #include "util/tar_header.h"
@@ -267,8 +266,7 @@ struct ZstdChunkedWriter::State {
     return entry;
   }
 
-  std::optional<std::uint64_t> record_or_field(std::string_view key, size_t off,
-                                               size_t len) const {
+  std::optional<std::uint64_t> record_or_field(std::string_view key, size_t off, size_t len) const {
     auto it = pending.records.find(key);
     if (it == pending.records.end()) return th::parse_number(block, off, len);
     std::uint64_t v = 0;
@@ -328,7 +326,7 @@ struct ZstdChunkedWriter::State {
   std::unique_ptr<Reader> input;
   std::vector<std::byte> buffer;
   ZSTD_CCtx* cctx;
-  std::string out;       // compressed bytes not yet read
+  std::string out;  // compressed bytes not yet read
   size_t out_pos = 0;
   std::uint64_t written = 0;  // compressed bytes produced so far
   bool frame_open = false;

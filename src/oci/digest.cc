@@ -42,7 +42,9 @@ Result<Digest> Digest::parse(std::string_view text) {
   return Digest(std::string(text));
 }
 
-Digest Digest::from_sum(const Sha256Sum& sum) { return Digest("sha256:" + to_hex(sum)); }
+Digest Digest::from_sum(const Sha256Sum& sum) {
+  return Digest("sha256:" + to_hex(sum));
+}
 
 Result<void> check_digest(std::string_view what, const Digest& expected, const Digest& actual) {
   if (expected == actual) return {};

@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <ctime>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace cairn {
 namespace {
@@ -71,8 +70,7 @@ std::string rc_script(const Json& config) {
   std::vector<std::string> cmd = words_of(config, "Cmd");
   if (entrypoint.empty() && cmd.empty()) cmd = {"/bin/sh"};
   std::string ep = sh_words(entrypoint);
-  return label_comments(config) +
-         "cd \"" + double_quoted_text(workdir.empty() ? "/" : workdir) +
+  return label_comments(config) + "cd \"" + double_quoted_text(workdir.empty() ? "/" : workdir) +
          "\" && unset OLDPWD || exit 1\n"
          "\n"
          "if [ -s /etc/rc.local ]; then\n"
@@ -80,9 +78,13 @@ std::string rc_script(const Json& config) {
          "fi\n"
          "\n"
          "if [ $# -gt 0 ]; then\n"
-         "    exec " + ep + " \"$@\"\n"
+         "    exec " +
+         ep +
+         " \"$@\"\n"
          "else\n"
-         "    exec " + ep + " " + sh_words(cmd) + "\n"
+         "    exec " +
+         ep + " " + sh_words(cmd) +
+         "\n"
          "fi\n";
 }
 

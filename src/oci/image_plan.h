@@ -41,11 +41,11 @@ struct PartialTar {
 };
 
 struct LayerDescriptor {
-  Digest blob_digest;          // digest of the blob as stored (compressed)
-  std::string media_type;      // as the manifest names it
+  Digest blob_digest;      // digest of the blob as stored (compressed)
+  std::string media_type;  // as the manifest names it
   Compression compression = Compression::none;
   std::optional<std::uint64_t> size;  // blob size if the manifest gives it
-  Digest diff_id;              // from the config's rootfs.diff_ids
+  Digest diff_id;                     // from the config's rootfs.diff_ids
   // Opens the blob stream. May be called at most once per layer for
   // stream-only sources; archive and directory sources allow it repeatedly.
   std::function<Result<std::unique_ptr<Reader>>()> open;
@@ -59,14 +59,14 @@ struct LayerDescriptor {
 };
 
 struct ImagePlan {
-  std::string source;               // the URI the plan came from
+  std::string source;  // the URI the plan came from
   std::optional<Digest> manifest_digest;
-  std::string manifest;             // raw manifest bytes (empty if none, e.g. docker-archive)
-  Digest config_digest;             // sha256 of config bytes: the image ID
-  std::string config;               // raw config JSON bytes
+  std::string manifest;                 // raw manifest bytes (empty if none, e.g. docker-archive)
+  Digest config_digest;                 // sha256 of config bytes: the image ID
+  std::string config;                   // raw config JSON bytes
   std::vector<LayerDescriptor> layers;  // base first
-  std::string default_name;         // e.g. "repo:tag" from the archive, may be empty
-  std::string served_by{};          // the registry mirror it came from, if one served it
+  std::string default_name;             // e.g. "repo:tag" from the archive, may be empty
+  std::string served_by{};              // the registry mirror it came from, if one served it
 };
 
 }  // namespace cairn

@@ -27,8 +27,8 @@ Result<Json> parse_json(std::string_view text, std::string_view what) {
 
 std::unexpected<Error> bad_field(std::string_view what, std::string_view field,
                                  std::string_view problem) {
-  return fail(Errc::bad_input, std::string(what) + ": field \"" + std::string(field) + "\" " +
-                                   std::string(problem));
+  return fail(Errc::bad_input,
+              std::string(what) + ": field \"" + std::string(field) + "\" " + std::string(problem));
 }
 
 // An optional string member: empty if absent; bad_input if not a string.
@@ -73,7 +73,8 @@ Result<Platform> parse_descriptor_platform(const Json& obj, std::string_view wha
 }
 
 Result<Descriptor> parse_descriptor(const Json& obj, std::string_view what) {
-  if (!obj.is_object()) return fail(Errc::bad_input, std::string(what) + ": descriptor is not an object");
+  if (!obj.is_object())
+    return fail(Errc::bad_input, std::string(what) + ": descriptor is not an object");
   ASSIGN_OR_RETURN(std::string media_type, req_string(obj, "mediaType", what));
   ASSIGN_OR_RETURN(std::string digest_text, req_string(obj, "digest", what));
   auto digest = Digest::parse(digest_text);
@@ -95,7 +96,8 @@ Result<void> check_schema_version(const Json& doc, std::string_view what) {
   if (it == doc.end() || !it->is_number_integer()) {
     return bad_field(what, "schemaVersion", "is missing or not an integer");
   }
-  if (*it == 1) return fail(Errc::unsupported, std::string(what) + ": Docker schema 1 is not supported");
+  if (*it == 1)
+    return fail(Errc::unsupported, std::string(what) + ": Docker schema 1 is not supported");
   if (*it != 2) return fail(Errc::unsupported, std::string(what) + ": unsupported schemaVersion");
   return {};
 }
@@ -135,7 +137,8 @@ Result<ImageManifest> parse_manifest(std::string_view json, std::string_view wha
   TRY(check_schema_version(doc, what));
   ASSIGN_OR_RETURN(std::string type, opt_string(doc, "mediaType", what));
   if (!type.empty() && !media_type::is_image_manifest(type)) {
-    return fail(Errc::unsupported, std::string(what) + ": not an image manifest (\"" + type + "\")");
+    return fail(Errc::unsupported,
+                std::string(what) + ": not an image manifest (\"" + type + "\")");
   }
   auto config = doc.find("config");
   if (config == doc.end()) return bad_field(what, "config", "is missing");
@@ -177,8 +180,8 @@ Result<ImageConfig> parse_config(std::string_view json, std::string_view what) {
   }
   ASSIGN_OR_RETURN(std::string rootfs_type, req_string(*rootfs, "type", what));
   if (rootfs_type != "layers") {
-    return fail(Errc::unsupported, std::string(what) + ": rootfs.type is \"" + rootfs_type +
-                                       "\", not \"layers\"");
+    return fail(Errc::unsupported,
+                std::string(what) + ": rootfs.type is \"" + rootfs_type + "\", not \"layers\"");
   }
   ASSIGN_OR_RETURN(const Json* diff_ids, req_array(*rootfs, "diff_ids", what));
   for (const Json& item : *diff_ids) {

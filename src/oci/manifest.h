@@ -46,7 +46,7 @@ struct ImageIndex {
 };
 
 struct ImageConfig {
-  Platform platform;              // as written (not normalized)
+  Platform platform;             // as written (not normalized)
   std::vector<Digest> diff_ids;  // rootfs.diff_ids, base first
 };
 

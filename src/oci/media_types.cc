@@ -40,8 +40,8 @@ Result<Compression> layer_compression(std::string_view type) {
   for (const Entry& e : k_layers) {
     if (e.type == type) return e.compression;
   }
-  return fail(Errc::unsupported, "unsupported layer media type \"" +
-                                     std::string(type.substr(0, 200)) + "\"");
+  return fail(Errc::unsupported,
+              "unsupported layer media type \"" + std::string(type.substr(0, 200)) + "\"");
 }
 
 }  // namespace cairn::media_type

@@ -30,7 +30,8 @@ inline constexpr std::string_view k_docker_schema1 =
     "application/vnd.docker.distribution.manifest.v1+json";
 inline constexpr std::string_view k_docker_schema1_signed =
     "application/vnd.docker.distribution.manifest.v1+prettyjws";
-inline constexpr std::string_view k_docker_config = "application/vnd.docker.container.image.v1+json";
+inline constexpr std::string_view k_docker_config =
+    "application/vnd.docker.container.image.v1+json";
 inline constexpr std::string_view k_docker_layer = "application/vnd.docker.image.rootfs.diff.tar";
 inline constexpr std::string_view k_docker_layer_gzip =
     "application/vnd.docker.image.rootfs.diff.tar.gzip";

@@ -23,10 +23,10 @@ void normalize_arch(std::string& arch, std::string& variant) {
     std::string_view from, arch, variant;
   };
   static constexpr Alias k_aliases[] = {
-      {"x86_64", "amd64", ""},  {"x86-64", "amd64", ""}, {"aarch64", "arm64", ""},
-      {"armhf", "arm", "v7"},   {"armel", "arm", "v6"},  {"armv7l", "arm", "v7"},
-      {"armv7", "arm", "v7"},   {"armv6l", "arm", "v6"}, {"armv5tel", "arm", "v5"},
-      {"i386", "386", ""},      {"i486", "386", ""},     {"i586", "386", ""},
+      {"x86_64", "amd64", ""}, {"x86-64", "amd64", ""}, {"aarch64", "arm64", ""},
+      {"armhf", "arm", "v7"},  {"armel", "arm", "v6"},  {"armv7l", "arm", "v7"},
+      {"armv7", "arm", "v7"},  {"armv6l", "arm", "v6"}, {"armv5tel", "arm", "v5"},
+      {"i386", "386", ""},     {"i486", "386", ""},     {"i586", "386", ""},
       {"i686", "386", ""},
   };
   for (const Alias& a : k_aliases) {
@@ -71,8 +71,8 @@ Result<Platform> parse_platform(std::string_view text) {
   bool ok = parts.size() == 2 || parts.size() == 3;
   for (std::string_view part : parts) ok = ok && !part.empty();
   if (!ok) {
-    return fail(Errc::usage, "invalid platform \"" + std::string(text) +
-                                 "\": expected os/arch[/variant]");
+    return fail(Errc::usage,
+                "invalid platform \"" + std::string(text) + "\": expected os/arch[/variant]");
   }
   Platform p{std::string(parts[0]), std::string(parts[1]),
              std::string(parts.size() == 3 ? parts[2] : "")};

@@ -22,6 +22,8 @@ Result<CurlLibrary> load() {
 
 }  // namespace
 
-Result<const CurlLibrary*> curl_library() { return load_once(&load); }
+Result<const CurlLibrary*> curl_library() {
+  return load_once(&load);
+}
 
 }  // namespace cairn

@@ -43,8 +43,8 @@ Result<std::pair<const ArchiveImage*, std::string>> select_image(
     const std::string& where) {
   if (!ref) {
     if (images.size() > 1) {
-      return fail(Errc::usage, where + ": holds several images; pick one of: " +
-                                   list_repo_tags(images));
+      return fail(Errc::usage,
+                  where + ": holds several images; pick one of: " + list_repo_tags(images));
     }
     const auto& tags = images[0].repo_tags;
     return std::pair{&images[0], tags.empty() ? std::string() : tags[0]};
@@ -67,7 +67,8 @@ Result<std::pair<const ArchiveImage*, std::string>> select_image(
       if (normalize_ref(tag) == want) return std::pair{&image, tag};
     }
   }
-  return fail(Errc::not_found, where + ": no image " + *ref + "; images: " + list_repo_tags(images));
+  return fail(Errc::not_found,
+              where + ": no image " + *ref + "; images: " + list_repo_tags(images));
 }
 
 // The digest a name promises for its content: "blobs/sha256/<hex>" always,
@@ -90,8 +91,8 @@ Result<std::pair<Digest, std::string>> read_config(const TarIndex& tar, const st
   Digest digest = Digest::of(bytes);
   auto promised = promised_digest(path, JsonName::yes);
   if (promised && *promised != digest) {
-    return fail(Errc::digest_mismatch, tar.name() + ": config " + path + " has digest " +
-                                           digest.str());
+    return fail(Errc::digest_mismatch,
+                tar.name() + ": config " + path + " has digest " + digest.str());
   }
   return std::pair{std::move(digest), std::move(bytes)};
 }
@@ -157,8 +158,7 @@ Result<ImagePlan> plan_legacy(std::shared_ptr<const TarIndex> tar,
                                      " layers but " + std::to_string(parsed.diff_ids.size()) +
                                      " diff_ids in the config");
   }
-  ImagePlan plan{"", std::nullopt, "", config.first, std::move(config.second), {},
-                 selected.second};
+  ImagePlan plan{"", std::nullopt, "", config.first, std::move(config.second), {}, selected.second};
   for (size_t i = 0; i < image.layers.size(); ++i) {
     ASSIGN_OR_RETURN(LayerDescriptor layer, make_layer(tar, image.layers[i], parsed.diff_ids[i]));
     plan.layers.push_back(std::move(layer));
@@ -168,7 +168,8 @@ Result<ImagePlan> plan_legacy(std::shared_ptr<const TarIndex> tar,
 
 }  // namespace
 
-Result<ImagePlan> plan_docker_archive(const std::string& file, const std::optional<std::string>& ref,
+Result<ImagePlan> plan_docker_archive(const std::string& file,
+                                      const std::optional<std::string>& ref,
                                       const Platform& platform) {
   ASSIGN_OR_RETURN(auto tar, open_archive("docker-archive", file));
   if (!tar->contains("manifest.json") && tar->contains("index.json")) {

@@ -1,7 +1,6 @@
 #include "source/docker_engine.h"
 
 #include <cerrno>
-
 #include <nlohmann/json.hpp>
 
 #include "util/sys.h"
@@ -63,8 +62,8 @@ std::optional<std::string> local_docker_socket(const DockerEnvironment& env) {
 }
 
 Result<std::string> DockerEngine::get(const std::string& path) {
-  HttpRequest request{.url = "http://docker" + path, .headers = {}, .tls = TlsVerify::yes,
-                      .unix_socket = m_socket};
+  HttpRequest request{
+      .url = "http://docker" + path, .headers = {}, .tls = TlsVerify::yes, .unix_socket = m_socket};
   HttpResult result = m_http.get(request, nullptr, k_max_response);
   std::string where = "docker daemon at " + m_socket + ": GET " + path;
   if (result.failure != HttpFailure::none) {

@@ -19,7 +19,9 @@ namespace {
 constexpr std::string_view k_driver = "overlay2";
 constexpr size_t k_max_config = 8 << 20;
 
-LayerStorePlan miss(std::string why) { return LayerStorePlan{std::nullopt, std::move(why)}; }
+LayerStorePlan miss(std::string why) {
+  return LayerStorePlan{std::nullopt, std::move(why)};
+}
 
 // Files the daemon may lay out otherwise, or keep from us: a reason to fall
 // back to `docker save`, not an error.
@@ -78,8 +80,9 @@ Result<LayerLookup> find_layer(const StorePaths& paths, const Digest& chain,
 }
 
 LayerDescriptor layer_descriptor(const Digest& diff_id, LayerFiles files) {
-  LayerDescriptor desc{diff_id, std::string(media_type::k_oci_layer), Compression::none,
-                       std::nullopt, diff_id, nullptr};
+  LayerDescriptor desc{diff_id,           std::string(media_type::k_oci_layer),
+                       Compression::none, std::nullopt,
+                       diff_id,           nullptr};
   desc.open = [files = std::move(files), diff_id]() -> Result<std::unique_ptr<Reader>> {
     ASSIGN_OR_RETURN(UniqueFd record, sys::open(files.tar_split, O_RDONLY));
     ASSIGN_OR_RETURN(UniqueFd dir, sys::open(files.diff_dir, O_RDONLY | O_DIRECTORY));
@@ -95,8 +98,8 @@ LayerDescriptor layer_descriptor(const Digest& diff_id, LayerFiles files) {
 // The plan for an image the daemon has, once the store is known readable.
 Result<LayerStorePlan> plan_from_store(const StorePaths& paths, const EngineImage& found,
                                        std::string_view image) {
-  std::string config_path = paths.image_root + "/imagedb/content/sha256/" +
-                            std::string(found.id.hex());
+  std::string config_path =
+      paths.image_root + "/imagedb/content/sha256/" + std::string(found.id.hex());
   auto config = sys::read_file(config_path, k_max_config);
   if (!config) {
     if (out_of_reach(config.error())) return miss("no image config at " + config_path);
@@ -108,7 +111,7 @@ Result<LayerStorePlan> plan_from_store(const StorePaths& paths, const EngineImag
                                            found.id.str() + ", got " + got.str());
   }
   ASSIGN_OR_RETURN(ImageConfig parsed, parse_config(*config, config_path));
-  ImagePlan plan{"dockerd://" + std::string(image), std::nullopt, "", found.id, *config, {},
+  ImagePlan plan{"dockerd://" + std::string(image),     std::nullopt, "", found.id, *config, {},
                  saved_repo_tag(image, found.repo_tags)};
   std::vector<Digest> chains = chain_ids(parsed.diff_ids);
   for (size_t i = 0; i < chains.size(); ++i) {

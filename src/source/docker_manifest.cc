@@ -19,7 +19,8 @@ Result<std::vector<std::string>> string_array(const Json& obj, const char* key, 
   }
   if (!it->is_array()) return fail(Errc::bad_input, what + ": \"" + key + "\" is not an array");
   for (const Json& item : *it) {
-    if (!item.is_string()) return fail(Errc::bad_input, what + ": \"" + key + "\" has a non-string");
+    if (!item.is_string())
+      return fail(Errc::bad_input, what + ": \"" + key + "\" has a non-string");
     out.push_back(item.get<std::string>());
   }
   return out;
@@ -30,8 +31,8 @@ Result<std::vector<std::string>> string_array(const Json& obj, const char* key, 
 Result<std::vector<ArchiveImage>> parse_archive_manifest(std::string_view text,
                                                          const std::string& what) {
   if (json_deeper_than(text)) {
-    return fail(Errc::bad_input, what + ": nested deeper than " +
-                                     std::to_string(k_max_json_depth) + " levels");
+    return fail(Errc::bad_input,
+                what + ": nested deeper than " + std::to_string(k_max_json_depth) + " levels");
   }
   Json doc = Json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_array() || doc.empty()) {

@@ -15,8 +15,8 @@ namespace {
 struct Piece {
   enum class Kind { fetched, tail, local };
   Kind kind = Kind::fetched;
-  BlobRange range;       // fetched, tail: the compressed bytes; local: what is not fetched
-  size_t file = 0;       // local: the file
+  BlobRange range;           // fetched, tail: the compressed bytes; local: what is not fetched
+  size_t file = 0;           // local: the file
   std::uint64_t length = 0;  // local: its leading bytes given from the store
 };
 
@@ -30,7 +30,8 @@ struct Plan {
 std::uint64_t skippable_end(const EstargzFile& file) {
   size_t n = 0;
   while (n + 1 < file.chunks.size() && file.chunks[n].inner_offset == 0 &&
-         file.chunks[n + 1].inner_offset == 0 && file.chunks[n + 1].member > file.chunks[n].member) {
+         file.chunks[n + 1].inner_offset == 0 &&
+         file.chunks[n + 1].member > file.chunks[n].member) {
     ++n;
   }
   return n;
@@ -47,7 +48,8 @@ Plan plan_estargz(const std::vector<EstargzFile>& files, std::uint64_t toc_offse
     std::uint64_t start = file.chunks[0].member;
     std::uint64_t end = file.chunks[n].member;
     if (start > at) plan.pieces.push_back({Piece::Kind::fetched, {at, start - at}, 0, 0});
-    plan.pieces.push_back({Piece::Kind::local, {start, end - start}, i, file.chunks[n].file_offset});
+    plan.pieces.push_back(
+        {Piece::Kind::local, {start, end - start}, i, file.chunks[n].file_offset});
     ++plan.files_local;
     at = end;
   }
@@ -80,8 +82,12 @@ class EstargzTarReader final : public PartsReader {
   EstargzTarReader(std::shared_ptr<RegistryClient> client, Digest blob,
                    std::vector<EstargzFile> files, Plan plan, std::string tail,
                    const LocalContents& local, std::shared_ptr<FetchCounter> fetched)
-      : m_client(std::move(client)), m_blob(std::move(blob)), m_files(std::move(files)),
-        m_plan(std::move(plan)), m_tail(std::move(tail)), m_local(local),
+      : m_client(std::move(client)),
+        m_blob(std::move(blob)),
+        m_files(std::move(files)),
+        m_plan(std::move(plan)),
+        m_tail(std::move(tail)),
+        m_local(local),
         m_fetched(std::move(fetched)) {}
 
  private:
@@ -105,8 +111,8 @@ class EstargzTarReader final : public PartsReader {
         const EstargzFile& file = m_files[piece.file];
         auto opened = m_local.open(file.digest, file.size);
         if (!opened) {
-          return fail(std::move(opened).error().wrap(what + ": file \"" + file.name +
-                                                     "\" from the store"));
+          return fail(
+              std::move(opened).error().wrap(what + ": file \"" + file.name + "\" from the store"));
         }
         return std::unique_ptr<Reader>(new PrefixReader(std::move(*opened), piece.length));
       }
@@ -142,13 +148,13 @@ Result<std::optional<PartialTar>> open_estargz_tar(std::shared_ptr<RegistryClien
   if (blob_size <= k_estargz_footer_size) return std::nullopt;
   auto fetched = std::make_shared<FetchCounter>(0);
   std::uint64_t footer_at = blob_size - k_estargz_footer_size;
-  ASSIGN_OR_RETURN(auto footer, fetch_range(*client, blob, {footer_at, k_estargz_footer_size},
-                                            *fetched));
+  ASSIGN_OR_RETURN(auto footer,
+                   fetch_range(*client, blob, {footer_at, k_estargz_footer_size}, *fetched));
   if (!footer) return std::nullopt;
   ASSIGN_OR_RETURN(std::uint64_t toc_offset, parse_estargz_footer(*footer, blob_size, what));
   if (footer_at - toc_offset > k_max_estargz_toc) return std::nullopt;
-  ASSIGN_OR_RETURN(auto member, fetch_range(*client, blob, {toc_offset, footer_at - toc_offset},
-                                            *fetched));
+  ASSIGN_OR_RETURN(auto member,
+                   fetch_range(*client, blob, {toc_offset, footer_at - toc_offset}, *fetched));
   if (!member) return std::nullopt;
   ASSIGN_OR_RETURN(auto inflate, open_inflated(std::make_unique<MemoryReader>(*member),
                                                Compression::gzip, what + ": the TOC member"));

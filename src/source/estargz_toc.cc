@@ -1,7 +1,6 @@
 #include "source/estargz_toc.h"
 
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "oci/json_depth.h"
@@ -26,8 +25,8 @@ std::optional<std::uint64_t> unsigned_field(const Json& entry, const char* key) 
 std::unexpected<Error> bad_entry(std::string_view what, size_t index, std::string_view name,
                                  std::string_view problem) {
   return fail(Errc::bad_input, std::string(what) + ": TOC entry " + std::to_string(index) +
-                                   (name.empty() ? "" : " (\"" + std::string(name) + "\")") +
-                                   ": " + std::string(problem));
+                                   (name.empty() ? "" : " (\"" + std::string(name) + "\")") + ": " +
+                                   std::string(problem));
 }
 
 // Builds the files from the entries, checking that chunks cover each file.
@@ -105,9 +104,9 @@ class TocFiles {
     std::uint64_t covered = m_covered;
     m_covered = 0;
     if (covered != file.size) {
-      return bad_entry(m_what, index, file.name, "chunks cover " + std::to_string(covered) +
-                                                     " of " + std::to_string(file.size) +
-                                                     " bytes");
+      return bad_entry(m_what, index, file.name,
+                       "chunks cover " + std::to_string(covered) + " of " +
+                           std::to_string(file.size) + " bytes");
     }
     return {};
   }
@@ -175,8 +174,7 @@ Result<std::string> estargz_toc_json(std::string_view toc_tar, std::string_view 
   return std::string(toc_tar.substr(th::k_block, *size));
 }
 
-Result<std::vector<EstargzFile>> parse_estargz_toc(std::string_view json,
-                                                   std::uint64_t toc_offset,
+Result<std::vector<EstargzFile>> parse_estargz_toc(std::string_view json, std::uint64_t toc_offset,
                                                    std::string_view what) {
   if (json_deeper_than(json)) {
     return fail(Errc::bad_input, std::string(what) + ": the TOC nests deeper than " +

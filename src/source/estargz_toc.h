@@ -72,8 +72,7 @@ Result<std::string> estargz_toc_json(std::string_view toc_tar, std::string_view 
 // the entry) for JSON that is not such a TOC, a file without a digest,
 // chunks that do not cover the file in order, offsets that go backwards or
 // reach the TOC member (toc_offset).
-Result<std::vector<EstargzFile>> parse_estargz_toc(std::string_view json,
-                                                   std::uint64_t toc_offset,
+Result<std::vector<EstargzFile>> parse_estargz_toc(std::string_view json, std::uint64_t toc_offset,
                                                    std::string_view what);
 
 }  // namespace cairn

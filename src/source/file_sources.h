@@ -38,7 +38,8 @@ Result<ImagePlan> plan_oci_archive(const std::string& file, const std::optional<
 // (the blob *is* the uncompressed tar), the hex of a "blobs/sha256/<hex>"
 // name otherwise, or else computed by reading the member once at plan time.
 // Media types are the OCI layer types matching the sniffed compression.
-Result<ImagePlan> plan_docker_archive(const std::string& file, const std::optional<std::string>& ref,
+Result<ImagePlan> plan_docker_archive(const std::string& file,
+                                      const std::optional<std::string>& ref,
                                       const Platform& platform);
 
 }  // namespace cairn

@@ -46,7 +46,9 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return line.size();
 }
 
-bool is_success(long status) { return status >= 200 && status < 300; }
+bool is_success(long status) {
+  return status >= 200 && status < 300;
+}
 
 bool begin_sink(Transfer& t) {
   t.begun = true;
@@ -96,8 +98,7 @@ size_t on_read(char* data, size_t size, size_t count, void* user) {
 
 HttpFailure classify(CURLcode code) {
   switch (code) {
-    case CURLE_OK:
-      return HttpFailure::none;
+    case CURLE_OK: return HttpFailure::none;
     case CURLE_COULDNT_CONNECT:
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_RECV_ERROR:
@@ -108,8 +109,7 @@ HttpFailure classify(CURLcode code) {
     case CURLE_HTTP2_STREAM:
     case CURLE_SEND_FAIL_REWIND:  // a reused connection died under a body that cannot be replayed
       return HttpFailure::transient;
-    default:
-      return HttpFailure::permanent;
+    default: return HttpFailure::permanent;
   }
 }
 
@@ -124,11 +124,8 @@ void configure_method(const Transfer& t, HttpMethod method, const HttpRequestBod
     t.lib->curl_easy_setopt(t.curl, option, value);
   };
   switch (method) {
-    case HttpMethod::get:
-      return;
-    case HttpMethod::head:
-      set(CURLOPT_NOBODY, 1L);
-      return;
+    case HttpMethod::get: return;
+    case HttpMethod::head: set(CURLOPT_NOBODY, 1L); return;
     case HttpMethod::post:
       set(CURLOPT_POST, 1L);
       set(CURLOPT_POSTFIELDSIZE_LARGE, body.reader ? body_size(body) : curl_off_t{0});
@@ -202,8 +199,7 @@ HttpResult HttpSession::get(const HttpRequest& request, HttpBodySink* sink, size
 }
 
 HttpResult HttpSession::perform(HttpMethod method, const HttpRequest& request,
-                                const HttpRequestBody& body, HttpBodySink* sink,
-                                size_t max_body) {
+                                const HttpRequestBody& body, HttpBodySink* sink, size_t max_body) {
   CHECK_MSG(!body.reader || (method != HttpMethod::get && method != HttpMethod::head),
             "a GET or HEAD with a body");
   auto lib = curl_library();
@@ -212,8 +208,11 @@ HttpResult HttpSession::perform(HttpMethod method, const HttpRequest& request,
     m_curl.reset((*lib)->curl_easy_init());
     CHECK_MSG(m_curl != nullptr, "curl_easy_init failed");
   }
-  Transfer t{*lib, static_cast<CURL*>(m_curl.get()), sink, max_body, body.reader, {}, false,
-             false, false, std::nullopt};
+  Transfer t{*lib,        static_cast<CURL*>(m_curl.get()),
+             sink,        max_body,
+             body.reader, {},
+             false,       false,
+             false,       std::nullopt};
   auto free_list = (*lib)->curl_slist_free_all;
   std::unique_ptr<curl_slist, decltype(free_list)> headers(nullptr, free_list);
   std::vector<std::string> lines = request.headers;

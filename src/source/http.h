@@ -74,11 +74,11 @@ class HttpBodySink {
 };
 
 enum class HttpFailure {
-  none,       // a complete response was received
-  transient,  // connection refused/reset/dropped, timeout: worth retrying
-  permanent,  // name resolution, TLS, protocol errors
-  aborted,    // the sink returned false
-  too_large,  // a body without sink exceeded max_body
+  none,         // a complete response was received
+  transient,    // connection refused/reset/dropped, timeout: worth retrying
+  permanent,    // name resolution, TLS, protocol errors
+  aborted,      // the sink returned false
+  too_large,    // a body without sink exceeded max_body
   body_failed,  // the request body's Reader failed (error says why)
 };
 

@@ -1,5 +1,5 @@
-#include "source/file_sources.h"
 #include "source/archive_layout_files.h"
+#include "source/file_sources.h"
 
 namespace cairn {
 

@@ -20,7 +20,8 @@ class DirLayoutFiles final : public LayoutFiles {
     }
     if (!fd) return fail(std::move(fd.error()).wrap(describe()));
     ASSIGN_OR_RETURN(struct stat st, sys::fstat(fd->get(), path));
-    if (!S_ISREG(st.st_mode)) return fail(Errc::bad_input, describe() + ": " + path + " is not a regular file");
+    if (!S_ISREG(st.st_mode))
+      return fail(Errc::bad_input, describe() + ": " + path + " is not a regular file");
     return std::make_unique<FdReader>(std::move(*fd), m_path + "/" + path);
   }
 
@@ -43,7 +44,8 @@ class DirLayoutFiles final : public LayoutFiles {
 Result<ImagePlan> plan_oci_dir(const std::string& dir, const std::optional<std::string>& tag,
                                const Platform& platform) {
   auto fd = sys::open(dir, O_RDONLY | O_DIRECTORY);
-  if (!fd && fd.error().is_errno(ENOENT)) return fail(Errc::not_found, "oci:" + dir + ": no such directory");
+  if (!fd && fd.error().is_errno(ENOENT))
+    return fail(Errc::not_found, "oci:" + dir + ": no such directory");
   if (!fd) return fail(std::move(fd.error()));
   auto files = std::make_shared<const DirLayoutFiles>(std::move(*fd), dir);
   return plan_oci_layout(std::move(files), tag, platform);

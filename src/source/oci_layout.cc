@@ -35,8 +35,8 @@ Result<std::string> read_blob(const LayoutFiles& files, const Descriptor& d,
                               std::string_view what) {
   std::string name = std::string(what) + " " + d.digest.str();
   if (d.size > k_max_json_document) {
-    return fail(Errc::bad_input, name + ": larger than " + std::to_string(k_max_json_document) +
-                                     " bytes");
+    return fail(Errc::bad_input,
+                name + ": larger than " + std::to_string(k_max_json_document) + " bytes");
   }
   auto bytes = read_layout_file(files, blob_path(d.digest), k_max_json_document);
   if (!bytes) return fail(std::move(bytes.error()).wrap(name));
@@ -71,8 +71,8 @@ Result<std::vector<Descriptor>> select_entries(const ImageIndex& index,
     if (tag ? ref_name(d) == *tag : true) out.push_back(d);
   }
   if (tag && out.empty()) {
-    return fail(Errc::not_found, where + ": no image tagged \"" + *tag +
-                                     "\"; tags: " + list_tags(index));
+    return fail(Errc::not_found,
+                where + ": no image tagged \"" + *tag + "\"; tags: " + list_tags(index));
   }
   if (out.empty()) return fail(Errc::not_found, where + ": index.json lists no images");
   bool any_tag = false;
@@ -110,13 +110,13 @@ Result<Resolved> resolve(const LayoutFiles& files, const Descriptor& d, const Pl
   }
   if (depth >= k_max_index_depth) return fail(Errc::bad_input, what + ": indexes nested too deep");
   ASSIGN_OR_RETURN(ImageIndex index, parse_index(bytes, "index " + d.digest.str()));
-  ASSIGN_OR_RETURN(Descriptor chosen, choose_for_platform(index.manifests, platform,
-                                                          "index " + d.digest.str()));
+  ASSIGN_OR_RETURN(Descriptor chosen,
+                   choose_for_platform(index.manifests, platform, "index " + d.digest.str()));
   return resolve(files, chosen, platform, depth + 1);
 }
 
-Result<LayerDescriptor> make_layer(std::shared_ptr<const LayoutFiles> files,
-                                   const Descriptor& d, const Digest& diff_id) {
+Result<LayerDescriptor> make_layer(std::shared_ptr<const LayoutFiles> files, const Descriptor& d,
+                                   const Digest& diff_id) {
   std::string path = blob_path(d.digest);
   ASSIGN_OR_RETURN(bool present, files->exists(path));
   if (!present) return fail(Errc::not_found, files->describe() + ": missing layer blob " + path);
@@ -158,8 +158,13 @@ Result<ImagePlan> plan_oci_layout(std::shared_ptr<const LayoutFiles> files,
   ASSIGN_OR_RETURN(ImageConfig image_config, parse_config(config, config_what));
   TRY(check_layer_count(resolved.manifest, image_config,
                         "manifest " + resolved.descriptor.digest.str()));
-  ImagePlan plan{"", resolved.descriptor.digest, std::move(resolved.bytes),
-                 resolved.manifest.config.digest, std::move(config), {}, ref_name(entry)};
+  ImagePlan plan{"",
+                 resolved.descriptor.digest,
+                 std::move(resolved.bytes),
+                 resolved.manifest.config.digest,
+                 std::move(config),
+                 {},
+                 ref_name(entry)};
   for (size_t i = 0; i < resolved.manifest.layers.size(); ++i) {
     ASSIGN_OR_RETURN(LayerDescriptor layer,
                      make_layer(files, resolved.manifest.layers[i], image_config.diff_ids[i]));

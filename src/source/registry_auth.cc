@@ -96,7 +96,8 @@ Result<std::optional<Credentials>> lookup_auth_json(const std::string& path,
     best_len = prefix.size() + 1;
   }
   if (!best) return std::optional<Credentials>();
-  ASSIGN_OR_RETURN(Credentials creds, decode_auth_entry(*best, path + ": auths \"" + best_key + "\""));
+  ASSIGN_OR_RETURN(Credentials creds,
+                   decode_auth_entry(*best, path + ": auths \"" + best_key + "\""));
   return std::optional<Credentials>(std::move(creds));
 }
 
@@ -168,7 +169,8 @@ std::vector<CredentialFile> default_credential_files() {
   std::string runtime = env_or("XDG_RUNTIME_DIR", "/run/user/" + std::to_string(::getuid()));
   std::string config_home = env_or("XDG_CONFIG_HOME", home + "/.config");
   return {
-      {env_or("REGISTRY_AUTH_FILE", runtime + "/containers/auth.json"), CredentialFormat::auth_json},
+      {env_or("REGISTRY_AUTH_FILE", runtime + "/containers/auth.json"),
+       CredentialFormat::auth_json},
       {env_or("DOCKER_CONFIG", home + "/.docker") + "/config.json", CredentialFormat::auth_json},
       {env_or("ENROOT_CONFIG_PATH", config_home + "/enroot") + "/.credentials",
        CredentialFormat::netrc},
@@ -259,7 +261,8 @@ std::string token_scope_for(std::string_view challenge_scope, std::string_view r
                             RegistryAccess access) {
   std::string_view wanted = access == RegistryAccess::push ? "pull,push" : "pull";
   std::string prefix = "repository:" + std::string(repository) + ":";
-  if (access == RegistryAccess::pull && !challenge_scope.empty()) return std::string(challenge_scope);
+  if (access == RegistryAccess::pull && !challenge_scope.empty())
+    return std::string(challenge_scope);
   std::string out;
   bool found = false;
   for (const std::string& entry : split_words(challenge_scope)) {

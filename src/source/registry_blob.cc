@@ -54,9 +54,9 @@ class BlobSink final : public HttpBodySink {
     data = data.subspan(skip);
     if (data.empty()) return true;
     if (m_size && m_offset + data.size() > *m_size) {
-      m_error = Error(make_error_code(Errc::bad_input),
-                      m_what + ": larger than the " + std::to_string(*m_size) +
-                          " bytes its descriptor gives");
+      m_error = Error(
+          make_error_code(Errc::bad_input),
+          m_what + ": larger than the " + std::to_string(*m_size) + " bytes its descriptor gives");
       return false;
     }
     m_hash.update(data);
@@ -126,14 +126,15 @@ Result<void> RegistryBlobReader::download() {
     offset = sink.offset();
     if (sink.cancelled()) return {};
     if (sink.error()) return fail(Error(*sink.error()));
-    bool body_ok = r.failure == HttpFailure::none &&
-                   (r.response.status == 200 || r.response.status == 206);
+    bool body_ok =
+        r.failure == HttpFailure::none && (r.response.status == 200 || r.response.status == 206);
     if (body_ok && (!m_size || offset == *m_size)) return verify(hash, offset);
     if (!body_ok && !RegistryClient::retryable(r)) return fail(m_client->error_for(r, m_what));
     failures = sink.delivered() >= k_progress_reset ? 1 : failures + 1;
     if (failures > m_client->options().retries) {
-      std::string why = body_ok ? "body ended early" : !r.error.empty() ? r.error
-                                  : "HTTP " + std::to_string(r.response.status);
+      std::string why = body_ok            ? "body ended early"
+                        : !r.error.empty() ? r.error
+                                           : "HTTP " + std::to_string(r.response.status);
       return fail_errno(EIO, m_what + ": transfer failed at byte " + std::to_string(offset) +
                                  (m_size ? " of " + std::to_string(*m_size) : "") + " after " +
                                  std::to_string(failures) + " attempts: " + why);

@@ -59,9 +59,9 @@ std::string accept_header() {
 }
 
 bool is_insecure(const RegistryOptions& options, const std::string& host) {
-  return options.insecure || std::find(options.insecure_registries.begin(),
-                                       options.insecure_registries.end(),
-                                       host) != options.insecure_registries.end();
+  return options.insecure ||
+         std::find(options.insecure_registries.begin(), options.insecure_registries.end(), host) !=
+             options.insecure_registries.end();
 }
 
 // "CODE: message" of the first error in a distribution API error body.
@@ -118,11 +118,12 @@ std::string RegistryClient::blob_url(const Digest& digest) const {
 }
 
 Result<RegistryClient::Document> RegistryClient::get_manifest(std::string_view manifest_ref) {
-  std::string url = m_origin + "/v2/" + m_ref.repository + "/manifests/" + std::string(manifest_ref);
+  std::string url =
+      m_origin + "/v2/" + m_ref.repository + "/manifests/" + std::string(manifest_ref);
   ASSIGN_OR_RETURN(HttpResult r, get_retried(url, {accept_header()}, k_max_json_document));
   if (r.failure != HttpFailure::none || r.response.status != 200) {
-    return fail(error_for(r, "manifest " + m_ref.domain + "/" + m_ref.repository + ":" +
-                                 std::string(manifest_ref)));
+    return fail(error_for(
+        r, "manifest " + m_ref.domain + "/" + m_ref.repository + ":" + std::string(manifest_ref)));
   }
   std::string type = r.response.header("content-type").value_or("");
   type = type.substr(0, type.find(';'));
@@ -200,8 +201,7 @@ Result<HttpResult> RegistryClient::send(HttpSession& session, const RegistryRequ
     return r;
   }
   return fail(Errc::bad_input, std::string(method_name(request.method)) + " " + url +
-                                   ": more than " + std::to_string(k_max_redirects) +
-                                   " redirects");
+                                   ": more than " + std::to_string(k_max_redirects) + " redirects");
 }
 
 std::string RegistryClient::token_scope(const AuthChallenge& challenge) const {
@@ -247,8 +247,9 @@ Result<std::string> RegistryClient::fetch_token(HttpSession& session,
   url += "scope=" + url_escape(token_scope(challenge));
   HttpRequest request{url, {}, m_tls, ""};
   if (m_credentials) {
-    request.headers.push_back("Authorization: Basic " +
-                              base64_encode(m_credentials->username + ":" + m_credentials->password));
+    request.headers.push_back(
+        "Authorization: Basic " +
+        base64_encode(m_credentials->username + ":" + m_credentials->password));
   }
   HttpResult r = session.get(request, nullptr, k_max_token_response);
   if (r.failure == HttpFailure::none && (r.response.status == 401 || r.response.status == 403)) {
@@ -272,7 +273,8 @@ Result<std::string> RegistryClient::fetch_token(HttpSession& session,
 Error RegistryClient::auth_error() const {
   if (m_credentials) {
     return Error(make_error_code(Errc::access_denied), "authentication failed for " + m_ref.domain +
-                                                   " (user \"" + m_credentials->username + "\")");
+                                                           " (user \"" + m_credentials->username +
+                                                           "\")");
   }
   return Error(make_error_code(Errc::access_denied),
                "authentication required for " + m_ref.domain + "/" + m_ref.repository +
@@ -316,8 +318,8 @@ Error RegistryClient::error_for(const HttpResult& result, std::string_view what)
   long status = result.response.status;
   if (status == 401 || status == 403) return std::move(auth_error()).wrap(context);
   std::string detail = registry_error_text(result.response.body);
-  std::string text = context + ": HTTP " + std::to_string(status) +
-                     (detail.empty() ? "" : " (" + detail + ")");
+  std::string text =
+      context + ": HTTP " + std::to_string(status) + (detail.empty() ? "" : " (" + detail + ")");
   if (status == 404) return Error(make_error_code(Errc::not_found), text);
   return Error::from_errno(EIO, text);
 }

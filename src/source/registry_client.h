@@ -30,8 +30,8 @@
 #include "oci/digest.h"
 #include "source/http.h"
 #include "source/registry_auth.h"
-#include "source/registry_reference.h"
 #include "source/registry_options.h"
+#include "source/registry_reference.h"
 #include "util/error.h"
 
 namespace cairn {
@@ -84,8 +84,7 @@ class RegistryClient {
   // Picks the scheme (HTTPS, or for insecure registries HTTPS without
   // verification falling back to plain HTTP) and looks up credentials.
   static Result<std::shared_ptr<RegistryClient>> connect(
-      RegistryReference ref, RegistryOptions options,
-      RegistryAccess access = RegistryAccess::pull);
+      RegistryReference ref, RegistryOptions options, RegistryAccess access = RegistryAccess::pull);
 
   const RegistryReference& reference() const { return m_ref; }
   const RegistryOptions& options() const { return m_options; }
@@ -119,9 +118,8 @@ class RegistryClient {
  private:
   RegistryClient(RegistryReference ref, RegistryOptions options, RegistryAccess access);
   // Sends one hop of `request` to `url`; the body opened anew.
-  HttpResult send_once(HttpSession& session, const RegistryRequest& request,
-                       const std::string& url, std::vector<std::string> headers,
-                       HttpBodySink* sink, size_t max_body);
+  HttpResult send_once(HttpSession& session, const RegistryRequest& request, const std::string& url,
+                       std::vector<std::string> headers, HttpBodySink* sink, size_t max_body);
   Result<HttpResult> get_retried(const std::string& url, const std::vector<std::string>& headers,
                                  size_t max_body);
   // The Authorization header to send to the registry, if any.

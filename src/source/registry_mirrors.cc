@@ -8,18 +8,18 @@ std::string canonical_registry(std::string_view domain) {
 
 Result<void> check_mirror_endpoint(std::string_view endpoint) {
   auto bad = [&](std::string_view why) {
-    return fail(Errc::usage, "registry mirror \"" + std::string(endpoint) + "\": " +
-                                 std::string(why) + " (expected HOST[:PORT][/PREFIX])");
+    return fail(Errc::usage, "registry mirror \"" + std::string(endpoint) +
+                                 "\": " + std::string(why) + " (expected HOST[:PORT][/PREFIX])");
   };
   if (endpoint.find("://") != std::string_view::npos) return bad("no scheme");
   size_t slash = endpoint.find('/');
   std::string_view host = endpoint.substr(0, slash);
   if (host.empty()) return bad("no host");
   // a reference whose domain is HOST and whose repository is PREFIX/x checks both
-  std::string probe = std::string(host) + "/" +
-                      (slash == std::string_view::npos ? std::string("x")
-                                                       : std::string(endpoint.substr(slash + 1)) +
-                                                             "/x");
+  std::string probe =
+      std::string(host) + "/" +
+      (slash == std::string_view::npos ? std::string("x")
+                                       : std::string(endpoint.substr(slash + 1)) + "/x");
   if (host.find_first_of(".:") == std::string_view::npos && host != "localhost") {
     return bad("the host needs a '.' or a ':PORT', or must be localhost");
   }

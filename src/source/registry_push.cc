@@ -107,12 +107,13 @@ Result<UploadState> BlobPusher::send_chunk(UploadState state, const Chunk& chunk
   for (unsigned failures = 0;;) {
     ASSIGN_OR_RETURN(std::string_view rest, chunk.unsent(state.received, what));
     if (rest.empty()) return state;  // it got the chunk; the answer was lost
-    RegistryRequest request{HttpMethod::patch, state.location,
-                            {std::string(k_octet_stream),
-                             "Content-Range: " + std::to_string(state.received) + "-" +
-                                 std::to_string(chunk.end() - 1)},
-                            [rest] { return std::make_unique<MemoryReader>(rest); },
-                            rest.size()};
+    RegistryRequest request{
+        HttpMethod::patch,
+        state.location,
+        {std::string(k_octet_stream), "Content-Range: " + std::to_string(state.received) + "-" +
+                                          std::to_string(chunk.end() - 1)},
+        [rest] { return std::make_unique<MemoryReader>(rest); },
+        rest.size()};
     ASSIGN_OR_RETURN(HttpResult r, m_client->send(m_session, request, nullptr, k_max_error_body));
     if (r.failure == HttpFailure::none && r.response.status == 202) {
       return parse_upload_state(r.response, state.location, what);
@@ -185,7 +186,8 @@ Result<PushedBlob> BlobPusher::upload(Reader& blob, const std::optional<Digest>&
   hash.update(chunk.bytes);
   PushedBlob pushed{Digest::from_sum(hash.finish()), chunk.end()};
   if (expected && pushed.digest != *expected) {
-    return fail(Errc::digest_mismatch, what + ": the bytes read have digest " + pushed.digest.str());
+    return fail(Errc::digest_mismatch,
+                what + ": the bytes read have digest " + pushed.digest.str());
   }
   TRY(finish(state, pushed.digest, chunk.bytes.empty() ? nullptr : &chunk, what));
   if (progress) progress(pushed.size);

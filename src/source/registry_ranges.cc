@@ -55,9 +55,9 @@ Result<std::optional<std::vector<std::string>>> fetch_batch(RegistryClient& clie
   for (const BlobRange& r : ranges) limit += r.length + k_part_overhead;
   for (unsigned attempt = 0;; ++attempt) {
     RangesSink sink(limit, fetched);
-    ASSIGN_OR_RETURN(HttpResult r, client.exchange(session, client.blob_url(digest),
-                                                   {range_header(ranges)}, &sink,
-                                                   k_max_error_body));
+    ASSIGN_OR_RETURN(HttpResult r,
+                     client.exchange(session, client.blob_url(digest), {range_header(ranges)},
+                                     &sink, k_max_error_body));
     if (sink.m_ignored) return std::nullopt;
     if (sink.m_too_large) return fail(Errc::bad_input, what + ": range answer larger than asked");
     if (r.failure == HttpFailure::none && r.response.status == 206) {
@@ -181,9 +181,10 @@ Result<void> BlobRangeReader::download() {
 
 }  // namespace
 
-Result<std::optional<std::vector<std::string>>> fetch_blob_ranges(
-    RegistryClient& client, const Digest& digest, std::span<const BlobRange> ranges,
-    FetchCounter& fetched) {
+Result<std::optional<std::vector<std::string>>> fetch_blob_ranges(RegistryClient& client,
+                                                                  const Digest& digest,
+                                                                  std::span<const BlobRange> ranges,
+                                                                  FetchCounter& fetched) {
   HttpSession session;
   std::vector<std::string> out;
   for (size_t i = 0; i < ranges.size(); i += k_ranges_per_request) {

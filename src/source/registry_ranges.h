@@ -40,9 +40,10 @@ using FetchCounter = std::atomic<std::uint64_t>;
 inline constexpr size_t k_ranges_per_request = 64;
 
 // The bytes of each range, in order; nullopt when the registry ignores Range.
-Result<std::optional<std::vector<std::string>>> fetch_blob_ranges(
-    RegistryClient& client, const Digest& digest, std::span<const BlobRange> ranges,
-    FetchCounter& fetched);
+Result<std::optional<std::vector<std::string>>> fetch_blob_ranges(RegistryClient& client,
+                                                                  const Digest& digest,
+                                                                  std::span<const BlobRange> ranges,
+                                                                  FetchCounter& fetched);
 
 // Never fails itself: transfer errors surface from read().
 std::unique_ptr<Reader> open_blob_range(std::shared_ptr<RegistryClient> client, Digest digest,

@@ -10,7 +10,9 @@ namespace {
 constexpr size_t k_max_name = 255;
 constexpr size_t k_max_tag = 128;
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 bool is_word(char c) {
   return is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '_';
@@ -59,8 +61,8 @@ bool looks_like_domain(std::string_view first) {
 }
 
 std::unexpected<Error> bad_reference(std::string_view text, std::string_view why) {
-  return fail(Errc::usage, "image reference \"" + std::string(text.substr(0, 300)) + "\": " +
-                               std::string(why));
+  return fail(Errc::usage,
+              "image reference \"" + std::string(text.substr(0, 300)) + "\": " + std::string(why));
 }
 
 // Splits "name[:tag]" at a ':' after the last '/'; false if there is none.

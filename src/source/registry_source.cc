@@ -117,8 +117,8 @@ std::function<Result<std::optional<PartialTar>>(const LocalContents&)> partial_o
   std::string what = "layer " + d.digest.str();
   auto layout = parse_chunked_annotations(d.annotations, d.size, what);
   if (!layout || *layout) {
-    return [client, digest = d.digest, layout](const LocalContents& local)
-               -> Result<std::optional<PartialTar>> {
+    return [client, digest = d.digest,
+            layout](const LocalContents& local) -> Result<std::optional<PartialTar>> {
       if (!layout) return fail(Error(layout.error()));
       return open_chunked_tar(client, digest, **layout, local);
     };
@@ -127,8 +127,8 @@ std::function<Result<std::optional<PartialTar>>(const LocalContents&)> partial_o
   auto compression = media_type::layer_compression(d.media_type);
   bool gzip = compression && *compression == Compression::gzip;
   if ((toc_digest && !*toc_digest) || d.size == 0 || !gzip) return nullptr;
-  return [client, digest = d.digest, size = d.size, toc_digest](const LocalContents& local)
-             -> Result<std::optional<PartialTar>> {
+  return [client, digest = d.digest, size = d.size,
+          toc_digest](const LocalContents& local) -> Result<std::optional<PartialTar>> {
     if (!toc_digest) return fail(Error(toc_digest.error()));
     return open_estargz_tar(client, digest, size, **toc_digest, local);
   };
@@ -145,7 +145,8 @@ Result<std::vector<LayerDescriptor>> plan_layers(const std::shared_ptr<RegistryC
       return open_registry_blob(client, digest, size);
     };
     layers.push_back(LayerDescriptor{d.digest, d.media_type, compression, d.size,
-                                     config.diff_ids[i], std::move(open), partial_opener(client, d)});
+                                     config.diff_ids[i], std::move(open),
+                                     partial_opener(client, d)});
   }
   return layers;
 }
@@ -159,12 +160,18 @@ Result<ImagePlan> plan_from(const RegistryReference& ref, const RegistryReferenc
   ASSIGN_OR_RETURN(Fetched image, resolve_image(*client, std::move(top), want));
   ASSIGN_OR_RETURN(ImageManifest manifest, parse_manifest(image.body, image.what));
   ASSIGN_OR_RETURN(std::string config, fetch_config(*client, manifest.config));
-  ASSIGN_OR_RETURN(ImageConfig parsed, parse_config(config, "config " + manifest.config.digest.str()));
+  ASSIGN_OR_RETURN(ImageConfig parsed,
+                   parse_config(config, "config " + manifest.config.digest.str()));
   TRY(check_layer_count(manifest, parsed, image.what));
   ASSIGN_OR_RETURN(std::vector<LayerDescriptor> layers, plan_layers(client, manifest, parsed));
-  ImagePlan plan{"docker://" + ref.str(), image.digest,       std::move(image.body),
-                 manifest.config.digest,  std::move(config),  std::move(layers),
-                 ref.str(),               {}};
+  ImagePlan plan{"docker://" + ref.str(),
+                 image.digest,
+                 std::move(image.body),
+                 manifest.config.digest,
+                 std::move(config),
+                 std::move(layers),
+                 ref.str(),
+                 {}};
   if (mirror) plan.served_by = endpoint.domain;
   return plan;
 }

@@ -39,8 +39,8 @@ Result<SavedImage> read_config(const SaveIndex& index, const std::string& path,
   SavedImage image{Digest::of(*config), *config, std::nullopt, "", {}, ""};
   auto promised = promised_digest(path);
   if (promised && *promised != image.config_digest) {
-    return fail(Errc::digest_mismatch, where + ": config " + path + " has digest " +
-                                           image.config_digest.str());
+    return fail(Errc::digest_mismatch,
+                where + ": config " + path + " has digest " + image.config_digest.str());
   }
   ASSIGN_OR_RETURN(ImageConfig parsed, parse_config(*config, where + ": " + path));
   diff_ids = std::move(parsed.diff_ids);

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "oci/digest.h"
-#include "util/tar_header.h"
 #include "util/error.h"
+#include "util/tar_header.h"
 
 namespace cairn {
 
@@ -28,7 +28,7 @@ struct SaveIndex {
     tar_header::Kind kind = tar_header::Kind::other;
     std::string link;
   };
-  std::map<std::string, Member> members;       // every member, by normalized name
+  std::map<std::string, Member> members;         // every member, by normalized name
   std::map<std::string, std::string> documents;  // small non-layer members' bytes
 };
 

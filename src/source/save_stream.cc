@@ -75,7 +75,8 @@ Result<std::optional<StreamMember>> SaveStreamWalker::next() {
     std::uint64_t data_size = header_only(type) ? 0 : *size;
     std::uint64_t padding = (k_block - data_size % k_block) % k_block;
     if (is_extension(type)) {
-      if (data_size > k_max_extension) return fail(Errc::bad_input, where + ": oversized extension");
+      if (data_size > k_max_extension)
+        return fail(Errc::bad_input, where + ": oversized extension");
       std::string data(static_cast<size_t>(data_size), '\0');
       ASSIGN_OR_RETURN(size_t n, read_exact(std::as_writable_bytes(std::span(data)), "extension"));
       if (n != data.size()) return fail(Errc::bad_input, where + ": truncated stream");

@@ -18,16 +18,16 @@
 #include <optional>
 #include <string>
 
-#include "util/tar_header.h"
 #include "util/error.h"
 #include "util/reader.h"
+#include "util/tar_header.h"
 
 namespace cairn {
 
 struct StreamMember {
   std::string name;  // normalized (source/tar_index.h normalize_archive_path)
   tar_header::Kind kind = tar_header::Kind::other;
-  std::string link;  // symlink target / hardlink source, as written
+  std::string link;        // symlink target / hardlink source, as written
   std::uint64_t size = 0;  // data size; 0 for header-only types
 };
 

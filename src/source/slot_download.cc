@@ -4,9 +4,11 @@
 
 namespace cairn {
 
-SlotDownload::SlotDownload(FetchSlots& slots, size_t buffer,
-                           std::function<Result<void>()> download)
-    : m_slots(slots), m_pipe(buffer), m_download(std::move(download)), m_thread([this] { run(); }) {}
+SlotDownload::SlotDownload(FetchSlots& slots, size_t buffer, std::function<Result<void>()> download)
+    : m_slots(slots),
+      m_pipe(buffer),
+      m_download(std::move(download)),
+      m_thread([this] { run(); }) {}
 
 SlotDownload::~SlotDownload() {
   m_pipe.cancel();

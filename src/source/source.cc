@@ -15,7 +15,6 @@ bool is_regular_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-
 enum class RefSplit { last_colon, first_existing };
 
 struct PathAndRef {
@@ -64,15 +63,17 @@ Result<ImagePlan> plan_image(std::string_view uri, const SourceOptions& options)
   size_t colon = uri.find(':');
   std::string_view scheme = uri.substr(0, colon);
   std::string_view rest = colon == std::string_view::npos ? "" : uri.substr(colon + 1);
-  Result<ImagePlan> plan = fail(Errc::usage, "unknown image source \"" + std::string(uri) +
-                                                 "\" (use docker://, oci:, oci-archive: or docker-archive:)");
+  Result<ImagePlan> plan =
+      fail(Errc::usage, "unknown image source \"" + std::string(uri) +
+                            "\" (use docker://, oci:, oci-archive: or docker-archive:)");
   if (colon == std::string_view::npos) return plan;
   if (scheme == "oci" || scheme == "oci-archive") {
     ASSIGN_OR_RETURN(PathAndRef p, split_path_ref(rest, RefSplit::last_colon, uri));
     if (scheme == "oci" && is_regular_file(p.path)) {
       return fail(Errc::usage, std::string(uri) + ": " + p.path +
                                    " is a file, not an OCI layout directory; for a tar of one "
-                                   "use oci-archive:" + std::string(rest));
+                                   "use oci-archive:" +
+                                   std::string(rest));
     }
     plan = scheme == "oci" ? plan_oci_dir(p.path, p.ref, platform)
                            : plan_oci_archive(p.path, p.ref, platform);

@@ -9,9 +9,9 @@
 #include <cstring>
 #include <optional>
 
-#include "util/tar_header.h"
 #include "util/lexical_path.h"
 #include "util/sys.h"
+#include "util/tar_header.h"
 
 namespace cairn {
 namespace {
@@ -90,8 +90,7 @@ Result<std::optional<TarIndex::Member>> Scanner::next() {
   }
 }
 
-Result<std::optional<TarIndex::Member>> Scanner::finish_member(const Block& b,
-                                                               std::uint64_t offset,
+Result<std::optional<TarIndex::Member>> Scanner::finish_member(const Block& b, std::uint64_t offset,
                                                                std::uint64_t size) {
   TarIndex::Member m;
   m.name = member_name(b, m_pending);

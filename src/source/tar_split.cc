@@ -30,16 +30,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "util/fd_tree.h"
 #include "oci/digest.h"
 #include "oci/json_depth.h"
 #include "source/registry_auth.h"
+#include "util/fd_tree.h"
 #include "util/lexical_path.h"
 #include "util/split.h"
 #include "util/sys.h"
@@ -99,8 +98,7 @@ class LineSplitter {
       }
       m_buf.resize(std::max(k_chunk, 2 * m_buf.size()));
     }
-    ASSIGN_OR_RETURN(size_t n, m_in->read(std::as_writable_bytes(
-                                   std::span(m_buf).subspan(m_end))));
+    ASSIGN_OR_RETURN(size_t n, m_in->read(std::as_writable_bytes(std::span(m_buf).subspan(m_end))));
     if (n == 0) m_eof = true;
     m_end += n;
     return {};
@@ -131,8 +129,8 @@ class LayerDirContents final : public LayerContents {
     // Cleaned lexically, as docker's unpacker placed it ("a/./b/../c" is "a/c").
     std::optional<std::string> rel = clean_relative_path(ref.name);
     if (!rel) {
-      return fail(Errc::bad_input, "file name climbs out of the layer directory: \"" +
-                                       ref.name + "\"");
+      return fail(Errc::bad_input,
+                  "file name climbs out of the layer directory: \"" + ref.name + "\"");
     }
     if (rel->empty()) return fail(Errc::bad_input, "an empty file name: \"" + ref.name + "\"");
     auto fd = openat2_fd(m_dir.get(), *rel, k_open_flags, k_resolve);
@@ -164,7 +162,8 @@ class LayerDirContents final : public LayerContents {
 struct TarSplitReader::State {
   State(std::unique_ptr<Reader> records, std::unique_ptr<LayerContents> layer_contents,
         std::string reader_name)
-      : lines(std::move(records)), contents(std::move(layer_contents)),
+      : lines(std::move(records)),
+        contents(std::move(layer_contents)),
         name(std::move(reader_name)) {}
 
   // Loads the next segment or file, or sets `done`.
@@ -312,8 +311,8 @@ Result<void> TarSplitReader::State::check_file_digest() {
   Digest got = Digest::from_sum(file_sha->finish());
   file_sha.reset();
   if (got == *file_digest) return {};
-  Error err = contents->mismatch(ref, "content sha256 " + got.str() + ", the record says " +
-                                          file_digest->str());
+  Error err = contents->mismatch(
+      ref, "content sha256 " + got.str() + ", the record says " + file_digest->str());
   return fail(std::move(err).wrap(line_context()));
 }
 
@@ -324,8 +323,7 @@ TarSplitReader::TarSplitReader(std::unique_ptr<Reader> records, UniqueFd layer_d
 
 TarSplitReader::TarSplitReader(std::unique_ptr<Reader> records,
                                std::unique_ptr<LayerContents> contents, std::string name)
-    : m_state(std::make_unique<State>(std::move(records), std::move(contents),
-                                      std::move(name))) {}
+    : m_state(std::make_unique<State>(std::move(records), std::move(contents), std::move(name))) {}
 
 TarSplitReader::~TarSplitReader() = default;
 

@@ -6,8 +6,8 @@ namespace cairn {
 
 Result<std::uint64_t> parse_upload_range(std::string_view range) {
   auto bad = [&] {
-    return fail(Errc::bad_input, "upload Range \"" + std::string(range.substr(0, 64)) +
-                                     "\": expected 0-N");
+    return fail(Errc::bad_input,
+                "upload Range \"" + std::string(range.substr(0, 64)) + "\": expected 0-N");
   };
   if (range.starts_with("bytes=")) range.remove_prefix(6);
   if (!range.starts_with("0-")) return bad();

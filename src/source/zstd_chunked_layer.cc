@@ -29,7 +29,8 @@ class CheckedContent final : public Reader {
   Result<size_t> read(std::span<std::byte> buf) override {
     ASSIGN_OR_RETURN(size_t n, m_inner->read(buf));
     m_seen += n;
-    if (m_seen > m_file.size) return mismatch("more than " + std::to_string(m_file.size) + " bytes");
+    if (m_seen > m_file.size)
+      return mismatch("more than " + std::to_string(m_file.size) + " bytes");
     if (n > 0) {
       m_hash.update(buf.first(n));
       return n;
@@ -61,9 +62,8 @@ struct Prefetched {
 
 class ChunkedTarReader final : public PartsReader {
  public:
-  ChunkedTarReader(std::shared_ptr<RegistryClient> client, Digest blob,
-                   std::vector<TocFile> files, ChunkedPlan plan,
-                   std::vector<Prefetched> prefetched, const LocalContents& local,
+  ChunkedTarReader(std::shared_ptr<RegistryClient> client, Digest blob, std::vector<TocFile> files,
+                   ChunkedPlan plan, std::vector<Prefetched> prefetched, const LocalContents& local,
                    std::shared_ptr<FetchCounter> fetched)
       : m_client(std::move(client)),
         m_blob(std::move(blob)),
@@ -120,8 +120,8 @@ Result<std::unique_ptr<Reader>> ChunkedTarReader::open_frames(const BlobRange& r
   std::unique_ptr<Reader> frames;
   if (it != m_prefetched.end()) {
     std::string_view bytes(it->bytes);
-    frames = std::make_unique<MemoryReader>(
-        bytes.substr(range.offset - it->range.offset, range.length));
+    frames =
+        std::make_unique<MemoryReader>(bytes.substr(range.offset - it->range.offset, range.length));
   } else {
     frames = open_blob_range(m_client, m_blob, range, m_fetched);
   }
@@ -155,8 +155,7 @@ Result<std::optional<std::vector<TocFile>>> fetch_toc(RegistryClient& client, co
 }  // namespace
 
 Result<std::optional<PartialTar>> open_chunked_tar(std::shared_ptr<RegistryClient> client,
-                                                   const Digest& blob,
-                                                   const ChunkedLayout& layout,
+                                                   const Digest& blob, const ChunkedLayout& layout,
                                                    const LocalContents& local) {
   if (layout.toc_uncompressed > k_max_chunked_toc) return std::nullopt;
   auto fetched = std::make_shared<FetchCounter>(0);
@@ -172,9 +171,9 @@ Result<std::optional<PartialTar>> open_chunked_tar(std::shared_ptr<RegistryClien
     prefetched.push_back({plan.prefetch[i], std::move((*bytes)[i])});
   }
   PartialTar out{nullptr, fetched, plan.files_local, plan.files_fetched};
-  out.tar = std::make_unique<ChunkedTarReader>(std::move(client), blob, std::move(*files),
-                                               std::move(plan), std::move(prefetched), local,
-                                               fetched);
+  out.tar =
+      std::make_unique<ChunkedTarReader>(std::move(client), blob, std::move(*files),
+                                         std::move(plan), std::move(prefetched), local, fetched);
   return out;
 }
 

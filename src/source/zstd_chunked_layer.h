@@ -41,8 +41,7 @@ namespace cairn {
 
 // `local` must outlive the returned Reader.
 Result<std::optional<PartialTar>> open_chunked_tar(std::shared_ptr<RegistryClient> client,
-                                                   const Digest& blob,
-                                                   const ChunkedLayout& layout,
+                                                   const Digest& blob, const ChunkedLayout& layout,
                                                    const LocalContents& local);
 
 }  // namespace cairn

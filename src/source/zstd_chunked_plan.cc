@@ -41,8 +41,8 @@ std::uint64_t between_bytes(std::span<const TocFile> files, std::uint64_t conten
 ChunkedPlan plan_chunked_tar(std::span<const TocFile> files, std::uint64_t content_end,
                              const std::function<bool(const TocFile&)>& is_local) {
   ChunkedPlan plan;
-  std::uint64_t small_budget = k_max_prefetch - std::min(k_max_prefetch,
-                                                         between_bytes(files, content_end));
+  std::uint64_t small_budget =
+      k_max_prefetch - std::min(k_max_prefetch, between_bytes(files, content_end));
   std::uint64_t at = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     const TocFile& file = files[i];

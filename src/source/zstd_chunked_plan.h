@@ -35,8 +35,8 @@ inline constexpr std::uint64_t k_merge_hole = 4 << 10;
 
 struct ChunkedPiece {
   enum class Kind {
-    between,     // frames to inflate (from the prefetched bytes)
-    local_file,  // files[file] from the store
+    between,       // frames to inflate (from the prefetched bytes)
+    local_file,    // files[file] from the store
     fetched_file,  // files[file] from its frames (prefetched or streamed)
   };
   Kind kind = Kind::between;

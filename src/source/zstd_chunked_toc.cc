@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "oci/json_depth.h"
@@ -85,8 +84,8 @@ Result<std::optional<BlobRange>> parse_tar_split(
 
 std::unexpected<Error> bad_entry(std::string_view what, size_t index, std::string_view name,
                                  std::string_view problem) {
-  return fail(Errc::bad_input, std::string(what) + ": TOC entry " + std::to_string(index) +
-                                   " (\"" + std::string(name) + "\"): " + std::string(problem));
+  return fail(Errc::bad_input, std::string(what) + ": TOC entry " + std::to_string(index) + " (\"" +
+                                   std::string(name) + "\"): " + std::string(problem));
 }
 
 std::optional<std::uint64_t> count_field(const Json& entry, std::string_view key) {
@@ -115,8 +114,9 @@ Result<std::optional<TocFile>> parse_file(const Json& entry, size_t index,
   if (!offset || !end) return bad_entry(what, index, path, "\"offset\"/\"endOffset\" not counts");
   if (*end <= *offset) return bad_entry(what, index, path, "\"endOffset\" not after \"offset\"");
   if (*end > content_end) {
-    return bad_entry(what, index, path, "frames end past the layer's content (at byte " +
-                                            std::to_string(content_end) + ")");
+    return bad_entry(
+        what, index, path,
+        "frames end past the layer's content (at byte " + std::to_string(content_end) + ")");
   }
   auto digest = entry.find("digest");
   if (digest == entry.end() || !digest->is_string()) {
@@ -148,8 +148,8 @@ Result<std::optional<ChunkedLayout>> parse_chunked_annotations(
   auto fields = parse_fields(position->value, 4);
   if (!fields) return bad_annotation(what, *position, "expected OFFSET:LENGTH:UNCOMPRESSED:TYPE");
   if ((*fields)[3] != k_crfs_toc_type) return bad_annotation(what, *position, "unknown TOC type");
-  ASSIGN_OR_RETURN(BlobRange toc, checked_range((*fields)[0], (*fields)[1], blob_size, what,
-                                                *position));
+  ASSIGN_OR_RETURN(BlobRange toc,
+                   checked_range((*fields)[0], (*fields)[1], blob_size, what, *position));
   auto digest = Digest::parse(checksum->value);
   if (!digest) return bad_annotation(what, *checksum, digest.error().message());
   ASSIGN_OR_RETURN(std::optional<BlobRange> tar_split,

@@ -55,10 +55,10 @@ struct BlobRange {
 };
 
 struct ChunkedLayout {
-  BlobRange toc;                          // the compressed TOC
+  BlobRange toc;  // the compressed TOC
   std::uint64_t toc_uncompressed = 0;
-  Digest toc_checksum;                    // sha256 of the compressed TOC bytes
-  std::optional<BlobRange> tar_split;     // the compressed tar-split, when written
+  Digest toc_checksum;                 // sha256 of the compressed TOC bytes
+  std::optional<BlobRange> tar_split;  // the compressed tar-split, when written
   // Where the frames of the tar end: the first metadata frame's header.
   std::uint64_t content_end() const;
 };
@@ -72,10 +72,10 @@ Result<std::optional<ChunkedLayout>> parse_chunked_annotations(
     std::string_view what);
 
 struct TocFile {
-  std::string name;   // as the TOC gives it
+  std::string name;  // as the TOC gives it
   std::uint64_t size = 0;
-  Digest digest;      // sha256 of the content
-  BlobRange frames;   // the compressed content
+  Digest digest;     // sha256 of the content
+  BlobRange frames;  // the compressed content
 };
 
 // The regular files with content (size > 0 and frames), in blob order.

@@ -1,8 +1,7 @@
 #include "store/backend_choice.h"
 
-#include <sys/statfs.h>
-
 #include <linux/magic.h>
+#include <sys/statfs.h>
 
 #include "backend/btrfs/btrfs_subvol.h"
 #include "backend/composefs/mount.h"

@@ -9,8 +9,12 @@ namespace {
 
 constexpr size_t k_max_image_name = 255;
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-bool is_printable(unsigned char c) { return c > 0x20 && c < 0x7f; }
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+bool is_printable(unsigned char c) {
+  return c > 0x20 && c < 0x7f;
+}
 
 // The name with every byte outside printable ASCII as \xHH.
 std::string escaped(std::string_view name) {

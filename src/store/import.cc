@@ -9,9 +9,9 @@
 #include "layer/ingest.h"
 #include "oci/chain_id.h"
 #include "store/image_name.h"
-#include "store/seal.h"
 #include "store/layer_keeping.h"
 #include "store/partial_pull.h"
+#include "store/seal.h"
 #include "util/progress.h"
 #include "util/sys.h"
 
@@ -30,10 +30,13 @@ std::vector<ChainLink> chain_of(const ImagePlan& plan) {
 // TAR_SIZES: of the layers ingested by this import, 0 for the others.
 ImageRecord record_of(const ImagePlan& plan, const std::vector<ChainLink>& chain,
                       const std::vector<std::uint64_t>& tar_sizes) {
-  ImageRecord image{.id = plan.config_digest, .manifest_digest = plan.manifest_digest,
-                    .source = plan.source, .config = plan.config,
+  ImageRecord image{.id = plan.config_digest,
+                    .manifest_digest = plan.manifest_digest,
+                    .source = plan.source,
+                    .config = plan.config,
                     .top_chain = chain.back().chain_id,
-                    .created = static_cast<std::int64_t>(std::time(nullptr)), .names = {},
+                    .created = static_cast<std::int64_t>(std::time(nullptr)),
+                    .names = {},
                     .layers = {}};
   for (size_t i = 0; i < plan.layers.size(); ++i) {
     const LayerDescriptor& layer = plan.layers[i];
@@ -82,8 +85,8 @@ Result<KeepWhat> missing_keeping(Store& store, const LayerDescriptor& layer, boo
 
 // Ingests layer INDEX into SINK (the build's, or a discarding one), keeping
 // what WHAT asks for in the returned staging.
-Result<std::unique_ptr<LayerKeeping>> ingest_kept(Store& store, const ImagePlan& plan,
-                                                  size_t index, LayerSink& sink, KeepWhat what,
+Result<std::unique_ptr<LayerKeeping>> ingest_kept(Store& store, const ImagePlan& plan, size_t index,
+                                                  LayerSink& sink, KeepWhat what,
                                                   const ImportObserver& observer,
                                                   IngestStats& stats, PartialPulls& pulls) {
   const LayerDescriptor& layer = plan.layers[index];
@@ -129,8 +132,8 @@ void run_jobs(Store& store, const ImagePlan& plan, std::vector<LayerJob>& jobs, 
     if (job.ingested && observer.layer_started) {
       observer.layer_started(job.index, plan.layers.size(), plan.layers[job.index].diff_id);
     }
-    job.keeping = ingest_kept(store, plan, job.index, *job.sink, job.what, observer, job.stats,
-                              pulls);
+    job.keeping =
+        ingest_kept(store, plan, job.index, *job.sink, job.what, observer, job.stats, pulls);
   };
   if (parallel <= 1 || jobs.size() <= 1) {
     for (LayerJob& job : jobs) run(job);
@@ -183,8 +186,10 @@ Result<ImportResult> import_image(Store& store, const ImagePlan& plan, const Imp
   if (auto bounded = check_image_layers(plan.layers.size(), store.limits()); !bounded) {
     return fail(std::move(bounded).error().wrap(plan.source));
   }
-  ImportResult result{.image_id = plan.config_digest, .name = options.name,
-                      .layers_ingested = 0, .layers_reused = 0};
+  ImportResult result{.image_id = plan.config_digest,
+                      .name = options.name,
+                      .layers_ingested = 0,
+                      .layers_reused = 0};
   if (!result.name && !plan.default_name.empty()) result.name = plan.default_name;
   if (result.name) TRY(check_image_name(*result.name));  // before any layer is ingested
   std::vector<ChainLink> chain = chain_of(plan);

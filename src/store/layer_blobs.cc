@@ -30,16 +30,16 @@ class CheckedReader final : public Reader {
     if (!n) {
       Error err = std::move(n).error().wrap(m_what);
       if (err.is(Errc::not_found)) {
-        return fail(Errc::not_found, err.context() + "; to get it back, " +
-                                         std::string(k_hint_keep_blobs));
+        return fail(Errc::not_found,
+                    err.context() + "; to get it back, " + std::string(k_hint_keep_blobs));
       }
       return fail(std::move(err));
     }
     if (*n > 0 || buf.empty()) return *n;
     Digest got = m_hashing.digest();
     if (got != m_expected) {
-      return fail(Errc::digest_mismatch, m_what + ": the bytes hash to " + got.str() +
-                                             ", not " + m_expected.str());
+      return fail(Errc::digest_mismatch,
+                  m_what + ": the bytes hash to " + got.str() + ", not " + m_expected.str());
     }
     return size_t{0};
   }
@@ -81,8 +81,8 @@ Result<std::unique_ptr<Reader>> tar_from_blob(UniqueFd fd, const LayerRecord& la
   Compression compression = detect_compression(std::span(head).first(n));
   auto blob = std::make_unique<FdReader>(std::move(fd), path);
   ASSIGN_OR_RETURN(std::unique_ptr<Reader> tar, make_decompressor(std::move(blob), compression));
-  return std::unique_ptr<Reader>(
-      std::make_unique<CheckedReader>(std::move(tar), layer.diff_id, "layer " + layer.diff_id.str()));
+  return std::unique_ptr<Reader>(std::make_unique<CheckedReader>(std::move(tar), layer.diff_id,
+                                                                 "layer " + layer.diff_id.str()));
 }
 
 }  // namespace
@@ -94,15 +94,15 @@ std::vector<ChainLink> chain_of(const ImageRecord& image) {
 }
 
 Result<std::optional<std::unique_ptr<Reader>>> open_kept_blob(Store& store,
-                                                               const ImageRecord& image,
-                                                               size_t index) {
+                                                              const ImageRecord& image,
+                                                              size_t index) {
   ASSIGN_OR_RETURN(const LayerRecord* layer, layer_of(image, index));
   ASSIGN_OR_RETURN(std::optional<UniqueFd> fd, open_blob_file(store, *layer));
   if (!fd) return std::optional<std::unique_ptr<Reader>>();
   std::string path = kept_blob_path(store.root(), *layer->blob_digest);
   auto blob = std::make_unique<FdReader>(std::move(*fd), path);
-  return std::optional<std::unique_ptr<Reader>>(std::make_unique<CheckedReader>(
-      std::move(blob), *layer->blob_digest, "kept blob " + path));
+  return std::optional<std::unique_ptr<Reader>>(
+      std::make_unique<CheckedReader>(std::move(blob), *layer->blob_digest, "kept blob " + path));
 }
 
 Result<std::unique_ptr<Reader>> open_layer_tar(Store& store, const ImageRecord& image,
@@ -127,7 +127,8 @@ Result<std::unique_ptr<Reader>> rebuild_layer_tar(Store& store, const ImageRecor
   auto record = sys::open(record_path, O_RDONLY);
   if (!record && record.error().is_errno(ENOENT)) {
     return fail(Errc::not_found, what + ": the store has no tar-split record of it (" +
-                                     record_path + "; the layer was imported by an older "
+                                     record_path +
+                                     "; the layer was imported by an older "
                                      "cairn) and no kept blob; to get it back, " +
                                      std::string(k_hint_reimport));
   }
@@ -138,8 +139,7 @@ Result<std::unique_ptr<Reader>> rebuild_layer_tar(Store& store, const ImageRecor
   std::vector<ChainLink> chain = chain_of(image);
   ASSIGN_OR_RETURN(std::unique_ptr<LayerContents> contents,
                    store.backend().layer_contents(chain, index));
-  auto tar = std::make_unique<TarSplitReader>(std::move(lines), std::move(contents),
-                                              record_path);
+  auto tar = std::make_unique<TarSplitReader>(std::move(lines), std::move(contents), record_path);
   return std::unique_ptr<Reader>(
       std::make_unique<CheckedReader>(std::move(tar), layer->diff_id, what));
 }

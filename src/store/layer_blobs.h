@@ -38,8 +38,8 @@ namespace cairn {
 // it (nullopt when it did not). The Reader yields exactly the bytes whose sha256 is the
 // layer's blob_digest.
 Result<std::optional<std::unique_ptr<Reader>>> open_kept_blob(Store& store,
-                                                               const ImageRecord& image,
-                                                               size_t index);
+                                                              const ImageRecord& image,
+                                                              size_t index);
 // The uncompressed tar of the image's layer `index`, byte for byte as imported (its sha256 is
 // the layer's diff_id), rebuilt from the layer's tar-split record and the file contents the
 // backend holds. The Reader fails with Errc::digest_mismatch at its end if the bytes do not

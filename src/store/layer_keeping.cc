@@ -56,8 +56,7 @@ LayerKeeping::~LayerKeeping() {
   for (const std::string& path : m_files->staged) ::unlink(path.c_str());
 }
 
-Result<std::unique_ptr<LayerKeeping>> LayerKeeping::start(const std::string& root,
-                                                          KeepWhat what) {
+Result<std::unique_ptr<LayerKeeping>> LayerKeeping::start(const std::string& root, KeepWhat what) {
   std::unique_ptr<LayerKeeping> keeping(new LayerKeeping(root));
   Files& f = *keeping->m_files;
   if (what.record) {

@@ -1,7 +1,6 @@
 #include "store/metadata.h"
 
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "store/image_name.h"
@@ -106,8 +105,8 @@ Result<void> Metadata::migrate() {
   TRY(m_db.exec(k_schema));
   ASSIGN_OR_RETURN(auto version, setting("schema_version"));
   const std::string stored = version.value_or(known);
-  if (stored != "1" && stored != "2" && stored != "3" && stored != "4" &&
-      stored != known) return newer(stored);
+  if (stored != "1" && stored != "2" && stored != "3" && stored != "4" && stored != known)
+    return newer(stored);
   TRY(set_setting("schema_version", known));
   TRY(m_db.exec("PRAGMA user_version = " + known));
   return txn.commit();
@@ -126,8 +125,7 @@ Result<void> Metadata::set_setting(const std::string& key, const std::string& va
   return stmt.bind(1, key).bind(2, value).run();
 }
 
-Result<void> Metadata::set_settings(
-    std::span<const std::pair<std::string, std::string>> settings) {
+Result<void> Metadata::set_settings(std::span<const std::pair<std::string, std::string>> settings) {
   ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::begin(m_db));
   for (const auto& [key, value] : settings) TRY(set_setting(key, value));
   return txn.commit();
@@ -141,13 +139,13 @@ Result<void> Metadata::record_layer(const Digest& diff_id, std::uint64_t tar_siz
 namespace {
 
 Result<void> insert_layers(sqlite::Db& db, const ImageRecord& image) {
-  ASSIGN_OR_RETURN(auto stmt,
-                   db.prepare("INSERT INTO image_layers VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(auto stmt, db.prepare("INSERT INTO image_layers VALUES(?, ?, ?, ?, ?, ?, ?)"));
   for (size_t i = 0; i < image.layers.size(); ++i) {
     const LayerRecord& layer = image.layers[i];
     stmt.bind(1, image.id.str()).bind(2, static_cast<std::int64_t>(i));
     stmt.bind(3, layer.diff_id.str()).bind(4, layer.chain_id.str());
-    stmt.bind_optional(5, layer.blob_digest ? std::optional(layer.blob_digest->str()) : std::nullopt);
+    stmt.bind_optional(5,
+                       layer.blob_digest ? std::optional(layer.blob_digest->str()) : std::nullopt);
     stmt.bind(6, layer.media_type);
     if (layer.blob_size) {
       stmt.bind(7, static_cast<std::int64_t>(*layer.blob_size));
@@ -162,7 +160,8 @@ Result<void> insert_layers(sqlite::Db& db, const ImageRecord& image) {
 Result<void> insert_image_row(sqlite::Db& db, const ImageRecord& image) {
   ASSIGN_OR_RETURN(auto stmt, db.prepare("INSERT INTO images VALUES(?, ?, ?, ?, ?, ?)"));
   stmt.bind(1, image.id.str());
-  stmt.bind_optional(2, image.manifest_digest ? std::optional(image.manifest_digest->str()) : std::nullopt);
+  stmt.bind_optional(
+      2, image.manifest_digest ? std::optional(image.manifest_digest->str()) : std::nullopt);
   stmt.bind(3, image.source).bind(4, image.config).bind(5, image.top_chain.str());
   stmt.bind(6, image.created ? image.created : static_cast<std::int64_t>(std::time(nullptr)));
   return stmt.run();
@@ -192,11 +191,10 @@ Result<void> Metadata::put_image(const ImageRecord& image, const std::optional<s
   }
   if (!manifest.empty() && image.manifest_digest) {
     // Kept with the digest the image row has: the manifest of its first import.
-    ASSIGN_OR_RETURN(auto stmt, m_db.prepare(
-        "INSERT OR IGNORE INTO image_manifests SELECT id, ? FROM images "
-        "WHERE id = ? AND manifest_digest = ?"));
-    TRY(stmt.bind(1, manifest).bind(2, image.id.str())
-            .bind(3, image.manifest_digest->str()).run());
+    ASSIGN_OR_RETURN(auto stmt,
+                     m_db.prepare("INSERT OR IGNORE INTO image_manifests SELECT id, ? FROM images "
+                                  "WHERE id = ? AND manifest_digest = ?"));
+    TRY(stmt.bind(1, manifest).bind(2, image.id.str()).bind(3, image.manifest_digest->str()).run());
   }
   if (name) {
     ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO names VALUES(?, ?)"));
@@ -223,32 +221,42 @@ Result<std::vector<ImageRecord>> Metadata::list_images() {
 }
 
 Result<std::optional<ImageRecord>> Metadata::find_image(const Digest& id) {
-  ASSIGN_OR_RETURN(auto stmt, m_db.prepare(
-      "SELECT manifest_digest, source, config, top_chain, created FROM images WHERE id = ?"));
+  ASSIGN_OR_RETURN(
+      auto stmt,
+      m_db.prepare(
+          "SELECT manifest_digest, source, config, top_chain, created FROM images WHERE id = ?"));
   stmt.bind(1, id.str());
   ASSIGN_OR_RETURN(bool row, stmt.step());
   if (!row) return std::optional<ImageRecord>();
   ASSIGN_OR_RETURN(auto manifest_digest, column_optional_digest(stmt, 0));
   ASSIGN_OR_RETURN(Digest top, column_digest(stmt, 3));
-  ImageRecord image{.id = id, .manifest_digest = std::move(manifest_digest),
-                    .source = stmt.text(1), .config = stmt.text(2), .top_chain = std::move(top),
-                    .created = stmt.integer(4), .names = {}, .layers = {}};
+  ImageRecord image{.id = id,
+                    .manifest_digest = std::move(manifest_digest),
+                    .source = stmt.text(1),
+                    .config = stmt.text(2),
+                    .top_chain = std::move(top),
+                    .created = stmt.integer(4),
+                    .names = {},
+                    .layers = {}};
   TRY(load_details(image));
   return std::optional<ImageRecord>(std::move(image));
 }
 
 Result<void> Metadata::load_details(ImageRecord& image) {
-  ASSIGN_OR_RETURN(auto names, m_db.prepare("SELECT name FROM names WHERE image_id = ? ORDER BY name"));
+  ASSIGN_OR_RETURN(auto names,
+                   m_db.prepare("SELECT name FROM names WHERE image_id = ? ORDER BY name"));
   names.bind(1, image.id.str());
   for (;;) {
     ASSIGN_OR_RETURN(bool row, names.step());
     if (!row) break;
     image.names.push_back(names.text(0));
   }
-  ASSIGN_OR_RETURN(auto layers, m_db.prepare(
-      "SELECT l.diff_id, l.chain_id, l.blob_digest, l.media_type, l.blob_size, "
-      "COALESCE(s.tar_size, 0) FROM image_layers l LEFT JOIN layers s ON s.diff_id = l.diff_id "
-      "WHERE l.image_id = ? ORDER BY l.idx"));
+  ASSIGN_OR_RETURN(
+      auto layers,
+      m_db.prepare(
+          "SELECT l.diff_id, l.chain_id, l.blob_digest, l.media_type, l.blob_size, "
+          "COALESCE(s.tar_size, 0) FROM image_layers l LEFT JOIN layers s ON s.diff_id = l.diff_id "
+          "WHERE l.image_id = ? ORDER BY l.idx"));
   layers.bind(1, image.id.str());
   for (;;) {
     ASSIGN_OR_RETURN(bool row, layers.step());
@@ -318,11 +326,11 @@ Result<std::optional<std::string>> Metadata::image_manifest(const Digest& id) {
 
 Result<std::optional<PushedLayerBlob>> Metadata::pushed_blob(const Digest& diff_id,
                                                              std::string_view compression) {
-  ASSIGN_OR_RETURN(auto stmt, m_db.prepare(
-                                  "SELECT b.blob_digest, b.blob_size, a.annotations "
-                                  "FROM pushed_blobs b LEFT JOIN pushed_blob_annotations a "
-                                  "ON a.blob_digest = b.blob_digest "
-                                  "WHERE b.diff_id = ? AND b.compression = ?"));
+  ASSIGN_OR_RETURN(auto stmt,
+                   m_db.prepare("SELECT b.blob_digest, b.blob_size, a.annotations "
+                                "FROM pushed_blobs b LEFT JOIN pushed_blob_annotations a "
+                                "ON a.blob_digest = b.blob_digest "
+                                "WHERE b.diff_id = ? AND b.compression = ?"));
   stmt.bind(1, diff_id.str()).bind(2, std::string(compression));
   ASSIGN_OR_RETURN(bool row, stmt.step());
   if (!row) return std::optional<PushedLayerBlob>();
@@ -331,8 +339,8 @@ Result<std::optional<PushedLayerBlob>> Metadata::pushed_blob(const Digest& diff_
   if (auto text = stmt.optional_text(2)) {
     auto doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (!doc.is_object()) {
-      return fail(Errc::corrupt_store, "pushed_blob_annotations of " + pushed.digest.str() +
-                                           ": not a JSON object");
+      return fail(Errc::corrupt_store,
+                  "pushed_blob_annotations of " + pushed.digest.str() + ": not a JSON object");
     }
     for (const auto& [key, value] : doc.items()) {
       if (!value.is_string()) {
@@ -348,14 +356,19 @@ Result<std::optional<PushedLayerBlob>> Metadata::pushed_blob(const Digest& diff_
 Result<void> Metadata::record_pushed_blob(const Digest& diff_id, std::string_view compression,
                                           const PushedLayerBlob& blob) {
   ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::begin(m_db));
-  ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT OR REPLACE INTO pushed_blobs VALUES(?, ?, ?, ?)"));
-  TRY(stmt.bind(1, diff_id.str()).bind(2, std::string(compression)).bind(3, blob.digest.str())
-          .bind(4, static_cast<std::int64_t>(blob.size)).run());
+  ASSIGN_OR_RETURN(auto stmt,
+                   m_db.prepare("INSERT OR REPLACE INTO pushed_blobs VALUES(?, ?, ?, ?)"));
+  TRY(stmt.bind(1, diff_id.str())
+          .bind(2, std::string(compression))
+          .bind(3, blob.digest.str())
+          .bind(4, static_cast<std::int64_t>(blob.size))
+          .run());
   if (!blob.annotations.empty()) {
-    ASSIGN_OR_RETURN(auto annotations, m_db.prepare(
-                                           "INSERT OR REPLACE INTO pushed_blob_annotations "
-                                           "VALUES(?, ?)"));
-    TRY(annotations.bind(1, blob.digest.str()).bind(2, nlohmann::json(blob.annotations).dump())
+    ASSIGN_OR_RETURN(auto annotations,
+                     m_db.prepare("INSERT OR REPLACE INTO pushed_blob_annotations "
+                                  "VALUES(?, ?)"));
+    TRY(annotations.bind(1, blob.digest.str())
+            .bind(2, nlohmann::json(blob.annotations).dump())
             .run());
   }
   return txn.commit();

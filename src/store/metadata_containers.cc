@@ -12,7 +12,8 @@ Result<void> Metadata::add_container(const ContainerRecord& container) {
   if (existing) return fail(Errc::already_exists, "container \"" + container.name + "\"");
   ASSIGN_OR_RETURN(auto stmt, m_db.prepare("INSERT INTO containers VALUES(?, ?, ?)"));
   stmt.bind(1, container.name).bind(2, container.image_id.str());
-  stmt.bind(3, container.created ? container.created : static_cast<std::int64_t>(std::time(nullptr)));
+  stmt.bind(3,
+            container.created ? container.created : static_cast<std::int64_t>(std::time(nullptr)));
   TRY(stmt.run());
   return txn.commit();
 }
@@ -28,8 +29,9 @@ Result<std::optional<ContainerRecord>> Metadata::find_container(const std::strin
 }
 
 Result<std::vector<ContainerRecord>> Metadata::list_containers() {
-  ASSIGN_OR_RETURN(auto stmt, m_db.prepare(
-      "SELECT name, image_id, created FROM containers ORDER BY created, name"));
+  ASSIGN_OR_RETURN(
+      auto stmt,
+      m_db.prepare("SELECT name, image_id, created FROM containers ORDER BY created, name"));
   std::vector<ContainerRecord> containers;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, stmt.step());

@@ -15,7 +15,8 @@ NewStoreFiles::NewStoreFiles(NewStoreFiles&& other) noexcept
 
 NewStoreFiles::~NewStoreFiles() {
   if (m_keep) return;
-  for (const char* file : {"cairn.db", "cairn.db-wal", "cairn.db-shm", "cairn.db-journal", "lock"}) {
+  for (const char* file :
+       {"cairn.db", "cairn.db-wal", "cairn.db-shm", "cairn.db-journal", "lock"}) {
     ::unlink((m_root + "/" + file).c_str());
   }
   (void)sys::remove_tree(m_root + "/tmp");

@@ -20,8 +20,9 @@ Result<std::optional<LayerDescriptor>> PartialPulls::rebuilt(const LayerDescript
   auto tar = std::make_shared<std::unique_ptr<Reader>>(std::move(partial->tar));
   auto fetched = partial->fetched;
   m_current = std::move(partial);
-  LayerDescriptor rebuilt{layer.diff_id, "application/vnd.oci.image.layer.v1.tar",
-                          Compression::none, std::nullopt, layer.diff_id, nullptr};
+  LayerDescriptor rebuilt{layer.diff_id,     "application/vnd.oci.image.layer.v1.tar",
+                          Compression::none, std::nullopt,
+                          layer.diff_id,     nullptr};
   rebuilt.open = [tar, fetched, index, &observer,
                   total = layer.size]() -> Result<std::unique_ptr<Reader>> {
     if (!*tar) return fail(Errc::usage, "a rebuilt layer tar is read once");

@@ -2,9 +2,8 @@
 
 #include <atomic>
 #include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "layer/compress.h"
 #include "layer/zstd_chunked_writer.h"
@@ -81,8 +80,12 @@ class ImagePusher {
   ImagePusher(Store& store, const ImageRecord& image, const PushOptions& options,
               const ImportObserver& observer, std::shared_ptr<RegistryClient> client,
               std::optional<std::string> mount_from)
-      : m_store(store), m_image(image), m_options(options), m_observer(observer),
-        m_client(std::move(client)), m_mount_from(std::move(mount_from)) {}
+      : m_store(store),
+        m_image(image),
+        m_options(options),
+        m_observer(observer),
+        m_client(std::move(client)),
+        m_mount_from(std::move(mount_from)) {}
 
   Result<std::vector<LayerJob>> plan() {
     std::vector<LayerJob> jobs;
@@ -94,8 +97,8 @@ class ImagePusher {
       if (job.original && layer.blob_digest && layer.blob_size) {
         job.known = PushedLayerBlob{*layer.blob_digest, *layer.blob_size, annotations[i]};
       } else if (!job.original) {
-        ASSIGN_OR_RETURN(job.known, m_store.metadata().pushed_blob(layer.diff_id,
-                                                                   compression_name(m_options)));
+        ASSIGN_OR_RETURN(
+            job.known, m_store.metadata().pushed_blob(layer.diff_id, compression_name(m_options)));
       }
       jobs.push_back(std::move(job));
     }
@@ -183,7 +186,10 @@ class ImagePusher {
     const LayerRecord& record = m_image.layers[index];
     size_t count = m_image.layers.size();
     if (m_observer.layer_started) m_observer.layer_started(index, count, record.diff_id);
-    LayerDone done{PushedLayer{record.diff_id, 0, record.media_type, job.original,
+    LayerDone done{PushedLayer{record.diff_id,
+                               0,
+                               record.media_type,
+                               job.original,
                                job.original ? compression_of_media_type(record.media_type)
                                             : m_options.compression,
                                {}},
@@ -222,8 +228,8 @@ class ImagePusher {
 
 Result<void> push_config(BlobPusher& pusher, const ImageRecord& image, PushResult& result) {
   if (Digest::of(image.config) != image.id) {
-    return fail(Errc::corrupt_store, "image " + image.id.str() +
-                                         ": the stored config does not hash to the image id");
+    return fail(Errc::corrupt_store,
+                "image " + image.id.str() + ": the stored config does not hash to the image id");
   }
   ASSIGN_OR_RETURN(bool present, pusher.exists(image.id));
   if (present) {
@@ -261,8 +267,7 @@ void count(const std::vector<LayerDone>& layers, PushResult& result) {
 }
 
 // Remembers what compressing each layer gave, for the next push's HEAD.
-Result<void> remember_compressed(Store& store, const ImageRecord& image,
-                                 const PushOptions& options,
+Result<void> remember_compressed(Store& store, const ImageRecord& image, const PushOptions& options,
                                  const std::vector<LayerDone>& layers) {
   for (size_t i = 0; i < layers.size(); ++i) {
     const PushedLayer& layer = layers[i].layer;
@@ -279,8 +284,9 @@ Result<PushResult> push_image(Store& store, const ImageRecord& image,
                               const RegistryReference& destination, const PushOptions& options,
                               const ImportObserver& observer) {
   if (destination.digest || destination.tag.empty()) {
-    return fail(Errc::usage, "push " + destination.str() + ": the destination needs a tag, "
-                                                           "not a digest");
+    return fail(Errc::usage, "push " + destination.str() +
+                                 ": the destination needs a tag, "
+                                 "not a digest");
   }
   PushResult result{.manifest_digest = image.id, .destination = destination.str()};
   ASSIGN_OR_RETURN(auto client,
@@ -306,7 +312,8 @@ Result<PushResult> push_image(Store& store, const ImageRecord& image,
     manifest = build_push_manifest(family, image.id, image.config.size(), pushed);
     media_type = manifest_media_type(family);
   }
-  ASSIGN_OR_RETURN(result.manifest_digest, main.put_manifest(destination.tag, media_type, manifest));
+  ASSIGN_OR_RETURN(result.manifest_digest,
+                   main.put_manifest(destination.tag, media_type, manifest));
   return result;
 }
 

@@ -43,18 +43,18 @@ namespace cairn {
 struct PushOptions {
   RegistryOptions registry;
   Compression compression = Compression::gzip;  // for layers compressed again
-  bool chunked = false;  // zstd:chunked (with Compression::zstd)
+  bool chunked = false;                         // zstd:chunked (with Compression::zstd)
   std::uint64_t chunk_size = k_default_push_chunk_size;
 };
 
 struct PushResult {
   Digest manifest_digest;
-  std::string destination;      // "HOST/REPO:TAG"
+  std::string destination;            // "HOST/REPO:TAG"
   bool manifest_as_imported = false;  // the stored manifest, unchanged
   size_t blobs_uploaded = 0;
   size_t blobs_present = 0;  // the registry had them already
   size_t blobs_mounted = 0;
-  unsigned resumes = 0;      // uploads continued after a failure
+  unsigned resumes = 0;  // uploads continued after a failure
 };
 
 // Errc::usage for a destination with a digest.

@@ -40,7 +40,8 @@ ManifestFamily manifest_family(const std::vector<PushedLayer>& layers) {
 }
 
 std::string pushed_layer_media_type(const PushedLayer& layer, ManifestFamily family) {
-  bool same_family = is_docker_type(layer.original_media_type) == (family == ManifestFamily::docker);
+  bool same_family =
+      is_docker_type(layer.original_media_type) == (family == ManifestFamily::docker);
   if (layer.original_blob && same_family) return layer.original_media_type;
   return std::string(layer_type(family, layer.compression));
 }
@@ -55,10 +56,10 @@ std::string build_push_manifest(ManifestFamily family, const Digest& config_dige
   Json doc;
   doc["schemaVersion"] = 2;
   doc["mediaType"] = manifest_media_type(family);
-  doc["config"] = {{"mediaType", family == ManifestFamily::docker ? mt::k_docker_config
-                                                                   : mt::k_oci_config},
-                   {"digest", config_digest.str()},
-                   {"size", config_size}};
+  doc["config"] = {
+      {"mediaType", family == ManifestFamily::docker ? mt::k_docker_config : mt::k_oci_config},
+      {"digest", config_digest.str()},
+      {"size", config_size}};
   doc["layers"] = Json::array();
   for (const PushedLayer& layer : layers) {
     Json descriptor = {{"mediaType", pushed_layer_media_type(layer, family)},

@@ -28,9 +28,9 @@ enum class ManifestFamily { oci, docker };
 struct PushedLayer {
   Digest digest;
   std::uint64_t size = 0;
-  std::string original_media_type;  // as imported
-  bool original_blob = false;       // the blob is the one imported (kept)
-  Compression compression = Compression::gzip;  // of the blob pushed
+  std::string original_media_type;                 // as imported
+  bool original_blob = false;                      // the blob is the one imported (kept)
+  Compression compression = Compression::gzip;     // of the blob pushed
   std::map<std::string, std::string> annotations;  // of its descriptor (zstd:chunked's TOC)
 };
 

@@ -64,8 +64,8 @@ Result<void> for_each_reference(const std::string& path, const ReferenceVisitor&
     std::optional<std::string> name = member_name(record);
     if (!name) return {};
     auto size = record.find("size");
-    std::uint64_t bytes = size != record.end() && size->is_number_unsigned()
-                              ? size->get<std::uint64_t>() : 0;
+    std::uint64_t bytes =
+        size != record.end() && size->is_number_unsigned() ? size->get<std::uint64_t>() : 0;
     ContentRef ref = counter.next(std::move(*name), bytes);
     std::optional<Digest> sha256;
     auto digest = record.find("digest");

@@ -36,5 +36,4 @@ Result<void> check_seal(Backend& backend, std::string_view config_json, const Di
                                          *digest);
 }
 
-
 }  // namespace cairn

@@ -31,8 +31,8 @@ std::unexpected<Error> sqlite_error(sqlite3* db, std::string_view what) {
   context += what;
   context += ": ";
   context += db ? sqlite3_errmsg(db) : "out of memory";
-  return std::unexpected(Error(code_of(db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM),
-                               std::move(context)));
+  return std::unexpected(
+      Error(code_of(db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM), std::move(context)));
 }
 
 }  // namespace
@@ -48,9 +48,9 @@ Result<Db> Db::open(const std::string& path) {
     return fail_errno(errno, "create " + path);
   }
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) return sqlite_error(raw, "open " + path);
   sqlite3_busy_timeout(raw, 60000);
@@ -95,7 +95,9 @@ Result<Statement> Db::prepare(std::string_view sql) {
 Statement::Statement(Statement&& other) noexcept
     : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)) {}
 
-Statement::~Statement() { sqlite3_finalize(m_stmt); }
+Statement::~Statement() {
+  sqlite3_finalize(m_stmt);
+}
 
 Statement& Statement::bind(int index, std::string_view text) {
   sqlite3_bind_text(m_stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
@@ -130,7 +132,9 @@ Result<void> Statement::run() {
   return {};
 }
 
-void Statement::reset() { sqlite3_reset(m_stmt); }
+void Statement::reset() {
+  sqlite3_reset(m_stmt);
+}
 
 std::string Statement::text(int column) const {
   const unsigned char* p = sqlite3_column_text(m_stmt, column);
@@ -143,7 +147,9 @@ std::optional<std::string> Statement::optional_text(int column) const {
   return text(column);
 }
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(m_stmt, column); }
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(m_stmt, column);
+}
 
 Result<Transaction> Transaction::begin(Db& db) {
   TRY(db.exec("BEGIN IMMEDIATE"));

@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <charconv>
 
-#include "backend/composefs/composefs_backend.h"
 #include "backend/btrfs/btrfs_backend.h"
+#include "backend/composefs/composefs_backend.h"
 #include "backend/dir/dir_backend.h"
 #include "backend/zfs/zfs_backend.h"
 #include "store/layer_keeping.h"
@@ -23,8 +23,8 @@ Result<std::string> choose_backend(Metadata& metadata, const std::string& root,
   ASSIGN_OR_RETURN(auto recorded, metadata.setting("backend"));
   if (recorded) {
     if (!requested.empty() && requested != *recorded) {
-      return fail(Errc::usage, "store was created with backend \"" + *recorded +
-                                   "\", not \"" + requested + "\"");
+      return fail(Errc::usage, "store was created with backend \"" + *recorded + "\", not \"" +
+                                   requested + "\"");
     }
     return *recorded;
   }
@@ -58,8 +58,8 @@ Result<size_t> choose_hybrid_min_images(Metadata& metadata, const std::string& r
   size_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 1000000) {
-    return fail(Errc::usage, "composefs hybrid_min_images must be a number >= 1, not \"" + text +
-                                 "\"");
+    return fail(Errc::usage,
+                "composefs hybrid_min_images must be a number >= 1, not \"" + text + "\"");
   }
   if (!recorded) TRY(metadata.set_setting("composefs.hybrid_min_images", text));
   return value;
@@ -97,7 +97,9 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std
   return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir, composefs, btrfs, zfs)");
 }
 
-Result<bool> Store::exists(const std::string& root) { return sys::exists(root + "/cairn.db"); }
+Result<bool> Store::exists(const std::string& root) {
+  return sys::exists(root + "/cairn.db");
+}
 
 namespace {
 
@@ -111,8 +113,10 @@ Result<std::unique_ptr<Backend>> open_backend(Metadata& metadata, const StoreOpt
   bool composefs_settings =
       !options.composefs_mode.empty() || !options.composefs_hybrid_min_images.empty();
   if (created && name != "composefs" && composefs_settings) {
-    return fail(Errc::usage, "--mode and --hybrid-min apply to the composefs backend, not to a "
-                             "new " + name + " store (" + created->reason + ")");
+    return fail(Errc::usage,
+                "--mode and --hybrid-min apply to the composefs backend, not to a "
+                "new " +
+                    name + " store (" + created->reason + ")");
   }
   if (name == "composefs") {
     ASSIGN_OR_RETURN(mode, choose_composefs_mode(metadata, options.composefs_mode));

@@ -96,15 +96,15 @@ class Checker {
   std::optional<std::string> check_tree_files(const ImageRecord& image, size_t index,
                                               const std::string& record) {
     std::map<std::string, std::pair<ContentRef, Digest>> last;
-    auto listed = for_each_reference(record, [&](const ContentRef& ref,
-                                                 const std::optional<Digest>& sha256) {
-      if (sha256) {
-        last.insert_or_assign(ref.path, std::make_pair(ref, *sha256));
-      } else {
-        last.erase(ref.path);  // content kept as raw bytes (sparse): nothing to compare
-      }
-      return Result<void>{};
-    });
+    auto listed =
+        for_each_reference(record, [&](const ContentRef& ref, const std::optional<Digest>& sha256) {
+          if (sha256) {
+            last.insert_or_assign(ref.path, std::make_pair(ref, *sha256));
+          } else {
+            last.erase(ref.path);  // content kept as raw bytes (sparse): nothing to compare
+          }
+          return Result<void>{};
+        });
     if (!listed) return listed.error().message();
     auto contents = m_store.backend().layer_contents(chain_of(image), index);
     if (!contents) return contents.error().message();

@@ -42,9 +42,9 @@ struct StoreCheck {
   size_t unchecked_layers = 0;  // see above
   size_t blobs = 0;             // kept blobs re-hashed
   size_t containers = 0;
-  std::vector<std::string> damaged;     // one line each
-  std::vector<std::string> unfinished;  // one line each
-  std::set<Digest> damaged_images;              // ids
+  std::vector<std::string> damaged;            // one line each
+  std::vector<std::string> unfinished;         // one line each
+  std::set<Digest> damaged_images;             // ids
   std::vector<std::string> orphan_containers;  // names of rows without a container
 };
 
@@ -54,8 +54,8 @@ Result<StoreCheck> check_store(Store& store);
 // went when the store was opened read-write); then damaged images go, unless
 // a container uses them.
 struct StoreRepair {
-  std::vector<std::string> lost;     // damaged images removed
-  std::vector<std::string> kept;     // damaged images kept because a container uses them
+  std::vector<std::string> lost;  // damaged images removed
+  std::vector<std::string> kept;  // damaged images kept because a container uses them
 };
 
 Result<StoreRepair> repair_store(Store& store, const StoreCheck& found);

@@ -28,8 +28,8 @@ Result<std::string> Store::create_container(const ImageRecord& image, const std:
     return fail(Errc::usage, "container name \"" + name +
                                  "\": use [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64 characters");
   }
-  TRY(m_metadata.add_container(ContainerRecord{
-      name, image.id, static_cast<std::int64_t>(std::time(nullptr))}));
+  TRY(m_metadata.add_container(
+      ContainerRecord{name, image.id, static_cast<std::int64_t>(std::time(nullptr))}));
   auto path = m_backend->create_container(image.top_chain, name);
   if (!path) {
     (void)m_metadata.remove_container(name);

@@ -33,13 +33,13 @@ Result<std::unique_ptr<StoreContents>> StoreContents::load(Store& store) {
 }
 
 Result<void> StoreContents::add_record(size_t image, size_t layer, const std::string& path) {
-  return for_each_reference(path, [&](const ContentRef& ref,
-                                      const std::optional<Digest>& sha256) -> Result<void> {
-    if (ref.size == 0 || !sha256) return {};
-    auto& candidates = m_by_content[Key{sha256->str(), ref.size}];
-    if (candidates.size() < k_max_candidates) candidates.push_back({image, layer, ref});
-    return {};
-  });
+  return for_each_reference(
+      path, [&](const ContentRef& ref, const std::optional<Digest>& sha256) -> Result<void> {
+        if (ref.size == 0 || !sha256) return {};
+        auto& candidates = m_by_content[Key{sha256->str(), ref.size}];
+        if (candidates.size() < k_max_candidates) candidates.push_back({image, layer, ref});
+        return {};
+      });
 }
 
 Result<LayerContents*> StoreContents::layer_contents(const Location& at) const {

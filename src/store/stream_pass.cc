@@ -6,20 +6,19 @@
 #include <array>
 #include <ctime>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "layer/decompress.h"
 #include "layer/hashing_reader.h"
 #include "layer/import_limits.h"
 #include "layer/ingest.h"
-#include "store/seal.h"
 #include "oci/chain_id.h"
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 #include "source/save_layout.h"
 #include "source/save_stream.h"
 #include "store/layer_keeping.h"
+#include "store/seal.h"
 #include "util/progress.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
@@ -127,9 +126,9 @@ Result<IngestDigests> StreamPass::ingest(const std::string& name, std::uint64_t 
     };
   }
   ProgressReader watched(data, std::move(report));
-  ASSIGN_OR_RETURN(auto keeping,
-                   LayerKeeping::start(m_store.root(), KeepWhat{.record = true,
-                                                                .blob = m_keep_blobs}));
+  ASSIGN_OR_RETURN(
+      auto keeping,
+      LayerKeeping::start(m_store.root(), KeepWhat{.record = true, .blob = m_keep_blobs}));
   LimitedSink limited(*sink, m_store.limits());
   auto digests = ingest_unverified(watched, limited, keeping->taps());
   if (!digests) {
@@ -268,10 +267,13 @@ Result<ImportResult> StreamPass::publish(const SavedImage& image, const ImportOp
                             [&](const ChainLink& link) { return link.diff_id == digests.diff_id; });
     if (used) TRY(keeping->publish(digests.diff_id, digests.blob_digest));
   }
-  ImageRecord record{.id = image.config_digest, .manifest_digest = image.manifest_digest,
-                     .source = m_source.uri, .config = image.config,
+  ImageRecord record{.id = image.config_digest,
+                     .manifest_digest = image.manifest_digest,
+                     .source = m_source.uri,
+                     .config = image.config,
                      .top_chain = m_chain.back().chain_id,
-                     .created = static_cast<std::int64_t>(std::time(nullptr)), .names = {},
+                     .created = static_cast<std::int64_t>(std::time(nullptr)),
+                     .names = {},
                      .layers = {}};
   for (size_t i = 0; i < m_chain.size(); ++i) {
     const IngestDigests& d = m_digests[i];
@@ -279,8 +281,10 @@ Result<ImportResult> StreamPass::publish(const SavedImage& image, const ImportOp
                                         media_type_of(d.compression), d.stats.blob_bytes, 0});
     if (reused == 0) TRY(m_store.metadata().record_layer(d.diff_id, d.stats.tar_bytes));
   }
-  ImportResult result{.image_id = image.config_digest, .name = options.name,
-                      .layers_ingested = m_chain.size() - reused, .layers_reused = reused};
+  ImportResult result{.image_id = image.config_digest,
+                      .name = options.name,
+                      .layers_ingested = m_chain.size() - reused,
+                      .layers_reused = reused};
   if (!result.name && !image.default_name.empty()) result.name = image.default_name;
   // a sealed image is checked once published, before the metadata names it
   TRY(check_seal(m_store.backend(), record.config, record.top_chain));
@@ -290,12 +294,14 @@ Result<ImportResult> StreamPass::publish(const SavedImage& image, const ImportOp
 
 Result<ImportResult> StreamPass::finish_spooled(const SavedImage& image,
                                                 const ImportOptions& options) {
-  ImagePlan plan{m_source.uri, image.manifest_digest, image.manifest, image.config_digest,
-                 image.config, {}, image.default_name};
+  ImagePlan plan{m_source.uri,        image.manifest_digest, image.manifest,
+                 image.config_digest, image.config,          {},
+                 image.default_name};
   for (const SavedLayer& layer : image.layers) {
     auto state = m_layers.find(layer.member);
     if (state == m_layers.end() || !state->second.spool) {
-      return fail(Errc::bad_input, m_source.uri + ": layer " + layer.member + " is not in the stream");
+      return fail(Errc::bad_input,
+                  m_source.uri + ": layer " + layer.member + " is not in the stream");
     }
     const Spooled& spooled = *state->second.spool;
     if (layer.blob_digest) {
@@ -303,7 +309,8 @@ Result<ImportResult> StreamPass::finish_spooled(const SavedImage& image,
                        *layer.blob_digest, spooled.blob_digest));
     }
     LayerDescriptor desc{spooled.blob_digest, media_type_of(spooled.compression),
-                         spooled.compression, spooled.size, layer.diff_id, nullptr};
+                         spooled.compression, spooled.size,
+                         layer.diff_id,       nullptr};
     desc.open = [path = spooled.path]() -> Result<std::unique_ptr<Reader>> {
       ASSIGN_OR_RETURN(UniqueFd fd, sys::open(path, O_RDONLY));
       return std::make_unique<FdReader>(std::move(fd), path);

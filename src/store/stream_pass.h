@@ -42,9 +42,15 @@ class StreamPass {
  public:
   StreamPass(Store& store, const StreamSource& source, const ImportObserver& observer,
              TempDir spool_dir, std::unique_ptr<StreamBuild> build, bool keep_blobs)
-      : m_store(store), m_source(source), m_observer(observer), m_keep_blobs(keep_blobs),
-        m_spool_dir(std::move(spool_dir)), m_build(std::move(build)),
-        m_mode(!m_build ? StreamMode::spool : m_build->any_order() ? StreamMode::any_order : StreamMode::direct) {}
+      : m_store(store),
+        m_source(source),
+        m_observer(observer),
+        m_keep_blobs(keep_blobs),
+        m_spool_dir(std::move(spool_dir)),
+        m_build(std::move(build)),
+        m_mode(!m_build               ? StreamMode::spool
+               : m_build->any_order() ? StreamMode::any_order
+                                      : StreamMode::direct) {}
 
   Result<void> read(ImageStream& stream);
   StreamMode mode() const { return m_mode; }
@@ -89,6 +95,5 @@ class StreamPass {
   std::string m_last_v1;
   size_t m_spooled = 0;
 };
-
 
 }  // namespace cairn

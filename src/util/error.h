@@ -21,16 +21,16 @@ namespace cairn {
 // Conditions that are not system errors. Values are stable: the CLI maps them
 // to exit codes (doc/cli.md).
 enum class Errc {
-  bad_input = 1,     // malformed or hostile input (archive, manifest, layer)
-  digest_mismatch,   // content does not hash to the digest it claims
-  not_found,         // no such image, container, tag or blob
-  already_exists,    // a name is taken
-  unsupported,       // valid input that cairn does not handle
-  unsafe_path,       // a path that would leave the root
-  busy,              // in use (mounted, referenced by a container)
-  corrupt_store,     // the store itself is inconsistent
-  usage,             // invalid arguments or configuration
-  access_denied,     // a server refused the credentials, or wanted some and got none
+  bad_input = 1,    // malformed or hostile input (archive, manifest, layer)
+  digest_mismatch,  // content does not hash to the digest it claims
+  not_found,        // no such image, container, tag or blob
+  already_exists,   // a name is taken
+  unsupported,      // valid input that cairn does not handle
+  unsafe_path,      // a path that would leave the root
+  busy,             // in use (mounted, referenced by a container)
+  corrupt_store,    // the store itself is inconsistent
+  usage,            // invalid arguments or configuration
+  access_denied,    // a server refused the credentials, or wanted some and got none
 };
 
 const std::error_category& cairn_category() noexcept;
@@ -38,8 +38,7 @@ std::error_code make_error_code(Errc e) noexcept;
 
 class Error {
  public:
-  Error(std::error_code code, std::string context)
-      : m_code(code), m_context(std::move(context)) {}
+  Error(std::error_code code, std::string context) : m_code(code), m_context(std::move(context)) {}
 
   static Error from_errno(int err, std::string_view context) {
     return Error(std::error_code(err, std::generic_category()), std::string(context));
@@ -48,9 +47,7 @@ class Error {
   const std::error_code& code() const { return m_code; }
   const std::string& context() const { return m_context; }
   bool is(Errc e) const { return m_code == make_error_code(e); }
-  bool is_errno(int err) const {
-    return m_code == std::error_code(err, std::generic_category());
-  }
+  bool is_errno(int err) const { return m_code == std::error_code(err, std::generic_category()); }
 
   // "context: reason".
   std::string message() const;
@@ -72,7 +69,9 @@ inline std::unexpected<Error> fail(Errc e, std::string context) {
 inline std::unexpected<Error> fail_errno(int err, std::string_view context) {
   return std::unexpected(Error::from_errno(err, context));
 }
-inline std::unexpected<Error> fail(Error e) { return std::unexpected(std::move(e)); }
+inline std::unexpected<Error> fail(Error e) {
+  return std::unexpected(std::move(e));
+}
 
 [[noreturn]] void check_failed(const char* expr, const char* file, int line,
                                const std::string& detail);
@@ -86,26 +85,26 @@ struct std::is_error_code_enum<cairn::Errc> : std::true_type {};
 #define CAIRN_CONCAT(a, b) CAIRN_CONCAT_INNER(a, b)
 
 // Returns the error of a Result-valued expression from the enclosing function.
-#define TRY(expr)                                             \
-  do {                                                        \
-    auto&& try_result_ = (expr);                              \
+#define TRY(expr)                                                               \
+  do {                                                                          \
+    auto&& try_result_ = (expr);                                                \
     if (!try_result_) return ::std::unexpected(std::move(try_result_).error()); \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, f());` declares x from the value or returns the error.
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL(CAIRN_CONCAT(assign_result_, __LINE__), lhs, expr)
-#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)                      \
-  auto tmp = (expr);                                               \
-  if (!tmp) return ::std::unexpected(std::move(tmp).error());      \
+#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)                 \
+  auto tmp = (expr);                                          \
+  if (!tmp) return ::std::unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)
 
 // Invariant check: prints the expression and detail, then aborts.
-#define CHECK(cond)                                                  \
-  do {                                                               \
+#define CHECK(cond)                                                    \
+  do {                                                                 \
     if (!(cond)) ::cairn::check_failed(#cond, __FILE__, __LINE__, {}); \
   } while (0)
-#define CHECK_MSG(cond, detail)                                          \
-  do {                                                                   \
+#define CHECK_MSG(cond, detail)                                              \
+  do {                                                                       \
     if (!(cond)) ::cairn::check_failed(#cond, __FILE__, __LINE__, (detail)); \
   } while (0)

@@ -46,8 +46,7 @@ Result<void> remove_children(int dir_fd, const std::string& what) {
 
 }  // namespace
 
-Result<UniqueFd> openat2_fd(int dir_fd, const std::string& path, int flags,
-                            std::uint64_t resolve) {
+Result<UniqueFd> openat2_fd(int dir_fd, const std::string& path, int flags, std::uint64_t resolve) {
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
   how.resolve = resolve;

@@ -14,8 +14,7 @@
 namespace cairn {
 
 // openat2(2) with O_CLOEXEC added; EINTR and EAGAIN are retried.
-Result<UniqueFd> openat2_fd(int dir_fd, const std::string& path, int flags,
-                            std::uint64_t resolve);
+Result<UniqueFd> openat2_fd(int dir_fd, const std::string& path, int flags, std::uint64_t resolve);
 
 // "/proc/self/fd/FD/NAME": how *xattr(2) calls reach NAME in a directory
 // descriptor without a path walk; NAME must be a single component.

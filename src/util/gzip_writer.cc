@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <vector>
 
-
 namespace cairn {
 
 struct GzipWriter::State {
@@ -30,8 +29,8 @@ struct GzipWriter::State {
 
 GzipWriter::GzipWriter(Writer& inner) : m_state(std::make_unique<State>(inner)) {
   // windowBits 15 + 16: a gzip wrapper.
-  m_state->ready = ::deflateInit2(&m_state->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
-                                  Z_DEFAULT_STRATEGY) == Z_OK;
+  m_state->ready =
+      ::deflateInit2(&m_state->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
 }
 
 GzipWriter::~GzipWriter() {

@@ -6,13 +6,18 @@
 namespace cairn {
 
 ProgressReader::ProgressReader(Reader& inner, Report report, std::chrono::milliseconds interval)
-    : m_inner(inner), m_report(std::move(report)), m_interval(interval),
+    : m_inner(inner),
+      m_report(std::move(report)),
+      m_interval(interval),
       m_next(std::chrono::steady_clock::now() + interval) {}
 
 ProgressReader::ProgressReader(std::unique_ptr<Reader> inner, Report report,
                                std::chrono::milliseconds interval)
-    : m_owned(std::move(inner)), m_inner(*m_owned), m_report(std::move(report)),
-      m_interval(interval), m_next(std::chrono::steady_clock::now() + interval) {}
+    : m_owned(std::move(inner)),
+      m_inner(*m_owned),
+      m_report(std::move(report)),
+      m_interval(interval),
+      m_next(std::chrono::steady_clock::now() + interval) {}
 
 Result<size_t> ProgressReader::read(std::span<std::byte> buf) {
   ASSIGN_OR_RETURN(size_t n, m_inner.read(buf));

@@ -25,7 +25,9 @@ void Sha256::update(std::span<const std::byte> data) {
   CHECK(EVP_DigestUpdate(m_state->ctx, data.data(), data.size()) == 1);
 }
 
-void Sha256::update(std::string_view data) { update(std::as_bytes(std::span(data))); }
+void Sha256::update(std::string_view data) {
+  update(std::as_bytes(std::span(data)));
+}
 
 Sha256Sum Sha256::finish() {
   Sha256Sum sum{};

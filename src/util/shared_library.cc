@@ -21,7 +21,9 @@ Result<SharedLibrary> SharedLibrary::open(const std::string& soname, const std::
   return SharedLibrary(handle, soname);
 }
 
-void* SharedLibrary::lookup(const char* name) const { return dlsym(m_handle, name); }
+void* SharedLibrary::lookup(const char* name) const {
+  return dlsym(m_handle, name);
+}
 
 std::unexpected<Error> SharedLibrary::missing(const char* name) const {
   return loader_error(std::string("find ") + name + " in " + m_soname);

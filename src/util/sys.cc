@@ -54,8 +54,8 @@ Result<size_t> read_full(int fd, std::span<std::byte> buf, std::string_view what
 Result<size_t> pread_full(int fd, std::span<std::byte> buf, off_t offset, std::string_view what) {
   size_t done = 0;
   while (done < buf.size()) {
-    ssize_t n = ::pread(fd, buf.data() + done, buf.size() - done,
-                        offset + static_cast<off_t>(done));
+    ssize_t n =
+        ::pread(fd, buf.data() + done, buf.size() - done, offset + static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail_errno(errno, describe("pread", what));
@@ -93,25 +93,25 @@ Result<void> pwrite_all(int fd, std::span<const std::byte> buf, off_t offset,
 }
 
 Result<struct stat> stat(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return fail_errno(errno, describe("stat", path));
   return st;
 }
 
 Result<struct stat> lstat(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return fail_errno(errno, describe("lstat", path));
   return st;
 }
 
 Result<struct stat> fstat(int fd, std::string_view what) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return fail_errno(errno, describe("fstat", what));
   return st;
 }
 
 Result<bool> exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) return true;
   if (errno == ENOENT) return false;
   return fail_errno(errno, describe("lstat", path));
@@ -133,8 +133,8 @@ Result<std::string> read_file(const std::string& path, size_t max_size) {
 }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                    std::to_string(std::random_device{}());
+  std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(std::random_device{}());
   {
     ASSIGN_OR_RETURN(UniqueFd fd, open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode));
     auto written = write_all(fd.get(), std::as_bytes(std::span(data)), tmp);
@@ -222,8 +222,8 @@ Result<std::vector<std::string>> unlink_files(int dir_fd, dev_t dev, const std::
     }
     if (S_ISDIR(st.st_mode)) {
       if (st.st_dev != dev) {
-        result = fail_errno(EBUSY, describe("remove", what + "/" + std::string(name)) +
-                                       " (a mount point)");
+        result = fail_errno(
+            EBUSY, describe("remove", what + "/" + std::string(name)) + " (a mount point)");
         break;
       }
       subdirs.emplace_back(name);
@@ -278,7 +278,8 @@ Result<void> remove_tree(const std::string& path) {
     levels.pop_back();
   }
   fd.reset();
-  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, describe("rmdir", path));
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT)
+    return fail_errno(errno, describe("rmdir", path));
   return {};
 }
 

@@ -40,8 +40,7 @@ Result<bool> exists(const std::string& path);
 Result<std::string> read_file(const std::string& path, size_t max_size = 64 << 20);
 // Writes a file durably: temp name in the same directory, fsync, rename,
 // fsync of the directory. Readers see the old or the new content, never a mix.
-Result<void> write_file_atomic(const std::string& path, std::string_view data,
-                               mode_t mode = 0644);
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
 
 // The names in a directory, "." and ".." left out, in no particular order.
 Result<std::vector<std::string>> list_directory(const std::string& path);

@@ -73,9 +73,13 @@ bool all_zero(const Block& b) {
   return true;
 }
 
-char type_flag(const Block& b) { return static_cast<char>(b[156]); }
+char type_flag(const Block& b) {
+  return static_cast<char>(b[156]);
+}
 
-bool is_extension(char type) { return type == 'x' || type == 'g' || type == 'L' || type == 'K'; }
+bool is_extension(char type) {
+  return type == 'x' || type == 'g' || type == 'L' || type == 'K';
+}
 
 bool header_only(char type) {
   return type == '1' || type == '2' || type == '3' || type == '4' || type == '5' || type == '6';
@@ -83,7 +87,9 @@ bool header_only(char type) {
 
 Kind kind_of(char type) {
   switch (type) {
-    case '0': case '\0': case '7': return Kind::regular;
+    case '0':
+    case '\0':
+    case '7': return Kind::regular;
     case '1': return Kind::hardlink;
     case '2': return Kind::symlink;
     case '5': return Kind::directory;
@@ -115,7 +121,8 @@ Result<void> apply_pax(std::string_view data, Pending& pending, const std::strin
       if (key == "path") pending.path.reset();
       if (key == "linkpath") pending.link.reset();
       if (key == "size") pending.size.reset();
-      if (auto it = pending.records.find(key); it != pending.records.end()) pending.records.erase(it);
+      if (auto it = pending.records.find(key); it != pending.records.end())
+        pending.records.erase(it);
       continue;
     }
     if ((key == "path" || key == "linkpath") && value.find('\0') != std::string_view::npos) {
@@ -190,7 +197,10 @@ std::optional<Block> file_header(std::string_view name, std::uint64_t size) {
   }
   put_octal(b, 136, 12, 0);
   b[156] = '0';
-  std::memcpy(b.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(b.data() + 257,
+              "ustar\0"
+              "00",
+              8);
   std::memset(b.data() + 148, ' ', 8);
   unsigned sum = 0;
   for (unsigned char c : b) sum += c;

@@ -15,6 +15,8 @@ Result<void> FileWriter::write(std::span<const std::byte> bytes) {
   return sys::write_all(m_fd.get(), bytes, m_path);
 }
 
-Result<void> FileWriter::finish() { return sys::fsync(m_fd.get(), m_path); }
+Result<void> FileWriter::finish() {
+  return sys::fsync(m_fd.get(), m_path);
+}
 
 }  // namespace cairn

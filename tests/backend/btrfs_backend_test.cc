@@ -9,8 +9,8 @@
 #include <fstream>
 
 #include "backend/btrfs/btrfs_subvol.h"
-#include "util/command.h"
 #include "support/temp_dir_test.h"
+#include "util/command.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
 

@@ -12,7 +12,9 @@
 namespace cairn {
 namespace {
 
-Digest d(const std::string& name) { return Digest::of(name); }
+Digest d(const std::string& name) {
+  return Digest::of(name);
+}
 
 struct UnneededCase {
   const char* label;
@@ -40,18 +42,19 @@ std::map<Digest, std::optional<Digest>> tree() {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, Unneeded,
-    ::testing::Values(
-        UnneededCase{"keep_all_tops", tree(), {d("c"), d("x")}, {}},
-        UnneededCase{"drop_one_branch", tree(), {d("x")}, {d("c"), d("b")}},
-        UnneededCase{"keep_intermediate", tree(), {d("b")}, {d("c"), d("x")}},
-        UnneededCase{"drop_everything", tree(), {}, {d("c"), d("b"), d("a"), d("x")}},
-        UnneededCase{"unknown_keep_is_ignored", tree(), {d("zzz"), d("c")}, {d("x")}},
-        UnneededCase{"orphan_parent_unknown", {{d("o"), d("gone")}}, {}, {d("o")}}),
+    ::testing::Values(UnneededCase{"keep_all_tops", tree(), {d("c"), d("x")}, {}},
+                      UnneededCase{"drop_one_branch", tree(), {d("x")}, {d("c"), d("b")}},
+                      UnneededCase{"keep_intermediate", tree(), {d("b")}, {d("c"), d("x")}},
+                      UnneededCase{"drop_everything", tree(), {}, {d("c"), d("b"), d("a"), d("x")}},
+                      UnneededCase{"unknown_keep_is_ignored", tree(), {d("zzz"), d("c")}, {d("x")}},
+                      UnneededCase{"orphan_parent_unknown", {{d("o"), d("gone")}}, {}, {d("o")}}),
     [](const auto& param_info) { return std::string(param_info.param.label); });
 
 TEST(UnneededOrder, EveryChildBeforeItsParent) {
   auto order = unneeded_layers(tree(), {});
-  auto pos = [&](const Digest& x) { return std::find(order.begin(), order.end(), x) - order.begin(); };
+  auto pos = [&](const Digest& x) {
+    return std::find(order.begin(), order.end(), x) - order.begin();
+  };
   ASSERT_EQ(order.size(), 4u);
   EXPECT_LT(pos(d("c")), pos(d("b")));
   EXPECT_LT(pos(d("b")), pos(d("a")));
@@ -68,8 +71,8 @@ class FakeLayers final : public CowLayers {
     staged_parents.push_back(parent ? std::optional<Digest>(*parent) : std::nullopt);
     std::string path = m_dir + "/" + tag.substr(0, 12) + ".tmp";
     if (::mkdir(path.c_str(), 0755) != 0) return fail_errno(errno, "mkdir " + path);
-    return StagedLayer{.handle = path, .path = path,
-                       .parent = parent ? std::optional(*parent) : std::nullopt};
+    return StagedLayer{
+        .handle = path, .path = path, .parent = parent ? std::optional(*parent) : std::nullopt};
   }
   Result<void> publish(const ChainLink& link, const StagedLayer& staged) override {
     if (fail_publish) return fail(Errc::corrupt_store, "publish refused");
@@ -106,7 +109,8 @@ class CowChainBuildTest : public ::testing::Test {
   }
   std::vector<ChainLink> chain(size_t n) {
     std::vector<ChainLink> links;
-    for (size_t i = 0; i < n; ++i) links.push_back({d("diff" + std::to_string(i)), d("chain" + std::to_string(i))});
+    for (size_t i = 0; i < n; ++i)
+      links.push_back({d("diff" + std::to_string(i)), d("chain" + std::to_string(i))});
     return links;
   }
   Result<void> run_layer(ChainBuild& build, size_t i) {
@@ -211,8 +215,7 @@ TEST_F(CowChainBuildTest, StreamBuildStagesOnTheLastCommittedLayer) {
   ASSERT_TRUE(held) << held.error().message();
   EXPECT_EQ(*held, 1u);
   EXPECT_EQ(m_layers->published.size(), 3u);
-  std::vector<std::optional<Digest>> parents = {std::nullopt, links[0].chain_id,
-                                                links[1].chain_id};
+  std::vector<std::optional<Digest>> parents = {std::nullopt, links[0].chain_id, links[1].chain_id};
   EXPECT_EQ(m_layers->staged_parents, parents);
   EXPECT_EQ(m_layers->discarded.size(), 1u);  // the copy of the layer already held
 }

@@ -49,8 +49,9 @@ TEST_F(MkcomposefsCli, ReadsGzipDumpsAndVersionFlags) {
   ASSERT_TRUE(sys::write_file_atomic(path("tree.dump"), k_dump));
   ASSERT_TRUE(sys::write_file_atomic(path("tree.dump.gz"), test::gzip(k_dump)));
   ASSERT_EQ(run_cairn("--from-dump " + path("tree.dump") + " " + path("a.img")).status, 0);
-  ASSERT_EQ(run_cairn("--min-version 1 --from-dump " + path("tree.dump.gz") + " " +
-                      path("b.img")).status, 0);
+  ASSERT_EQ(
+      run_cairn("--min-version 1 --from-dump " + path("tree.dump.gz") + " " + path("b.img")).status,
+      0);
   auto a = sys::read_file(path("a.img"));
   auto b = sys::read_file(path("b.img"));
   ASSERT_TRUE(a && b);
@@ -66,9 +67,8 @@ TEST_F(MkcomposefsCli, BadDumpWritesNothing) {
   EXPECT_EQ(run.status, 4);
   EXPECT_FALSE(*sys::exists(path("c.img")));
   EXPECT_FALSE(*sys::exists(path("c.img.partial")));
-  EXPECT_EQ(run_cairn("--max-version 2 --from-dump " + path("bad.dump") + " " + path("c.img"))
-                .status,
-            4);
+  EXPECT_EQ(
+      run_cairn("--max-version 2 --from-dump " + path("bad.dump") + " " + path("c.img")).status, 4);
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 namespace cairn::cli {
 namespace {
 
-nlohmann::json image_with(nlohmann::json config) { return {{"config", std::move(config)}}; }
+nlohmann::json image_with(nlohmann::json config) {
+  return {{"config", std::move(config)}};
+}
 
 std::vector<std::string> args_of(const nlohmann::json& image, const RunSpec& run) {
   auto config = runtime_config(image, run, UserIds{}, "/rootfs");
@@ -45,9 +47,8 @@ TEST(RuntimeBundle, NothingToRunIsAUsageError) {
 }
 
 TEST(RuntimeBundle, EnvFlagsReplaceTheImagesAndCwdFallsBack) {
-  nlohmann::json image = image_with({{"Cmd", {"sh"}},
-                                     {"Env", {"PATH=/bin", "A=image", "B=image"}},
-                                     {"WorkingDir", "/app"}});
+  nlohmann::json image = image_with(
+      {{"Cmd", {"sh"}}, {"Env", {"PATH=/bin", "A=image", "B=image"}}, {"WorkingDir", "/app"}});
   auto config = runtime_config(image, RunSpec{.env = {"A=flag", "C=new"}}, UserIds{7, 8}, "/r");
   ASSERT_TRUE(config) << config.error().message();
   EXPECT_EQ((*config)["process"]["env"],
@@ -56,7 +57,8 @@ TEST(RuntimeBundle, EnvFlagsReplaceTheImagesAndCwdFallsBack) {
   EXPECT_EQ((*config)["process"]["user"]["uid"], 7);
   EXPECT_EQ((*config)["process"]["user"]["gid"], 8);
   EXPECT_EQ((*config)["root"]["path"], "/r");
-  auto bare = runtime_config(image_with({{"Cmd", {"sh"}}}), RunSpec{.workdir = ""}, UserIds{}, "/r");
+  auto bare =
+      runtime_config(image_with({{"Cmd", {"sh"}}}), RunSpec{.workdir = ""}, UserIds{}, "/r");
   ASSERT_TRUE(bare);
   EXPECT_EQ((*bare)["process"]["cwd"], "/");
   EXPECT_EQ((*bare)["process"]["env"][0].get<std::string>().rfind("PATH=", 0), 0u);
@@ -71,12 +73,13 @@ TEST(RuntimeBundle, VolumesBecomeBindMounts) {
   for (const char* bad : {"/data", ":/mnt", "/data:mnt", "/data:/mnt:rx", "a:b:c:d"}) {
     EXPECT_FALSE(parse_volume(bad)) << bad;
   }
-  auto config = runtime_config(image_with({{"Cmd", {"sh"}}}),
-                               RunSpec{.volumes = {*volume}}, UserIds{}, "/r");
+  auto config =
+      runtime_config(image_with({{"Cmd", {"sh"}}}), RunSpec{.volumes = {*volume}}, UserIds{}, "/r");
   ASSERT_TRUE(config);
-  EXPECT_EQ((*config)["mounts"].back(),
-            nlohmann::json({{"destination", "/mnt"}, {"type", "bind"}, {"source", "/data"},
-                            {"options", {"rbind", "ro"}}}));
+  EXPECT_EQ((*config)["mounts"].back(), nlohmann::json({{"destination", "/mnt"},
+                                                        {"type", "bind"},
+                                                        {"source", "/data"},
+                                                        {"options", {"rbind", "ro"}}}));
 }
 
 TEST(RuntimeBundle, StopSignalByNameOrNumber) {
@@ -96,7 +99,7 @@ TEST_F(RunUser, NamesComeFromTheImagesFiles) {
     const char* user;
     unsigned uid, gid;
   };
-  const Case cases[] = {{"", 0, 0},       {"web", 33, 34},      {"33", 33, 34},
+  const Case cases[] = {{"", 0, 0},        {"web", 33, 34},       {"33", 33, 34},
                         {"1000", 1000, 0}, {"web:staff", 33, 50}, {"5:6", 5, 6}};
   for (const Case& c : cases) {
     auto ids = resolve_user(c.user, temp_dir());

@@ -105,7 +105,8 @@ TEST_F(Settings, HybridThresholdFlagBeatsEnvironmentBeatsConfigFile) {
       {"flag", env, "--hybrid-min 5", "5"},
   };
   for (const Case& c : cases) {
-    std::string args = "--root " + path(c.store) + " --backend composefs " + c.flag + " " + import();
+    std::string args =
+        "--root " + path(c.store) + " --backend composefs " + c.flag + " " + import();
     ASSERT_EQ(run(c.env, args).status, 0) << c.store;
     auto metadata = Metadata::open(path(c.store) + "/cairn.db");
     ASSERT_TRUE(metadata) << metadata.error().message();
@@ -116,11 +117,10 @@ TEST_F(Settings, HybridThresholdFlagBeatsEnvironmentBeatsConfigFile) {
 }
 
 TEST_F(Settings, BadHybridThresholdIsAUsageError) {
-  CliRun bad = run("CAIRN_COMPOSEFS_HYBRID_MIN=0", "--root " + path("store") +
-                                                       " --backend composefs " + import());
+  CliRun bad = run("CAIRN_COMPOSEFS_HYBRID_MIN=0",
+                   "--root " + path("store") + " --backend composefs " + import());
   EXPECT_EQ(bad.status, 2);
-  EXPECT_NE(bad.err.find("hybrid_min_images must be a number >= 1"), std::string::npos)
-      << bad.err;
+  EXPECT_NE(bad.err.find("hybrid_min_images must be a number >= 1"), std::string::npos) << bad.err;
 }
 
 TEST_F(Settings, BrokenConfigFileIsAUsageError) {

@@ -1,8 +1,8 @@
 // Checks the writer against the golden vectors of the reference mkcomposefs
 // (vectors.tsv and its dumps; see that directory's README). The directory is
 // $CAIRN_COMPOSEFS_VECTORS, by default <source>/../shared/composefs-vectors.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 
 #include <sstream>
 
@@ -59,8 +59,8 @@ std::uint32_t le32_at(const std::string& data, size_t offset) {
 }
 
 void check_ok_row(const std::string& dir, const Vector& v) {
-  auto tree = load(dir + "/" + v.dump, v.parse_strict == "1" ? DumpParse::strict
-                                                                : DumpParse::lenient);
+  auto tree =
+      load(dir + "/" + v.dump, v.parse_strict == "1" ? DumpParse::strict : DumpParse::lenient);
   ASSERT_TRUE(tree) << tree.error().message();
   WriteOptions options{static_cast<std::uint32_t>(std::stoul(v.min_version)),
                        static_cast<std::uint32_t>(std::stoul(v.max_version))};

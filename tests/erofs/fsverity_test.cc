@@ -1,8 +1,8 @@
 #include "erofs/fsverity.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "util/sys.h"
 #include "util/temp_dir.h"
@@ -96,8 +96,15 @@ namespace {
 // update_zeros(N) must give what update() with N zero bytes gives, wherever
 // the run starts and ends relative to data and tree blocks.
 TEST(FsVerityZeros, EqualsHashingTheZeros) {
-  const std::vector<std::uint64_t> runs = {0, 1, 4095, 4096, 4097, 128 * 4096, 128 * 4096 + 17,
-                                           129 * 4096 * 3 + 5, 128 * 128 * 4096 + 4096};
+  const std::vector<std::uint64_t> runs = {0,
+                                           1,
+                                           4095,
+                                           4096,
+                                           4097,
+                                           128 * 4096,
+                                           128 * 4096 + 17,
+                                           129 * 4096 * 3 + 5,
+                                           128 * 128 * 4096 + 4096};
   const std::string head(1000, 'h');
   const std::string tail(5000, 't');
   for (std::uint64_t zeros : runs) {

@@ -42,8 +42,8 @@ TEST(Tree, RejectsBadPathsAndLinks) {
   Tree tree(make(S_IFDIR | 0755));
   ASSERT_TRUE(tree.add("/d", make(S_IFDIR | 0755)));
   ASSERT_TRUE(tree.add("/f", make(S_IFREG | 0644)));
-  const char* bad_paths[] = {"", "f2", "/", "/d/", "//x", "/d/./x", "/d/../x", "/f/x", "/nope/x",
-                             "/f"};
+  const char* bad_paths[] = {"",       "f2",      "/",    "/d/",     "//x",
+                             "/d/./x", "/d/../x", "/f/x", "/nope/x", "/f"};
   for (const char* path : bad_paths) {
     auto added = tree.add(path, make(S_IFREG | 0644));
     ASSERT_FALSE(added) << path;

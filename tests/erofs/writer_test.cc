@@ -21,7 +21,9 @@ Inode make(std::uint32_t mode, std::int64_t mtime = 1000) {
   return inode;
 }
 
-Tree minimal_tree() { return Tree(make(S_IFDIR | 0755)); }
+Tree minimal_tree() {
+  return Tree(make(S_IFDIR | 0755));
+}
 
 // Most inode kinds and layouts: backed, inline (tail and block) and empty
 // files, a hard link, a symlink, devices, shared and escaped xattrs, an
@@ -92,13 +94,25 @@ struct Golden {
 };
 
 const Golden k_goldens[] = {
-    {"minimal", minimal_tree, {0, 1}, 0,
+    {"minimal",
+     minimal_tree,
+     {0, 1},
+     0,
      "8745b54bbd356678316de9558597af711bb46f0bb881de3d63f114e8b9c945f4"},
-    {"mixed", mixed_tree, {0, 1}, 0,
+    {"mixed",
+     mixed_tree,
+     {0, 1},
+     0,
      "499add0d8e39c33bd894aaf2a4739bd4c3659ca78cfe08e7a60cd575cd6efbe5"},
-    {"whiteout v0", whiteout_tree, {0, 0}, 0,
+    {"whiteout v0",
+     whiteout_tree,
+     {0, 0},
+     0,
      "7cee87e19f16c705ae3f3ebe22e6f85a588225efa952379dd362c2194dcb246a"},
-    {"whiteout raised to v1", whiteout_tree, {0, 1}, 1,
+    {"whiteout raised to v1",
+     whiteout_tree,
+     {0, 1},
+     1,
      "a04a2bf8ec6a63eb2a07f8a38aa4e9695a5ab67007138d52d490332a7f1f89e2"},
 };
 
@@ -127,7 +141,7 @@ TEST(ComposefsWriter, HeaderAndSuperblock) {
   ASSERT_EQ(image.size(), 4096u * 4);  // root's 258 entries take a block
   EXPECT_EQ(image.substr(0, 8), std::string("\x9a\x62\x78\xd0\x01\x00\x00\x00", 8));
   EXPECT_EQ(image.substr(1024, 4), std::string("\xe2\xe1\xf5\xe0", 4));
-  EXPECT_EQ(image[1024 + 12], 12);                      // blkszbits
+  EXPECT_EQ(image[1024 + 12], 12);                                    // blkszbits
   EXPECT_EQ(image.substr(1024 + 14, 2), std::string("\x24\x00", 2));  // root nid 36
 }
 

@@ -10,7 +10,8 @@ namespace {
 
 std::string sample(size_t size) {
   std::string data(size, '\0');
-  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i % 97 < 50 ? 'a' : i * 31) & 0xff);
+  for (size_t i = 0; i < size; ++i)
+    data[i] = static_cast<char>((i % 97 < 50 ? 'a' : i * 31) & 0xff);
   return data;
 }
 

@@ -67,8 +67,8 @@ TEST_P(Codec, RoundTripsLargeAndTrickledStreams) {
 
 TEST_P(Codec, DecodesConcatenatedMembersAsOneStream) {
   std::string a = random_bytes(100000), b = "second", c;
-  std::string packed = compress(a, GetParam()) + compress(b, GetParam()) +
-                       compress(c, GetParam()) + compress(a, GetParam());
+  std::string packed = compress(a, GetParam()) + compress(b, GetParam()) + compress(c, GetParam()) +
+                       compress(a, GetParam());
   auto out = decompress(packed, GetParam());
   ASSERT_TRUE(out) << out.error().message();
   EXPECT_EQ(*out, a + b + a);
@@ -118,7 +118,10 @@ TEST(Gzip, AcceptsZeroPaddingButNotOtherTrailingData) {
   ASSERT_FALSE(garbage);
   EXPECT_TRUE(garbage.error().is(Errc::bad_input));
   EXPECT_NE(garbage.error().message().find("trailing data"), std::string::npos);
-  auto not_member = decompress(packed + "\x1f" "x", Compression::gzip);
+  auto not_member = decompress(packed +
+                                   "\x1f"
+                                   "x",
+                               Compression::gzip);
   ASSERT_FALSE(not_member);
   EXPECT_TRUE(not_member.error().is(Errc::bad_input));
 }
@@ -180,7 +183,10 @@ TEST(DetectingDecompressor, DecodesWhateverItFinds) {
     ASSERT_TRUE(reader);
     EXPECT_EQ(*read_all(**reader, 10), input);
   }
-  MemoryReader xz(std::string_view("\xfd" "7zXZ\0rest", 9));
+  MemoryReader xz(
+      std::string_view("\xfd"
+                       "7zXZ\0rest",
+                       9));
   auto reader = make_detecting_decompressor(xz);
   ASSERT_FALSE(reader);
   EXPECT_TRUE(reader.error().is(Errc::unsupported));

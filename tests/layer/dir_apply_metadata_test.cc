@@ -14,9 +14,9 @@
 namespace cairn {
 namespace {
 
-using testing::Layer;
 using testing::dir;
 using testing::file;
+using testing::Layer;
 
 class DirApplyMetadata : public ::testing::Test {
  protected:
@@ -104,12 +104,14 @@ TEST_F(DirApplyMetadata, SpecialModeBitsSurviveChown) {
 
 TEST_F(DirApplyMetadata, SecurityCapabilitySurvivesChown) {
   // VFS_CAP_REVISION_2 | effective, permitted = CAP_NET_BIND_SERVICE.
-  const std::string cap("\x01\x00\x00\x02\x00\x04\x00\x00\x00\x00\x00\x00"
-                        "\x00\x00\x00\x00\x00\x00\x00\x00", 20);
+  const std::string cap(
+      "\x01\x00\x00\x02\x00\x04\x00\x00\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x00",
+      20);
   apply({file("ping", "x", 04755).owner(1000, 1000).xattr("security.capability", cap)});
   std::string got(64, '\0');
-  ssize_t n = ::lgetxattr((root() + "/ping").c_str(), "security.capability", got.data(),
-                          got.size());
+  ssize_t n =
+      ::lgetxattr((root() + "/ping").c_str(), "security.capability", got.data(), got.size());
   ASSERT_GE(n, 0) << "security.capability missing";
   got.resize(static_cast<size_t>(n));
   EXPECT_EQ(got, cap);

@@ -1,5 +1,6 @@
 // Hostile layers against DirApplier: whatever they try, nothing outside the
-// rootfs changes, and anything that reaches for the outside is refused. Each case runs on a fresh rootfs next to a canary tree;
+// rootfs changes, and anything that reaches for the outside is refused. Each case runs on a fresh
+// rootfs next to a canary tree;
 // "@C" in a path stands for the canary's absolute path, "@U" for enough
 // "../" to climb from the rootfs to "/".
 #include <gtest/gtest.h>
@@ -26,7 +27,9 @@ struct EvilCase {
   std::string inside;  // a path that must exist in the rootfs afterwards ("" = none)
 };
 
-void PrintTo(const EvilCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const EvilCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 std::vector<EvilCase> evil_cases() {
   using testing::file;
@@ -39,44 +42,69 @@ std::vector<EvilCase> evil_cases() {
       {"deep_dotdot_file", {file("@U@U@C/z", "PWNED")}, Outcome::refused, ""},
       {"inner_dotdot_file", {file("a/../b", "fine")}, Outcome::applied, "b"},
       {"abs_symlink_then_write",
-       {symlink("evil/link", "@C"), file("evil/link/pwned", "PWNED")}, Outcome::refused, ""},
+       {symlink("evil/link", "@C"), file("evil/link/pwned", "PWNED")},
+       Outcome::refused,
+       ""},
       {"rel_symlink_then_write",
-       {symlink("evil/rel", "@U@C"), file("evil/rel/pwned", "PWNED")}, Outcome::refused, ""},
+       {symlink("evil/rel", "@U@C"), file("evil/rel/pwned", "PWNED")},
+       Outcome::refused,
+       ""},
       {"symlink_chain_then_write",
-       {symlink("r", ".."), file("r/r/r@C/chain", "PWNED")}, Outcome::refused, ""},
+       {symlink("r", ".."), file("r/r/r@C/chain", "PWNED")},
+       Outcome::refused,
+       ""},
       {"symlink_to_existing_dir_outside_then_mkdir",
-       {symlink("s", "@C"), testing::dir("s/sub", 0777)}, Outcome::refused, ""},
+       {symlink("s", "@C"), testing::dir("s/sub", 0777)},
+       Outcome::refused,
+       ""},
       // An absolute symlink resolves from the rootfs's root, never the host's.
       {"abs_symlink_to_inside_dir_writes_inside",
-       {testing::dir("etc", 0755), symlink("l", "/etc"), file("l/x", "X")}, Outcome::applied,
+       {testing::dir("etc", 0755), symlink("l", "/etc"), file("l/x", "X")},
+       Outcome::applied,
        "etc/x"},
       {"dangling_abs_symlink_then_write",
-       {symlink("d", "/nonexistent"), file("d/x", "X")}, Outcome::refused, ""},
+       {symlink("d", "/nonexistent"), file("d/x", "X")},
+       Outcome::refused,
+       ""},
       {"hardlink_absolute", {hardlink("evil/hl-abs", "@C/file")}, Outcome::refused, ""},
       {"hardlink_dotdot", {hardlink("evil/hl-dotdot", "@U@C/file")}, Outcome::refused, ""},
       {"hardlink_through_symlink",
-       {symlink("s", "@U"), hardlink("h", "s@C/file")}, Outcome::refused, ""},
+       {symlink("s", "@U"), hardlink("h", "s@C/file")},
+       Outcome::refused,
+       ""},
       {"whiteout_climbing_out", {marker("evil/@U@C/.wh.victim")}, Outcome::refused, ""},
       // Whiteouts only remove, and are confined to the root like umoci does.
-      {"whiteout_through_symlink", {symlink("w", "@C"), marker("w/.wh.victim")},
-       Outcome::applied, "w"},
-      {"whiteout_of_symlink_target_dir", {symlink("w", "@U@C"), marker(".wh.w")},
-       Outcome::applied, ""},
-      {"opaque_through_symlink", {symlink("o", "@U@C"), marker("o/.wh..wh..opq")},
-       Outcome::applied, "o"},
+      {"whiteout_through_symlink",
+       {symlink("w", "@C"), marker("w/.wh.victim")},
+       Outcome::applied,
+       "w"},
+      {"whiteout_of_symlink_target_dir",
+       {symlink("w", "@U@C"), marker(".wh.w")},
+       Outcome::applied,
+       ""},
+      {"opaque_through_symlink",
+       {symlink("o", "@U@C"), marker("o/.wh..wh..opq")},
+       Outcome::applied,
+       "o"},
       {"write_after_whiteout_through_symlink",
        {symlink("w", "@C"), marker("w/.wh.victim"), file("w/pwned", "PWNED")},
-       Outcome::refused, ""},
+       Outcome::refused,
+       ""},
       {"whiteout_dotdot_name", {marker("evil/.wh...")}, Outcome::refused, ""},
       {"whiteout_dot_name", {marker(".wh..")}, Outcome::refused, ""},
       {"symlink_loop_in_parents",
-       {symlink("a", "b"), symlink("b", "a"), file("a/x", "X")}, Outcome::refused, ""},
+       {symlink("a", "b"), symlink("b", "a"), file("a/x", "X")},
+       Outcome::refused,
+       ""},
       {"root_becomes_symlink", {symlink("./", "@C")}, Outcome::refused, ""},
       {"root_becomes_file", {file("/", "X")}, Outcome::refused, ""},
       {"file_replaces_symlink_to_outside_file",
-       {symlink("l", "@U@C/file"), file("l", "PWNED")}, Outcome::applied, "l"},
+       {symlink("l", "@U@C/file"), file("l", "PWNED")},
+       Outcome::applied,
+       "l"},
       {"dir_replaces_symlink_to_outside_dir",
-       {symlink("d", "@U@C"), testing::dir("d", 0777), file("d/f", "X")}, Outcome::applied,
+       {symlink("d", "@U@C"), testing::dir("d", 0777), file("d/f", "X")},
+       Outcome::applied,
        "d/f"},
       {"nul_in_path", {file(std::string("a\0/../../x", 10), "X")}, Outcome::refused, ""},
       {"nul_in_symlink_target", {symlink("l", std::string("a\0b", 3))}, Outcome::refused, ""},

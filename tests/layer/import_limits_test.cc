@@ -19,7 +19,7 @@ TEST(ImportLimits, ParsesNumbersAndByteSuffixes) {
     EXPECT_TRUE(parsed.error().is(Errc::usage)) << bad;
     EXPECT_NE(parsed.error().message().find("limits.layer_bytes"), std::string::npos);
   }
-  EXPECT_FALSE(parse_limit("limits.layer_entries", "3K", false));  // suffixes are for bytes
+  EXPECT_FALSE(parse_limit("limits.layer_entries", "3K", false));      // suffixes are for bytes
   EXPECT_FALSE(parse_limit("limits.layer_bytes", "16777216T", true));  // 2^64: overflows
 }
 

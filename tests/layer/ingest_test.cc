@@ -23,12 +23,9 @@ std::string sample_tar() {
 
 std::string compress(const std::string& tar, Compression c) {
   switch (c) {
-    case Compression::gzip:
-      return test::gzip(tar);
-    case Compression::zstd:
-      return test::zstd(tar);
-    case Compression::none:
-      return tar;
+    case Compression::gzip: return test::gzip(tar);
+    case Compression::zstd: return test::zstd(tar);
+    case Compression::none: return tar;
   }
   return tar;
 }
@@ -36,8 +33,9 @@ std::string compress(const std::string& tar, Compression c) {
 // A layer whose blob is `blob` and whose digests are computed from `blob`
 // and `tar`, as a truthful manifest would state them.
 LayerDescriptor make_layer(std::string blob, const std::string& tar, Compression c) {
-  LayerDescriptor layer{Digest::of(blob), "application/vnd.oci.image.layer.v1.tar", c,
-                        blob.size(), Digest::of(tar), nullptr};
+  LayerDescriptor layer{
+      Digest::of(blob), "application/vnd.oci.image.layer.v1.tar", c, blob.size(), Digest::of(tar),
+      nullptr};
   // The reader shares ownership of the bytes, so it may outlive the layer.
   auto data = std::make_shared<std::string>(std::move(blob));
   layer.open = [data]() -> Result<std::unique_ptr<Reader>> {

@@ -90,7 +90,8 @@ TEST(OciPath, RefusesWhiteoutsOfDotNamesAndNulBytes) {
 }
 
 TEST(OciPath, SplitsCanonicalPaths) {
-  EXPECT_EQ(split_layer_path("a/b/c"), std::make_pair(std::string_view("a/b"), std::string_view("c")));
+  EXPECT_EQ(split_layer_path("a/b/c"),
+            std::make_pair(std::string_view("a/b"), std::string_view("c")));
   EXPECT_EQ(split_layer_path("c"), std::make_pair(std::string_view(), std::string_view("c")));
 }
 

@@ -43,7 +43,9 @@ std::string ustar_header(const std::string& name, char type, std::uint64_t size,
   put(148, "        ");
   h[156] = type;
   put(157, link);
-  put(257, std::string("ustar\0" "00", 8));
+  put(257, std::string("ustar\0"
+                       "00",
+                       8));
   unsigned sum = 0;
   for (char c : h) sum += static_cast<unsigned char>(c);
   put(148, octal(sum, 6) + std::string("\0 ", 2));
@@ -70,8 +72,12 @@ class TarFormats : public testing::TestWithParam<TarFormat> {};
 
 TEST_P(TarFormats, EveryEntryTypeRoundTrips) {
   std::string tar = TarBuilder(GetParam())
-                        .dir("d", 0750).owner(1000, 1001).mtime(1700000000)
-                        .file("d/f", "content", 04755).owner(7, 8).mtime(1, 0)
+                        .dir("d", 0750)
+                        .owner(1000, 1001)
+                        .mtime(1700000000)
+                        .file("d/f", "content", 04755)
+                        .owner(7, 8)
+                        .mtime(1, 0)
                         .symlink("d/s", "../target")
                         .hardlink("d/h", "d/f")
                         .char_device("dev/null", 1, 3, 0666)
@@ -143,7 +149,9 @@ TEST_P(ExtendedTarFormats, LongNamesAndTargets) {
 
 TEST_P(ExtendedTarFormats, LargeIdsAndNegativeTimes) {
   std::string tar = TarBuilder(GetParam())
-                        .file("f", "x").owner(3'000'000'000u, 70'000'000'000u).mtime(-1000)
+                        .file("f", "x")
+                        .owner(3'000'000'000u, 70'000'000'000u)
+                        .mtime(-1000)
                         .finish();
   if (GetParam() == TarFormat::gnu) {
     EXPECT_EQ(static_cast<unsigned char>(tar[108]) & 0x80, 0x80) << "expected a base-256 uid";
@@ -160,12 +168,9 @@ TEST_P(ExtendedTarFormats, LargeIdsAndNegativeTimes) {
 
 std::string format_name(const testing::TestParamInfo<TarFormat>& info) {
   switch (info.param) {
-    case TarFormat::pax:
-      return "pax";
-    case TarFormat::gnu:
-      return "gnu";
-    case TarFormat::ustar:
-      return "ustar";
+    case TarFormat::pax: return "pax";
+    case TarFormat::gnu: return "gnu";
+    case TarFormat::ustar: return "ustar";
   }
   return "unknown";
 }
@@ -252,18 +257,18 @@ TEST(TarReader, HardlinkDataIsSkipped) {
                           ustar_header("b", '1', 5, "a") + ustar_header("c", '0', 3) +
                           padded("end") + std::string(1024, '\0');
   for (bool read_content : {true, false}) {
-   for (const std::string& tar : {with_data, size_only}) {
-    auto entries = read_entries(tar, read_content);
-    ASSERT_TRUE(entries) << entries.error().message();
-    ASSERT_EQ(entries->size(), 3u);
-    EXPECT_EQ((*entries)[1].entry.type, EntryType::hardlink);
-    EXPECT_EQ((*entries)[1].entry.size, 0u);
-    EXPECT_EQ((*entries)[1].content, "");
-    EXPECT_EQ((*entries)[2].entry.path, "c");
-    if (read_content) {
-      EXPECT_EQ((*entries)[2].content, "end");
+    for (const std::string& tar : {with_data, size_only}) {
+      auto entries = read_entries(tar, read_content);
+      ASSERT_TRUE(entries) << entries.error().message();
+      ASSERT_EQ(entries->size(), 3u);
+      EXPECT_EQ((*entries)[1].entry.type, EntryType::hardlink);
+      EXPECT_EQ((*entries)[1].entry.size, 0u);
+      EXPECT_EQ((*entries)[1].content, "");
+      EXPECT_EQ((*entries)[2].entry.path, "c");
+      if (read_content) {
+        EXPECT_EQ((*entries)[2].content, "end");
+      }
     }
-   }
   }
 }
 

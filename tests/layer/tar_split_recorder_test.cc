@@ -92,7 +92,10 @@ std::string header(const std::string& name, char type, std::uint64_t size,
   std::snprintf(b.data() + 136, 12, "%011o", 0);
   b[156] = type;
   std::memcpy(b.data() + 157, link.data(), std::min<size_t>(link.size(), 100));
-  std::memcpy(b.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(b.data() + 257,
+              "ustar\0"
+              "00",
+              8);
   std::memset(b.data() + 148, ' ', 8);
   unsigned sum = 0;
   for (unsigned char c : b) sum += c;
@@ -129,13 +132,20 @@ std::vector<Case> cases() {
   std::string long_name = std::string(120, 'd') + "/" + std::string(110, 'f');
   std::vector<Case> c;
   c.push_back({"ustar",
-               TarBuilder(TarFormat::ustar).dir("etc").file("etc/hosts", "127.0.0.1\n")
-                   .file("./etc/empty", "").symlink("s", "etc/hosts").finish(),
+               TarBuilder(TarFormat::ustar)
+                   .dir("etc")
+                   .file("etc/hosts", "127.0.0.1\n")
+                   .file("./etc/empty", "")
+                   .symlink("s", "etc/hosts")
+                   .finish(),
                {{"etc/hosts", {"127.0.0.1\n"}}},
                {"etc/hosts#0"}});
   c.push_back({"pax long names and xattrs",
-               TarBuilder().file(long_name, std::string(3000, 'x')).xattr("user.k", "v")
-                   .file("/etc/a", "a").finish(),
+               TarBuilder()
+                   .file(long_name, std::string(3000, 'x'))
+                   .xattr("user.k", "v")
+                   .file("/etc/a", "a")
+                   .finish(),
                {{long_name, {std::string(3000, 'x')}}, {"etc/a", {"a"}}},
                {long_name + "#0", "etc/a#0"}});
   c.push_back({"GNU long name",
@@ -146,19 +156,21 @@ std::vector<Case> cases() {
                TarBuilder().file("a", "one").file("./a", "two!").finish(),
                {{"a", {"one", "two!"}}},
                {"a#0", "a#1"}});
-  c.push_back({"whiteouts are not contents",
-               TarBuilder().file("d/.wh.x", "").file("d/.wh..wh..opq", "").file("d/y", "y")
-                   .finish(),
-               {{"d/y", {"y"}}},
-               {"d/y#0"}});
+  c.push_back(
+      {"whiteouts are not contents",
+       TarBuilder().file("d/.wh.x", "").file("d/.wh..wh..opq", "").file("d/y", "y").finish(),
+       {{"d/y", {"y"}}},
+       {"d/y#0"}});
   c.push_back({"pax hardlink with data",
                pax("PaxHeaders/l", pax_record("path", "l")) + header("l", '1', 5, "f") +
                    padded("hello") + k_end,
                {},
                {}});
   c.push_back({"sparse (pax 1.0)",
-               TarBuilder().sparse("sp", 1 << 20, {{4096, "data"}, {65536, "more"}})
-                   .file("after", "after").finish(),
+               TarBuilder()
+                   .sparse("sp", 1 << 20, {{4096, "data"}, {65536, "more"}})
+                   .file("after", "after")
+                   .finish(),
                {{"after", {"after"}}},
                {"after#0"}});
   c.push_back({"trailing garbage after the end blocks",
@@ -174,8 +186,8 @@ std::vector<Case> cases() {
                {{"f", {"x"}}},
                {"f#0"}});
   c.push_back({"bad checksum: the rest is raw",
-               header("f", '0', 1) + padded("x") + std::string(512, 'h') +
-                   header("g", '0', 1) + padded("y"),
+               header("f", '0', 1) + padded("x") + std::string(512, 'h') + header("g", '0', 1) +
+                   padded("y"),
                {{"f", {"x"}}},
                {"f#0"}});
   return c;
@@ -243,8 +255,8 @@ TEST(TarSplitRecorder, PaxValuesLibarchiveMisreadsAreRefused) {
     EXPECT_NE(done.error().message().find(why), std::string::npos) << done.error().message();
   }
   for (const char* fine : {"-1", "-1.000", "1.5", "-7.0"}) {
-    std::string tar = pax("PaxHeaders/f", pax_record("mtime", fine)) + header("f", '0', 1) +
-                      padded("x") + k_end;
+    std::string tar =
+        pax("PaxHeaders/f", pax_record("mtime", fine)) + header("f", '0', 1) + padded("x") + k_end;
     EXPECT_FALSE(record(tar).empty()) << fine;
   }
 }

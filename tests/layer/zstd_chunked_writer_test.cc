@@ -45,7 +45,9 @@ std::string big_content() {
 std::string sample_tar() {
   return TarBuilder()
       .dir("etc")
-      .file("etc/passwd", "root:x:0:0::/root:/bin/sh\n").owner(0, 42).mtime(1700000000, 500)
+      .file("etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+      .owner(0, 42)
+      .mtime(1700000000, 500)
       .xattr("user.k", std::string("v\0w", 3))
       .file("etc/empty", "")
       .file("usr/big", big_content(), 0755)
@@ -120,8 +122,7 @@ TEST(ZstdChunkedWriter, TocDescribesEveryMemberAndFramesHoldTheFiles) {
 TEST(ZstdChunkedWriter, NoTocForWhatATocCannotDescribe) {
   std::vector<std::pair<std::string, std::string>> cases = {
       {"sparse file", TarBuilder().file("a", "x").sparse("s", 1 << 20, {{4096, "data"}}).finish()},
-      {"no end-of-archive blocks",
-       TarBuilder().file("a", "x").finish(test::TarTrailer::none)},
+      {"no end-of-archive blocks", TarBuilder().file("a", "x").finish(test::TarTrailer::none)},
       {"name not UTF-8", TarBuilder().file("caf\xe9", "x").finish()},
   };
   for (const auto& [what, tar] : cases) {

@@ -11,7 +11,11 @@ TEST(Digest, AcceptsOnlyCanonicalSha256) {
   const std::string good = "sha256:" + std::string(64, 'a');
   EXPECT_TRUE(Digest::parse(good));
   const char* bad[] = {
-      "", "sha256:", "sha512:aaaa", "SHA256:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      "",
+      "sha256:",
+      "sha512:aaaa",
+      "SHA256:"
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
       "sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
       "sha256:../../../../etc/passwdaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
       "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -24,7 +28,8 @@ TEST(Digest, AcceptsOnlyCanonicalSha256) {
 }
 
 TEST(Digest, OtherRegisteredAlgorithmsAreUnsupportedSayingSo) {
-  for (const std::string& text : {"sha512:" + std::string(128, 'b'), "sha384:" + std::string(96, 'c')}) {
+  for (const std::string& text :
+       {"sha512:" + std::string(128, 'b'), "sha384:" + std::string(96, 'c')}) {
     auto d = Digest::parse(text);
     ASSERT_FALSE(d) << text;
     EXPECT_TRUE(d.error().is(Errc::unsupported)) << d.error().message();

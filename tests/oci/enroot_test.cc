@@ -9,10 +9,11 @@ namespace {
 
 std::string rc_tail(const std::string& workdir, const std::string& with_args,
                     const std::string& without_args) {
-  return "cd \"" + workdir + "\" && unset OLDPWD || exit 1\n\n"
+  return "cd \"" + workdir +
+         "\" && unset OLDPWD || exit 1\n\n"
          "if [ -s /etc/rc.local ]; then\n    . /etc/rc.local\nfi\n\n"
-         "if [ $# -gt 0 ]; then\n    exec " + with_args + "\nelse\n    exec " + without_args +
-         "\nfi\n";
+         "if [ $# -gt 0 ]; then\n    exec " +
+         with_args + "\nelse\n    exec " + without_args + "\nfi\n";
 }
 
 TEST(EnrootFiles, FromConfigs) {
@@ -27,8 +28,7 @@ TEST(EnrootFiles, FromConfigs) {
        rc_tail("/", " \"$@\"", " '/bin/sh'"), "", ""},
       {"cmd only", R"({"config":{"Env":["PATH=/usr/bin:/bin","A=b c"],"Cmd":["/bin/sh"]}})",
        rc_tail("/", " \"$@\"", " '/bin/sh'"), "PATH=/usr/bin:/bin\nA=b c\n", ""},
-      {"entrypoint only",
-       R"({"config":{"Entrypoint":["/init","--x"],"WorkingDir":"/srv"}})",
+      {"entrypoint only", R"({"config":{"Entrypoint":["/init","--x"],"WorkingDir":"/srv"}})",
        rc_tail("/srv", "'/init' '--x' \"$@\"", "'/init' '--x' "), "", ""},
       {"entrypoint and cmd, quotes",
        R"({"config":{"Entrypoint":["sh","-c"],"Cmd":["echo 'hi' $HOME"]}})",

@@ -11,7 +11,9 @@
 namespace cairn {
 namespace {
 
-std::string nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested(size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 
 TEST(JsonDepth, CountsArraysAndObjectsButNotStrings) {
   EXPECT_FALSE(json_deeper_than(R"({"a": [1, {"b": []}]})", 4));

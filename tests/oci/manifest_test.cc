@@ -18,8 +18,9 @@ std::string descriptor(const std::string& type, const std::string& digest, int s
 std::string manifest(const std::string& layer_type, const std::string& layer_digest,
                      const std::string& config_type = std::string(media_type::k_oci_config)) {
   return R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
-         R"("config":)" + descriptor(config_type, k_a) + R"(,"layers":[)" +
-         descriptor(layer_type, layer_digest) + "]}";
+         R"("config":)" +
+         descriptor(config_type, k_a) + R"(,"layers":[)" + descriptor(layer_type, layer_digest) +
+         "]}";
 }
 
 TEST(MediaTypes, LayerCompression) {
@@ -73,15 +74,17 @@ TEST(Manifest, RejectsBadDocuments) {
       {"unknown layer type", manifest("application/x-foo", k_b), Errc::unsupported},
       {"artifact", manifest(gz, k_b, "application/vnd.example.sbom+json"), Errc::unsupported},
       {"schema1", R"({"schemaVersion":1,"name":"x","fsLayers":[]})", Errc::unsupported},
-      {"no layers", R"({"schemaVersion":2,"config":)" +
-                        descriptor(std::string(media_type::k_oci_config), k_a) + "}",
+      {"no layers",
+       R"({"schemaVersion":2,"config":)" + descriptor(std::string(media_type::k_oci_config), k_a) +
+           "}",
        Errc::bad_input},
-      {"negative size", R"({"schemaVersion":2,"config":{"mediaType":")" +
-                            std::string(media_type::k_oci_config) + R"(","digest":")" + k_a +
-                            R"(","size":-1},"layers":[]})",
+      {"negative size",
+       R"({"schemaVersion":2,"config":{"mediaType":")" + std::string(media_type::k_oci_config) +
+           R"(","digest":")" + k_a + R"(","size":-1},"layers":[]})",
        Errc::bad_input},
-      {"index type", R"({"schemaVersion":2,"mediaType":")" + std::string(media_type::k_oci_index) +
-                         R"(","manifests":[]})",
+      {"index type",
+       R"({"schemaVersion":2,"mediaType":")" + std::string(media_type::k_oci_index) +
+           R"(","manifests":[]})",
        Errc::unsupported},
   };
   for (const Case& c : cases) {
@@ -118,8 +121,9 @@ TEST(Index, ParsesPlatformsAndAnnotations) {
 }
 
 TEST(Config, ParsesDiffIdsAndChecksCount) {
-  std::string doc = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" +
-                    k_a + R"(",")" + k_b + R"("]}})";
+  std::string doc =
+      R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" + k_a +
+      R"(",")" + k_b + R"("]}})";
   auto config = parse_config(doc, "config");
   ASSERT_TRUE(config) << config.error().message();
   EXPECT_EQ(config->platform.architecture, "amd64");

@@ -10,14 +10,10 @@ TEST(Platform, ParsesAndNormalizes) {
     const char* text;
     Platform want;
   } cases[] = {
-      {"linux/amd64", {"linux", "amd64", ""}},
-      {"linux/x86_64", {"linux", "amd64", ""}},
-      {"linux/arm64", {"linux", "arm64", "v8"}},
-      {"linux/aarch64", {"linux", "arm64", "v8"}},
-      {"linux/arm64/8", {"linux", "arm64", "v8"}},
-      {"linux/arm", {"linux", "arm", "v7"}},
-      {"linux/arm/v6", {"linux", "arm", "v6"}},
-      {"linux/armhf", {"linux", "arm", "v7"}},
+      {"linux/amd64", {"linux", "amd64", ""}},      {"linux/x86_64", {"linux", "amd64", ""}},
+      {"linux/arm64", {"linux", "arm64", "v8"}},    {"linux/aarch64", {"linux", "arm64", "v8"}},
+      {"linux/arm64/8", {"linux", "arm64", "v8"}},  {"linux/arm", {"linux", "arm", "v7"}},
+      {"linux/arm/v6", {"linux", "arm", "v6"}},     {"linux/armhf", {"linux", "arm", "v7"}},
       {"Linux/AMD64/v3", {"linux", "amd64", "v3"}},
   };
   for (const Case& c : cases) {

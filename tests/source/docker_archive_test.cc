@@ -32,8 +32,8 @@ TEST_F(DockerArchiveTest, ReadsEveryLayout) {
                {"podman/skopeo symlinks", DockerLayerStyle::symlink},
                {"docker 25+ OCI form", DockerLayerStyle::oci}};
   for (const Case& c : cases) {
-    std::string file =
-        write_tar(make_docker_archive({k_image}, c.style), std::to_string(static_cast<int>(c.style)) + ".tar");
+    std::string file = write_tar(make_docker_archive({k_image}, c.style),
+                                 std::to_string(static_cast<int>(c.style)) + ".tar");
     auto p = plan("docker-archive:" + file);
     ASSERT_TRUE(p) << c.name << ": " << p.error().message();
     EXPECT_EQ(p->default_name, "example.com/app:1.0") << c.name;
@@ -108,7 +108,8 @@ TEST_F(DockerArchiveTest, RejectsCorruptArchives) {
   }
   {
     FileSet f = base;
-    f.files["manifest.json"] = R"([{"Config":")" + config_name + R"(","RepoTags":null,"Layers":[]}])";
+    f.files["manifest.json"] =
+        R"([{"Config":")" + config_name + R"(","RepoTags":null,"Layers":[]}])";
     cases.push_back({"layer count mismatch", f, Errc::bad_input});
   }
   {

@@ -20,7 +20,8 @@ TEST_F(LocalDockerSocket, FollowsDockerHostThenContext) {
   const Case cases[] = {
       {"nothing set", {"", "", no_config}, "/var/run/docker.sock"},
       {"no config dir", {"", "", ""}, "/var/run/docker.sock"},
-      {"unix host", {"unix:///run/user/1000/docker.sock", "", no_config},
+      {"unix host",
+       {"unix:///run/user/1000/docker.sock", "", no_config},
        "/run/user/1000/docker.sock"},
       {"tcp host", {"tcp://127.0.0.1:2375", "", no_config}, std::nullopt},
       {"ssh host", {"ssh://me@build", "", no_config}, std::nullopt},

@@ -26,9 +26,10 @@ TEST(EstargzFooter, GivesTheTocOffsetAndRefusesOthers) {
   not_hex[20] = 'g';
   std::string wrong_magic = footer(1);
   wrong_magic[33] = 'X';
-  for (const auto& [what, bytes, size] :
-       {std::tuple{"short", footer(1).substr(1), 100}, {"not hex", not_hex, 100},
-        {"no magic", wrong_magic, 100}, {"offset in the footer", footer(60), 100}}) {
+  for (const auto& [what, bytes, size] : {std::tuple{"short", footer(1).substr(1), 100},
+                                          {"not hex", not_hex, 100},
+                                          {"no magic", wrong_magic, 100},
+                                          {"offset in the footer", footer(60), 100}}) {
     auto bad = parse_estargz_footer(bytes, size, "l");
     ASSERT_FALSE(bad) << what;
     EXPECT_TRUE(bad.error().is(Errc::bad_input)) << what;
@@ -48,8 +49,9 @@ TEST(EstargzToc, JsonComesFromTheTocEntry) {
 }
 
 std::string reg(std::string_view name, int size, std::string_view chunk_fields) {
-  return "{\"type\":\"reg\",\"name\":\"" + std::string(name) + "\",\"size\":" +
-         std::to_string(size) + ",\"digest\":\"" + k_sum + "\"," + std::string(chunk_fields) + "}";
+  return "{\"type\":\"reg\",\"name\":\"" + std::string(name) +
+         "\",\"size\":" + std::to_string(size) + ",\"digest\":\"" + k_sum + "\"," +
+         std::string(chunk_fields) + "}";
 }
 
 std::string chunk(std::string_view name, std::string_view fields) {
@@ -64,8 +66,7 @@ std::string toc(const std::vector<std::string>& entries) {
 
 TEST(EstargzToc, FilesWithTheirChunks) {
   auto files = parse_estargz_toc(
-      toc({reg("a", 10, "\"offset\":100"),
-           reg("b", 25, "\"offset\":200,\"chunkSize\":10"),
+      toc({reg("a", 10, "\"offset\":100"), reg("b", 25, "\"offset\":200,\"chunkSize\":10"),
            chunk("b", "\"offset\":300,\"chunkOffset\":10,\"chunkSize\":10"),
            chunk("b", "\"offset\":400,\"chunkOffset\":20"),
            "{\"type\":\"reg\",\"name\":\"empty\",\"size\":0}",

@@ -19,7 +19,8 @@ using test::FakeRequest;
 // Yields `data` a few bytes at a time, then fails if `fail_at_end`.
 class TrickleReader final : public Reader {
  public:
-  TrickleReader(std::string data, bool fail_at_end) : m_data(std::move(data)), m_fail(fail_at_end) {}
+  TrickleReader(std::string data, bool fail_at_end)
+      : m_data(std::move(data)), m_fail(fail_at_end) {}
   Result<size_t> read(std::span<std::byte> buf) override {
     if (m_pos == m_data.size()) {
       if (m_fail) return fail(Errc::digest_mismatch, "layer.tar: not the diff_id");
@@ -40,8 +41,9 @@ class TrickleReader final : public Reader {
 class HttpMethodsTest : public ::testing::Test {
  protected:
   HttpResult send(HttpMethod method, Reader* body, std::optional<std::uint64_t> size) {
-    return m_session.perform(method, HttpRequest{"http://" + m_server.host() + "/x", {}, TlsVerify::yes, ""},
-                             HttpRequestBody{body, size}, nullptr, 1 << 20);
+    return m_session.perform(
+        method, HttpRequest{"http://" + m_server.host() + "/x", {}, TlsVerify::yes, ""},
+        HttpRequestBody{body, size}, nullptr, 1 << 20);
   }
 
   std::mutex m_mutex;
@@ -52,7 +54,8 @@ class HttpMethodsTest : public ::testing::Test {
       m_last = r;
     }
     if (r.method == "HEAD") {
-      return conn.write("HTTP/1.1 200 OK\r\nContent-Length: 99\r\nRange: 0-98\r\nConnection: close\r\n\r\n");
+      return conn.write(
+          "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nRange: 0-98\r\nConnection: close\r\n\r\n");
     }
     conn.respond(202, {{"Location", "/next?_state=1"}, {"Docker-Upload-UUID", "u1"}},
                  r.method + " " + std::to_string(r.body.size()));
@@ -66,7 +69,8 @@ TEST_F(HttpMethodsTest, BodiesOfKnownAndUnknownSize) {
   for (HttpMethod method : {HttpMethod::post, HttpMethod::put, HttpMethod::patch}) {
     for (bool known : {true, false}) {
       TrickleReader body(data, false);
-      HttpResult r = send(method, &body, known ? std::optional<std::uint64_t>(data.size()) : std::nullopt);
+      HttpResult r =
+          send(method, &body, known ? std::optional<std::uint64_t>(data.size()) : std::nullopt);
       SCOPED_TRACE(std::string(method_name(method)) + (known ? " known" : " chunked"));
       ASSERT_EQ(r.failure, HttpFailure::none) << r.error;
       EXPECT_EQ(r.response.status, 202);

@@ -10,8 +10,8 @@ namespace {
 
 using testing::FileSet;
 using testing::FixtureImage;
-using testing::OciLayoutFixture;
 using testing::make_layer_tar;
+using testing::OciLayoutFixture;
 using testing::read_layer;
 
 class OciSourceTest : public testing::TempDirTest {
@@ -88,7 +88,9 @@ TEST_F(OciSourceTest, ResolvesNestedIndexToPlatform) {
   struct Case {
     const char* platform;
     const FixtureImage* want;
-  } cases[] = {{"linux/amd64", &amd}, {"linux/arm64", &arm}, {"linux/aarch64", &arm},
+  } cases[] = {{"linux/amd64", &amd},
+               {"linux/arm64", &arm},
+               {"linux/aarch64", &arm},
                {"linux/arm/v7", &armv7}};
   for (const Case& c : cases) {
     auto p = plan("oci:" + dir + ":multi", c.platform);

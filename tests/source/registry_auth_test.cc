@@ -10,8 +10,8 @@ namespace {
 
 class CredentialsTest : public testing::TempDirTest {
  protected:
-  std::optional<Credentials> find(const std::vector<CredentialFile>& files,
-                                  std::string_view domain, std::string_view repo) {
+  std::optional<Credentials> find(const std::vector<CredentialFile>& files, std::string_view domain,
+                                  std::string_view repo) {
     auto found = find_credentials(files, domain, repo);
     EXPECT_TRUE(found) << found.error().message();
     return found ? *found : std::nullopt;
@@ -20,9 +20,12 @@ class CredentialsTest : public testing::TempDirTest {
 
 TEST_F(CredentialsTest, DockerConfigAuths) {
   std::string json = R"({"auths": {
-    "https://index.docker.io/v1/": {"auth": ")" + base64_encode("hub:hubpw") + R"("},
-    "quay.io": {"auth": ")" + base64_encode("q:qpw") + R"("},
-    "quay.io/team": {"auth": ")" + base64_encode("team:tpw:x") + R"("},
+    "https://index.docker.io/v1/": {"auth": ")" +
+                     base64_encode("hub:hubpw") + R"("},
+    "quay.io": {"auth": ")" +
+                     base64_encode("q:qpw") + R"("},
+    "quay.io/team": {"auth": ")" +
+                     base64_encode("team:tpw:x") + R"("},
     "127.0.0.1:5000": {"username": "u", "password": "p"}
   }})";
   std::vector<CredentialFile> files = {
@@ -93,9 +96,10 @@ TEST_F(CredentialsTest, FirstFileWinsAndMissingFilesAreSkipped) {
 }
 
 TEST_F(CredentialsTest, MalformedFilesAreErrors) {
-  for (auto [text, format] : {std::pair<std::string, CredentialFormat>{"{", CredentialFormat::auth_json},
-                              {R"({"auths": {"quay.io": {"auth": "!!"}}})", CredentialFormat::auth_json},
-                              {"host quay.io", CredentialFormat::netrc}}) {
+  for (auto [text, format] :
+       {std::pair<std::string, CredentialFormat>{"{", CredentialFormat::auth_json},
+        {R"({"auths": {"quay.io": {"auth": "!!"}}})", CredentialFormat::auth_json},
+        {"host quay.io", CredentialFormat::netrc}}) {
     SCOPED_TRACE(text);
     auto found = find_credentials({{write_file("bad", text), format}}, "quay.io", "x");
     ASSERT_FALSE(found);
@@ -121,7 +125,8 @@ TEST(AuthChallenge, ParsesBearerAndBasic) {
 }
 
 TEST(Base64, RoundTrips) {
-  for (const std::string& text : std::vector<std::string>{"", "a", "ab", "abc", "user:pa:ss", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& text :
+       std::vector<std::string>{"", "a", "ab", "abc", "user:pa:ss", std::string("\0\xff\x10", 3)}) {
     auto decoded = base64_decode(base64_encode(text));
     ASSERT_TRUE(decoded);
     EXPECT_EQ(*decoded, text);

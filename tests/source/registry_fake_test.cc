@@ -55,9 +55,10 @@ class FakeRegistry {
     std::string range = request.header("range");
     if (range.starts_with("bytes=")) {
       size_t start = std::stoul(range.substr(6));
-      conn.respond(206, {{"Content-Range", "bytes " + std::to_string(start) + "-" +
-                                               std::to_string(data.size() - 1) + "/" +
-                                               std::to_string(data.size())}},
+      conn.respond(206,
+                   {{"Content-Range", "bytes " + std::to_string(start) + "-" +
+                                          std::to_string(data.size() - 1) + "/" +
+                                          std::to_string(data.size())}},
                    std::string_view(data).substr(start));
     } else {
       conn.respond(200, {{"Content-Type", "application/octet-stream"}}, data);
@@ -80,8 +81,9 @@ class FakeRegistry {
       ++manifest_requests;
       auto it = m_manifests.find(request.target.substr(prefix.size() + 10));
       if (it != m_manifests.end()) {
-        return conn.respond(200, {{"Content-Type", it->second.media_type},
-                                  {"Docker-Content-Digest", it->second.digest.str()}},
+        return conn.respond(200,
+                            {{"Content-Type", it->second.media_type},
+                             {"Docker-Content-Digest", it->second.digest.str()}},
                             it->second.data);
       }
     } else if (request.target.starts_with(prefix + "blobs/")) {
@@ -95,8 +97,9 @@ class FakeRegistry {
     ++token_requests;
     bool scoped = request.target.find("scope=repository%3Ateam%2Fapp%3Apull") != std::string::npos;
     if (!scoped) return conn.respond(400, {}, "bad scope");
-    if (token_user && request.header("authorization") !=
-                          "Basic " + base64_encode(token_user->username + ":" + token_user->password)) {
+    if (token_user &&
+        request.header("authorization") !=
+            "Basic " + base64_encode(token_user->username + ":" + token_user->password)) {
       return conn.respond(401, {}, "{}");
     }
     nlohmann::json body = {{"token", *required_token}, {"expires_in", 300}};
@@ -131,11 +134,11 @@ class RegistryFakeTest : public testing::TempDirTest {
     m_options.credential_files = {{netrc, CredentialFormat::netrc}};
   }
 
-  TestImage m_image = test::make_test_image(
-      test::ManifestFlavor::oci,
-      {std::string(mt::k_oci_layer_gzip), std::string(mt::k_oci_layer_zstd),
-       std::string(mt::k_oci_layer)},
-      host_platform(), 200 << 10, "fake");
+  TestImage m_image =
+      test::make_test_image(test::ManifestFlavor::oci,
+                            {std::string(mt::k_oci_layer_gzip), std::string(mt::k_oci_layer_zstd),
+                             std::string(mt::k_oci_layer)},
+                            host_platform(), 200 << 10, "fake");
   FakeRegistry m_registry;
   RegistryOptions m_options;
 };
@@ -182,7 +185,8 @@ TEST_F(RegistryFakeTest, BearerWithWrongCredentialsFails) {
   ASSERT_FALSE(p);
   EXPECT_TRUE(p.error().is(Errc::access_denied)) << p.error().message();
   EXPECT_NE(p.error().message().find("authentication failed for " + m_registry.host()),
-            std::string::npos) << p.error().message();
+            std::string::npos)
+      << p.error().message();
 }
 
 TEST_F(RegistryFakeTest, RedirectToOtherHostDropsAuthorization) {
@@ -199,7 +203,10 @@ TEST_F(RegistryFakeTest, RedirectToOtherHostDropsAuthorization) {
     }
     if (r.target.starts_with(blobs) && r.header("authorization") == "Bearer redirect-token") {
       std::string port = m_registry.host().substr(m_registry.host().find(':') + 1);
-      c.respond(307, {{"Location", "http://localhost:" + port + "/storage/" + r.target.substr(blobs.size())}}, "");
+      c.respond(
+          307,
+          {{"Location", "http://localhost:" + port + "/storage/" + r.target.substr(blobs.size())}},
+          "");
       return true;
     }
     return false;
@@ -253,10 +260,11 @@ TEST_F(RegistryFakeTest, WrongConfigOrManifestIsDigestMismatch) {
 void send_truncated(const FakeRequest& r, FakeConnection& c, const std::string& data, size_t keep) {
   std::string range = r.header("range");
   size_t start = range.starts_with("bytes=") ? std::stoul(range.substr(6)) : 0;
-  std::string head = range.empty() ? "HTTP/1.1 200 OK\r\n"
-                                   : "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " +
-                                         std::to_string(start) + "-" + std::to_string(data.size() - 1) +
-                                         "/" + std::to_string(data.size()) + "\r\n";
+  std::string head = range.empty()
+                         ? "HTTP/1.1 200 OK\r\n"
+                         : "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " +
+                               std::to_string(start) + "-" + std::to_string(data.size() - 1) + "/" +
+                               std::to_string(data.size()) + "\r\n";
   head += "Content-Length: " + std::to_string(data.size() - start) + "\r\n\r\n";
   c.write(head);
   c.write(std::string_view(data).substr(start, std::min(keep, data.size() - start)));
@@ -322,7 +330,8 @@ TEST_F(RegistryFakeTest, ManifestRetriedOnServiceUnavailable) {
   failures_left = 100;
   auto gave_up = plan();
   ASSERT_FALSE(gave_up);
-  EXPECT_NE(gave_up.error().message().find("HTTP 503"), std::string::npos) << gave_up.error().message();
+  EXPECT_NE(gave_up.error().message().find("HTTP 503"), std::string::npos)
+      << gave_up.error().message();
 }
 
 TEST_F(RegistryFakeTest, UnknownTagIsNotFoundAndSchema1IsUnsupported) {

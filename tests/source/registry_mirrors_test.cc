@@ -24,8 +24,8 @@ TEST(RegistryMirrors, MirrorsComeFirstInOrderThenTheRegistry) {
   EXPECT_EQ(endpoints[1].repository, "hub/cache/library/busybox");
   EXPECT_EQ(endpoints[2].domain, "docker.io");
   EXPECT_EQ(endpoints[2].api_host(), "registry-1.docker.io");
-  auto by_digest = registry_endpoints(
-      ref_of("quay.io/a/b@sha256:" + std::string(64, '0')), mirrors);
+  auto by_digest =
+      registry_endpoints(ref_of("quay.io/a/b@sha256:" + std::string(64, '0')), mirrors);
   ASSERT_EQ(by_digest.size(), 2u);
   EXPECT_EQ(by_digest[0].domain, "q.example");
   EXPECT_TRUE(by_digest[0].digest);
@@ -37,8 +37,9 @@ TEST(RegistryMirrors, ParsesTheOptionAndRefusesBadEndpoints) {
   ASSERT_TRUE(mirror) << mirror.error().message();
   EXPECT_EQ(mirror->registry, "docker.io");
   EXPECT_EQ(mirror->endpoint, "127.0.0.1:5000/hub");
-  for (std::string_view bad : {"docker.io", "=m.example", "docker.io=", "docker.io=http://m.example",
-                               "docker.io=mirror", "docker.io=m.example/UPPER", "docker.io=/x"}) {
+  for (std::string_view bad :
+       {"docker.io", "=m.example", "docker.io=", "docker.io=http://m.example", "docker.io=mirror",
+        "docker.io=m.example/UPPER", "docker.io=/x"}) {
     auto parsed = parse_registry_mirror(bad);
     ASSERT_FALSE(parsed) << bad;
     EXPECT_TRUE(parsed.error().is(Errc::usage)) << bad;

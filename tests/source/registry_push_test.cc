@@ -27,8 +27,8 @@ class FakeUploadRegistry {
   // How the next PATCH or PUT with a body fails: kept bytes of the body are
   // added to the session, then the connection is closed without an answer.
   struct Cut {
-    std::string method;       // "PATCH" or "PUT"
-    size_t keep = 0;          // body bytes the session keeps
+    std::string method;        // "PATCH" or "PUT"
+    size_t keep = 0;           // body bytes the session keeps
     bool unavailable = false;  // answer 503 instead of dropping
   };
 
@@ -52,8 +52,9 @@ class FakeUploadRegistry {
     if (rest.starts_with("blobs/uploads/")) return upload(r, conn, rest.substr(14));
     if (rest.starts_with("blobs/") && r.method == "HEAD") {
       bool have = blobs.contains(rest.substr(6));
-      return conn.write(have ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
-                             : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return conn.write(
+          have ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+               : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     }
     if (rest.starts_with("manifests/") && r.method == "PUT") {
       manifests[rest.substr(10)] = {r.header("content-type"), r.body};
@@ -75,10 +76,11 @@ class FakeUploadRegistry {
 
   void answer_state(FakeConnection& conn, int status, const std::string& uuid) {
     size_t size = m_sessions[uuid].size();
-    conn.respond(status, {{"Location", std::string(k_prefix) + "blobs/uploads/" + uuid +
-                                           "?_state=" + std::to_string(++m_state)},
-                          {"Range", "0-" + std::to_string(size == 0 ? 0 : size - 1)},
-                          {"Docker-Upload-UUID", uuid}},
+    conn.respond(status,
+                 {{"Location", std::string(k_prefix) + "blobs/uploads/" + uuid +
+                                   "?_state=" + std::to_string(++m_state)},
+                  {"Range", "0-" + std::to_string(size == 0 ? 0 : size - 1)},
+                  {"Docker-Upload-UUID", uuid}},
                  "");
   }
 
@@ -165,7 +167,8 @@ class RegistryPushTest : public ::testing::Test {
     std::lock_guard lock(m_registry.mutex);
     std::vector<std::string> out;
     for (const std::string& line : m_registry.log) {
-      out.push_back(std::regex_replace(line, std::regex("uploads/(u[0-9]+)?"), "uploads"));  // drop session ids
+      out.push_back(std::regex_replace(line, std::regex("uploads/(u[0-9]+)?"),
+                                       "uploads"));  // drop session ids
     }
     m_registry.log.clear();
     return out;
@@ -194,10 +197,10 @@ TEST_F(RegistryPushTest, BigBlobGoesInChunks) {
   auto pushed = push(data);
   ASSERT_TRUE(pushed) << pushed.error().message();
   EXPECT_EQ(m_registry.blobs.at(Digest::of(data).str()), data);
-  EXPECT_EQ(log(), (std::vector<std::string>{
-                       "POST blobs/uploads", "PATCH blobs/uploads 0-65535",
-                       "PATCH blobs/uploads 65536-131071", "PATCH blobs/uploads 131072-196607",
-                       "PUT blobs/uploads"}));
+  EXPECT_EQ(log(),
+            (std::vector<std::string>{"POST blobs/uploads", "PATCH blobs/uploads 0-65535",
+                                      "PATCH blobs/uploads 65536-131071",
+                                      "PATCH blobs/uploads 131072-196607", "PUT blobs/uploads"}));
 }
 
 TEST_F(RegistryPushTest, ExactMultipleOfTheChunkEndsWithAnEmptyPut) {
@@ -218,10 +221,9 @@ TEST_F(RegistryPushTest, DroppedChunkResumesWhereTheRegistryStands) {
   EXPECT_EQ(m_registry.blobs.at(Digest::of(data).str()), data);
   EXPECT_EQ(m_resumes, 1u);
   EXPECT_EQ(log(), (std::vector<std::string>{
-                       "POST blobs/uploads", "PATCH blobs/uploads 0-65535",
-                       "GET blobs/uploads", "PATCH blobs/uploads 1000-65535",
-                       "PATCH blobs/uploads 65536-131071", "PATCH blobs/uploads 131072-196607",
-                       "PUT blobs/uploads"}));
+                       "POST blobs/uploads", "PATCH blobs/uploads 0-65535", "GET blobs/uploads",
+                       "PATCH blobs/uploads 1000-65535", "PATCH blobs/uploads 65536-131071",
+                       "PATCH blobs/uploads 131072-196607", "PUT blobs/uploads"}));
 }
 
 TEST_F(RegistryPushTest, ChunkLostWholeIsSentAgainFromItsStart) {
@@ -234,10 +236,10 @@ TEST_F(RegistryPushTest, ChunkLostWholeIsSentAgainFromItsStart) {
   auto pushed = pusher.upload(reader, std::nullopt, std::nullopt);
   ASSERT_TRUE(pushed) << pushed.error().message();
   EXPECT_EQ(m_registry.blobs.at(Digest::of(data).str()), data);
-  EXPECT_EQ(log(), (std::vector<std::string>{
-                       "POST blobs/uploads", "PATCH blobs/uploads 0-65535", "GET blobs/uploads",
-                       "PATCH blobs/uploads 0-65535", "PATCH blobs/uploads 65536-131071",
-                       "PUT blobs/uploads"}));
+  EXPECT_EQ(log(),
+            (std::vector<std::string>{"POST blobs/uploads", "PATCH blobs/uploads 0-65535",
+                                      "GET blobs/uploads", "PATCH blobs/uploads 0-65535",
+                                      "PATCH blobs/uploads 65536-131071", "PUT blobs/uploads"}));
 }
 
 TEST_F(RegistryPushTest, FinalPutDroppedAndUnavailableResumes) {

@@ -19,7 +19,8 @@ struct RefCase {
 TEST(RegistryReference, ParsesWithDockerHubRules) {
   const RefCase cases[] = {
       {"alpine", "docker.io", "library/alpine", "latest", false, "registry-1.docker.io"},
-      {"docker://alpine:3.19", "docker.io", "library/alpine", "3.19", false, "registry-1.docker.io"},
+      {"docker://alpine:3.19", "docker.io", "library/alpine", "3.19", false,
+       "registry-1.docker.io"},
       {"docker.io/alpine", "docker.io", "library/alpine", "latest", false, "registry-1.docker.io"},
       {"index.docker.io/nvidia/cuda:12.0-base", "docker.io", "nvidia/cuda", "12.0-base", false,
        "registry-1.docker.io"},
@@ -56,9 +57,20 @@ TEST(RegistryReference, ManifestReferencePrefersDigest) {
 
 TEST(RegistryReference, RejectsMalformed) {
   const std::string cases[] = {
-      "",          "Alpine",          "alpine:",          "alpine:-x",         "a//b",
-      "-a/b",      "a/b-",            "a..b",             "alpine@sha256:abc", "alpine@md5:" + k_hex,
-      "quay.io/",  "quay.io/UP/case", "alpine:" + std::string(129, 't'),     "a b",
+      "",
+      "Alpine",
+      "alpine:",
+      "alpine:-x",
+      "a//b",
+      "-a/b",
+      "a/b-",
+      "a..b",
+      "alpine@sha256:abc",
+      "alpine@md5:" + k_hex,
+      "quay.io/",
+      "quay.io/UP/case",
+      "alpine:" + std::string(129, 't'),
+      "a b",
   };
   for (const std::string& text : cases) {
     SCOPED_TRACE(text);

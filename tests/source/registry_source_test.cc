@@ -1,9 +1,10 @@
 // The registry source against a real registry (Debian's docker-registry,
 // distribution 2.8) on 127.0.0.1, with images pushed by the test.
+#include "source/registry_source.h"
+
 #include <gtest/gtest.h>
 
 #include "oci/media_types.h"
-#include "source/registry_source.h"
 #include "support/registry_fixture.h"
 #include "support/temp_dir_test.h"
 #include "util/reader.h"
@@ -17,10 +18,10 @@ using test::ManifestFlavor;
 using test::TestImage;
 namespace mt = media_type;
 
-#define ASSERT_OK(expr)                             \
-  do {                                              \
-    auto ok_ = (expr);                              \
-    ASSERT_TRUE(ok_) << ok_.error().message();      \
+#define ASSERT_OK(expr)                        \
+  do {                                         \
+    auto ok_ = (expr);                         \
+    ASSERT_TRUE(ok_) << ok_.error().message(); \
   } while (0)
 
 const Platform k_amd64{"linux", "amd64", ""};
@@ -44,7 +45,8 @@ class RegistrySourceTest : public testing::TempDirTest {
     return "docker://" + m_registry->host() + "/" + repo_and_tag;
   }
   Result<ImagePlan> plan(const std::string& reference, std::optional<std::string> platform = {}) {
-    return plan_registry_image(reference, SourceOptions{.platform = std::move(platform), .registry = {}}, m_options);
+    return plan_registry_image(
+        reference, SourceOptions{.platform = std::move(platform), .registry = {}}, m_options);
   }
 
   std::unique_ptr<DockerRegistry> m_registry;
@@ -77,10 +79,11 @@ void expect_plan_matches(const ImagePlan& plan, const TestImage& image) {
 TEST_F(RegistrySourceTest, OciManifestWithZstdAndUncompressedLayers) {
   start();
   if (IsSkipped()) return;
-  TestImage image = test::make_test_image(
-      ManifestFlavor::oci, {std::string(mt::k_oci_layer_zstd), std::string(mt::k_oci_layer),
-                            std::string(mt::k_oci_layer_gzip)},
-      k_amd64, 300 << 10, "oci");
+  TestImage image =
+      test::make_test_image(ManifestFlavor::oci,
+                            {std::string(mt::k_oci_layer_zstd), std::string(mt::k_oci_layer),
+                             std::string(mt::k_oci_layer_gzip)},
+                            k_amd64, 300 << 10, "oci");
   ASSERT_OK(m_registry->push_image("cairn/oci", "v1", image));
   auto p = plan(ref("cairn/oci:v1"));
   ASSERT_TRUE(p) << p.error().message();
@@ -95,10 +98,10 @@ TEST_F(RegistrySourceTest, DockerSchema2ManifestStreamsLargeLayer) {
   start();
   if (IsSkipped()) return;
   m_options.stream_buffer = 64 << 10;  // much smaller than the layer
-  TestImage image = test::make_test_image(
-      ManifestFlavor::docker,
-      {std::string(mt::k_docker_layer_gzip), std::string(mt::k_docker_layer)}, k_amd64, 5 << 20,
-      "docker");
+  TestImage image =
+      test::make_test_image(ManifestFlavor::docker,
+                            {std::string(mt::k_docker_layer_gzip), std::string(mt::k_docker_layer)},
+                            k_amd64, 5 << 20, "docker");
   ASSERT_OK(m_registry->push_image("cairn/docker", "latest", image));
   auto p = plan(ref("cairn/docker"));
   ASSERT_TRUE(p) << p.error().message();
@@ -116,7 +119,8 @@ TEST_F(RegistrySourceTest, IndexResolvesToPlatform) {
   }
   for (ManifestFlavor flavor : {ManifestFlavor::oci, ManifestFlavor::docker}) {
     std::string tag = flavor == ManifestFlavor::oci ? "oci" : "list";
-    ASSERT_OK(m_registry->push_manifest("cairn/multi", tag, test::make_test_index(flavor, {&amd, &arm})));
+    ASSERT_OK(
+        m_registry->push_manifest("cairn/multi", tag, test::make_test_index(flavor, {&amd, &arm})));
     auto as_arm = plan(ref("cairn/multi:" + tag), "linux/arm64");
     ASSERT_TRUE(as_arm) << as_arm.error().message();
     expect_plan_matches(*as_arm, arm);
@@ -127,7 +131,8 @@ TEST_F(RegistrySourceTest, IndexResolvesToPlatform) {
     Platform hp = host_platform();
     if (hp.architecture == "amd64" || hp.architecture == "arm64") {
       ASSERT_TRUE(host) << host.error().message();
-      EXPECT_EQ(host->config_digest, hp.architecture == "amd64" ? amd.config.digest : arm.config.digest);
+      EXPECT_EQ(host->config_digest,
+                hp.architecture == "amd64" ? amd.config.digest : arm.config.digest);
     }
     auto none = plan(ref("cairn/multi:" + tag), "linux/s390x");
     ASSERT_FALSE(none);
@@ -154,8 +159,8 @@ TEST_F(RegistrySourceTest, PullByDigest) {
 TEST_F(RegistrySourceTest, UnknownRepositoryOrTagIsNotFound) {
   start();
   if (IsSkipped()) return;
-  TestImage image = test::make_test_image(ManifestFlavor::oci, {std::string(mt::k_oci_layer)},
-                                          k_amd64, 10, "x");
+  TestImage image =
+      test::make_test_image(ManifestFlavor::oci, {std::string(mt::k_oci_layer)}, k_amd64, 10, "x");
   ASSERT_OK(m_registry->push_image("cairn/known", "v1", image));
   for (std::string r : {"cairn/known:v2", "cairn/unknown:v1", "nobody/here"}) {
     auto p = plan(ref(r));
@@ -205,8 +210,8 @@ TEST_F(RegistrySourceTest, HtpasswdBasicAuth) {
   expect_plan_matches(*right, image);
 
   std::string json = path("auth.json");
-  ASSERT_TRUE(sys::write_file_atomic(
-      json, R"({"auths": {")" + host + R"(": {"auth": ")" + base64_encode("cairn:s3cret") + R"("}}})"));
+  ASSERT_TRUE(sys::write_file_atomic(json, R"({"auths": {")" + host + R"(": {"auth": ")" +
+                                               base64_encode("cairn:s3cret") + R"("}}})"));
   m_options.credential_files = {{json, CredentialFormat::auth_json}};
   auto from_json = plan(ref("cairn/private:v1"));
   ASSERT_TRUE(from_json) << from_json.error().message();

@@ -32,7 +32,9 @@ Result<Walked> walk(std::string_view bytes, bool read_data) {
   }
 }
 
-std::string long_name() { return std::string(150, 'd') + "/" + std::string(120, 'f') + ".tar"; }
+std::string long_name() {
+  return std::string(150, 'd') + "/" + std::string(120, 'f') + ".tar";
+}
 
 TEST(SaveStreamWalker, YieldsMembersInOrderWithLongNames) {
   for (TarFormat format : {TarFormat::pax, TarFormat::gnu}) {

@@ -25,7 +25,9 @@ using testing::ustar_header;
 constexpr size_t k_block = 512;
 const std::string k_crc = base64_encode(std::string(8, '\x5a'));
 
-std::string quoted(const std::string& text) { return nlohmann::json(text).dump(); }
+std::string quoted(const std::string& text) {
+  return nlohmann::json(text).dump();
+}
 
 std::string segment_line(const std::string& bytes, int position) {
   return R"({"type":2,"payload":")" + base64_encode(bytes) + R"(","position":)" +
@@ -42,14 +44,14 @@ std::string file_line(const std::string& name, std::uint64_t size, int position)
 }
 
 std::string file_line_raw(const std::string& name, std::uint64_t size, int position) {
-  return R"({"type":1,"name_raw":")" + base64_encode(name) + R"(","size":)" +
-         std::to_string(size) + R"(,"payload":")" + k_crc + R"(","position":)" +
-         std::to_string(position) + "}";
+  return R"({"type":1,"name_raw":")" + base64_encode(name) + R"(","size":)" + std::to_string(size) +
+         R"(,"payload":")" + k_crc + R"(","position":)" + std::to_string(position) + "}";
 }
 
 std::string pattern(size_t size, unsigned seed) {
   std::string out(size, '\0');
-  for (size_t i = 0; i < size; ++i) out[i] = static_cast<char>((i * 131 + seed * 7 + i / 251) & 0xff);
+  for (size_t i = 0; i < size; ++i)
+    out[i] = static_cast<char>((i * 131 + seed * 7 + i / 251) & 0xff);
   return out;
 }
 
@@ -102,15 +104,14 @@ class SplitBuilder {
   }
 
  private:
-  void add(const std::string& name, char type, const std::string& content,
-           const std::string& link, NameField field) {
+  void add(const std::string& name, char type, const std::string& content, const std::string& link,
+           NameField field) {
     std::string header = ustar_header(name, type, content.size(), link);
     m_pending += header;
     m_tar += header;
     flush();
-    m_lines.push_back(field == NameField::name
-                          ? file_line(name, content.size(), position())
-                          : file_line_raw(name, content.size(), position()));
+    m_lines.push_back(field == NameField::name ? file_line(name, content.size(), position())
+                                               : file_line_raw(name, content.size(), position()));
     m_tar += content;
     std::string padding((k_block - content.size() % k_block) % k_block, '\0');
     m_pending += padding;
@@ -215,7 +216,8 @@ TEST_F(TarSplitTest, ReassemblesTheTarWithAnyBufferSize) {
   SplitBuilder b = full_layer();
   for (size_t buf_size : {1, 7, 512, 4096, 65536, 1 << 20}) {
     for (size_t chunk : {size_t{1} << 16, size_t{13}}) {
-      SCOPED_TRACE("buffer " + std::to_string(buf_size) + ", records chunk " + std::to_string(chunk));
+      SCOPED_TRACE("buffer " + std::to_string(buf_size) + ", records chunk " +
+                   std::to_string(chunk));
       auto r = reader(b.records(), chunk);
       auto out = read_with(*r, buf_size);
       ASSERT_TRUE(out) << out.error().message();
@@ -398,9 +400,8 @@ TEST_F(TarSplitTest, NamesAreCleanedAsDockersUnpackerCleanedThem) {
   ASSERT_EQ(::mkdir((m_layer + "/a").c_str(), 0755), 0);
   write(m_layer + "/a/hello", "hello");
   std::string segment(k_block, 'h');
-  auto out = read_with(*reader(segment_line(segment, 0) + "\n" +
-                               file_line("./a/./b/../hello", 5, 1)),
-                       4096);
+  auto out = read_with(
+      *reader(segment_line(segment, 0) + "\n" + file_line("./a/./b/../hello", 5, 1)), 4096);
   ASSERT_TRUE(out) << out.error().message();
   EXPECT_EQ(*out, segment + "hello");
 }

@@ -12,8 +12,14 @@ TEST(UploadRange, ReadsTheBytesHeld) {
     std::string range;
     std::optional<std::uint64_t> held;  // nullopt: refused
   } cases[] = {
-      {"0-0", 0},          {"0-1", 2},       {"0-65535", 65536}, {"bytes=0-99", 100},
-      {"1-5", std::nullopt}, {"0-", std::nullopt}, {"0-x", std::nullopt}, {"", std::nullopt},
+      {"0-0", 0},
+      {"0-1", 2},
+      {"0-65535", 65536},
+      {"bytes=0-99", 100},
+      {"1-5", std::nullopt},
+      {"0-", std::nullopt},
+      {"0-x", std::nullopt},
+      {"", std::nullopt},
       {"0-5 ", std::nullopt},
   };
   for (const Case& c : cases) {
@@ -48,8 +54,10 @@ TEST(ResolveUrl, AbsoluteRootedAndRelative) {
   struct Case {
     std::string base, location, want;
   } cases[] = {
-      {"http://h:1/v2/r/blobs/uploads/", "https://s3.example/x?sig=1", "https://s3.example/x?sig=1"},
-      {"http://h:1/v2/r/blobs/uploads/?mount=a", "/v2/r/blobs/uploads/u", "http://h:1/v2/r/blobs/uploads/u"},
+      {"http://h:1/v2/r/blobs/uploads/", "https://s3.example/x?sig=1",
+       "https://s3.example/x?sig=1"},
+      {"http://h:1/v2/r/blobs/uploads/?mount=a", "/v2/r/blobs/uploads/u",
+       "http://h:1/v2/r/blobs/uploads/u"},
       {"http://h:1/v2/r/blobs/uploads/", "u?s=1", "http://h:1/v2/r/blobs/uploads/u?s=1"},
       {"http://h:1", "u", "http://h:1/u"},
   };
@@ -57,8 +65,10 @@ TEST(ResolveUrl, AbsoluteRootedAndRelative) {
 }
 
 TEST(QueryParameter, AddedWithTheRightSeparator) {
-  EXPECT_EQ(with_query_parameter("http://h/u", "digest", "sha256:ab"), "http://h/u?digest=sha256%3Aab");
-  EXPECT_EQ(with_query_parameter("http://h/u?_state=x", "digest", "d"), "http://h/u?_state=x&digest=d");
+  EXPECT_EQ(with_query_parameter("http://h/u", "digest", "sha256:ab"),
+            "http://h/u?digest=sha256%3Aab");
+  EXPECT_EQ(with_query_parameter("http://h/u?_state=x", "digest", "d"),
+            "http://h/u?_state=x&digest=d");
 }
 
 TEST(TokenScope, PushAddsPushToTheRepositoryEntry) {

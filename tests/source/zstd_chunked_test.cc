@@ -39,11 +39,11 @@ TEST(ChunkedAnnotations, AbsentIsNulloptMalformedIsBadInput) {
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
   const std::vector<std::map<std::string, std::string>> bad = {
-      annotations(k_new, "100:50:400"),          // three fields
-      annotations(k_new, "100:50:400:2"),        // unknown type
-      annotations(k_new, "100:0:400:1"),         // empty
-      annotations(k_new, "4:10:400:1"),          // no room for the frame header
-      annotations(k_new, "190:50:400:1"),        // past the blob
+      annotations(k_new, "100:50:400"),                   // three fields
+      annotations(k_new, "100:50:400:2"),                 // unknown type
+      annotations(k_new, "100:0:400:1"),                  // empty
+      annotations(k_new, "4:10:400:1"),                   // no room for the frame header
+      annotations(k_new, "190:50:400:1"),                 // past the blob
       annotations(k_new, "18446744073709551610:50:1:1"),  // overflows
       annotations(k_new, "1x0:50:400:1"),
       annotations(k_new, "100:50:400:1", "md5:x"),
@@ -65,8 +65,8 @@ TEST(ChunkedToc, ParsesRegularFilesWithFrames) {
   std::string toc = "{\"version\":1,\"entries\":[{\"type\":\"dir\",\"name\":\"d/\"}," +
                     entry("\"offset\":10,\"endOffset\":20") +
                     ",{\"type\":\"chunk\",\"name\":\"f\",\"offset\":15}," +
-                    "{\"type\":\"reg\",\"name\":\"empty\"}," + entry("\"offset\":30,\"endOffset\":40") +
-                    "]}";
+                    "{\"type\":\"reg\",\"name\":\"empty\"}," +
+                    entry("\"offset\":30,\"endOffset\":40") + "]}";
   auto files = parse_chunked_toc(toc, 100, "l");
   ASSERT_TRUE(files) << files.error().message();
   ASSERT_EQ(files->size(), 2u);
@@ -81,9 +81,9 @@ TEST(ChunkedToc, HostileInputsAreBadInput) {
       "[]",
       "{\"version\":2,\"entries\":[]}",
       "{\"version\":1}",
-      wrap(entry("\"offset\":20,\"endOffset\":10")),                // endOffset < offset
-      wrap(entry("\"offset\":20,\"endOffset\":20")),                // empty
-      wrap(entry("\"offset\":20,\"endOffset\":1000")),              // past the content
+      wrap(entry("\"offset\":20,\"endOffset\":10")),    // endOffset < offset
+      wrap(entry("\"offset\":20,\"endOffset\":20")),    // empty
+      wrap(entry("\"offset\":20,\"endOffset\":1000")),  // past the content
       wrap(entry("\"offset\":-1,\"endOffset\":10")),
       wrap(entry("\"offset\":10,\"endOffset\":20") + "," + entry("\"offset\":15,\"endOffset\":25")),
       wrap("{\"type\":\"reg\",\"name\":\"f\",\"size\":10,\"offset\":1,\"endOffset\":2}"),
@@ -99,8 +99,10 @@ TEST(ChunkedToc, HostileInputsAreBadInput) {
 }
 
 TEST(ChunkedToc, AbsurdSizeIsStreamedNotAllocated) {
-  std::string toc = "{\"version\":1,\"entries\":[{\"type\":\"reg\",\"name\":\"f\",\"size\":"
-                    "18446744073709551615,\"digest\":\"" + k_sum + "\",\"offset\":1,\"endOffset\":2}]}";
+  std::string toc =
+      "{\"version\":1,\"entries\":[{\"type\":\"reg\",\"name\":\"f\",\"size\":"
+      "18446744073709551615,\"digest\":\"" +
+      k_sum + "\",\"offset\":1,\"endOffset\":2}]}";
   auto files = parse_chunked_toc(toc, 100, "l");
   ASSERT_TRUE(files);
   EXPECT_EQ(files->front().size, UINT64_MAX);

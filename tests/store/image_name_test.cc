@@ -7,9 +7,9 @@ namespace cairn {
 namespace {
 
 TEST(ImageName, AcceptsReferenceLikeNames) {
-  for (const char* name : {"debian", "debian:bookworm", "docker.io/library/debian:12",
-                           "127.0.0.1:5000/a/b@latest", "abc", "c3c8x", "my_image-1.0",
-                           "..a/b..", "deadbeef-1"}) {
+  for (const char* name :
+       {"debian", "debian:bookworm", "docker.io/library/debian:12", "127.0.0.1:5000/a/b@latest",
+        "abc", "c3c8x", "my_image-1.0", "..a/b..", "deadbeef-1"}) {
     EXPECT_TRUE(check_image_name(name)) << name;
   }
 }

@@ -37,20 +37,23 @@ LayerDescriptor describe(const TestLayer& layer) {
                            : layer.compression == Compression::zstd ? test::zstd(layer.tar)
                                                                     : layer.tar;
   auto blob = std::make_shared<std::string>(layer.blob.empty() ? compressed : layer.blob);
-  return LayerDescriptor{
-      .blob_digest = Digest::of(compressed),
-      .media_type = "application/vnd.oci.image.layer.v1.tar",
-      .compression = layer.compression,
-      .size = std::nullopt,
-      .diff_id = Digest::of(layer.tar),
-      .open = [blob]() -> Result<std::unique_ptr<Reader>> {
-        return std::make_unique<MemoryReader>(*blob);
-      }};
+  return LayerDescriptor{.blob_digest = Digest::of(compressed),
+                         .media_type = "application/vnd.oci.image.layer.v1.tar",
+                         .compression = layer.compression,
+                         .size = std::nullopt,
+                         .diff_id = Digest::of(layer.tar),
+                         .open = [blob]() -> Result<std::unique_ptr<Reader>> {
+                           return std::make_unique<MemoryReader>(*blob);
+                         }};
 }
 
 ImagePlan plan_of(const std::vector<TestLayer>& layers, const std::string& tag = "") {
-  ImagePlan plan{.source = "test:" + tag, .manifest_digest = std::nullopt, .manifest = {},
-                 .config_digest = Digest::of(""), .config = {}, .layers = {},
+  ImagePlan plan{.source = "test:" + tag,
+                 .manifest_digest = std::nullopt,
+                 .manifest = {},
+                 .config_digest = Digest::of(""),
+                 .config = {},
+                 .layers = {},
                  .default_name = tag};
   std::string diff_ids;
   for (const TestLayer& layer : layers) {
@@ -65,8 +68,12 @@ ImagePlan plan_of(const std::vector<TestLayer>& layers, const std::string& tag =
 }
 
 std::string base_tar() {
-  return TarBuilder().dir("etc").file("etc/os-release", "ID=test\n").dir("bin")
-      .file("bin/sh", "#!sh", 0755).finish();
+  return TarBuilder()
+      .dir("etc")
+      .file("etc/os-release", "ID=test\n")
+      .dir("bin")
+      .file("bin/sh", "#!sh", 0755)
+      .finish();
 }
 std::string app_tar() {
   return TarBuilder().file("app", "hello\n").file("etc/.wh.os-release", "").finish();
@@ -83,7 +90,8 @@ class ImportTest : public testing::TempDirTest {
   virtual std::string backend() const { return "dir"; }
 
   std::unique_ptr<Store> open_store() {
-    auto store = Store::open(StoreOptions{.root = root(), .backend = backend()}, Access::read_write);
+    auto store =
+        Store::open(StoreOptions{.root = root(), .backend = backend()}, Access::read_write);
     EXPECT_TRUE(store) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }
@@ -166,9 +174,9 @@ TEST_F(ImportTest, ObserverGetsByteProgressPerLayer) {
   };
   ASSERT_TRUE(import_image(*store, plan, {}, observer));
   std::string b0 = std::to_string(blob_sizes[0]), b1 = std::to_string(blob_sizes[1]);
-  EXPECT_EQ(events, (std::vector<std::string>{"start 0/2", "bytes 0 " + b0 + " of " + b0, "done 0",
-                                              "start 1/2", "bytes 1 " + b1 + " of " + b1,
-                                              "done 1"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"start 0/2", "bytes 0 " + b0 + " of " + b0, "done 0",
+                                      "start 1/2", "bytes 1 " + b1 + " of " + b1, "done 1"}));
 }
 
 struct BadLayerCase {
@@ -177,7 +185,9 @@ struct BadLayerCase {
   Errc expected;
 };
 
-void PrintTo(const BadLayerCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const BadLayerCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 // On each backend: dir, then composefs.
 class BadLayer : public ImportTest,
@@ -197,32 +207,37 @@ TEST_P(BadLayer, FailsAndLeavesTheStoreAsItWas) {
   expect_store_empty(*store);
 }
 
-std::string truncated(std::string s, size_t cut) { return s.substr(0, s.size() - cut); }
+std::string truncated(std::string s, size_t cut) {
+  return s.substr(0, s.size() - cut);
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Import, BadLayer,
-    ::testing::Combine(::testing::Values("dir", "composefs"), ::testing::Values(
-        BadLayerCase{"blob_digest_mismatch",
-                     {app_tar(), Compression::gzip, test::gzip(app_tar() + std::string(512, '\0'))},
-                     Errc::digest_mismatch},
-        BadLayerCase{"diff_id_mismatch",
-                     {app_tar(), Compression::none, TarBuilder().file("other", "x").finish()},
-                     Errc::digest_mismatch},
-        BadLayerCase{"truncated_gzip",
-                     {app_tar(), Compression::gzip, truncated(test::gzip(app_tar()), 20)},
-                     Errc::bad_input},
-        BadLayerCase{"corrupt_zstd",
-                     {app_tar(), Compression::zstd, "\x28\xb5\x2f\xfd garbage garbage garbage"},
-                     Errc::bad_input},
-        BadLayerCase{"truncated_tar",
-                     {app_tar(), Compression::none, truncated(app_tar(), 1024 + 300)},
-                     Errc::bad_input},
-        BadLayerCase{"path_escape",
-                     {TarBuilder().file("../../../escape", "x").finish()},
-                     Errc::unsafe_path},
-        BadLayerCase{"symlink_escape",
-                     {TarBuilder().symlink("l", "/tmp").file("l/escape", "x").finish()},
-                     Errc::unsafe_path})),
+    ::testing::Combine(
+        ::testing::Values("dir", "composefs"),
+        ::testing::Values(
+            BadLayerCase{
+                "blob_digest_mismatch",
+                {app_tar(), Compression::gzip, test::gzip(app_tar() + std::string(512, '\0'))},
+                Errc::digest_mismatch},
+            BadLayerCase{"diff_id_mismatch",
+                         {app_tar(), Compression::none, TarBuilder().file("other", "x").finish()},
+                         Errc::digest_mismatch},
+            BadLayerCase{"truncated_gzip",
+                         {app_tar(), Compression::gzip, truncated(test::gzip(app_tar()), 20)},
+                         Errc::bad_input},
+            BadLayerCase{"corrupt_zstd",
+                         {app_tar(), Compression::zstd, "\x28\xb5\x2f\xfd garbage garbage garbage"},
+                         Errc::bad_input},
+            BadLayerCase{"truncated_tar",
+                         {app_tar(), Compression::none, truncated(app_tar(), 1024 + 300)},
+                         Errc::bad_input},
+            BadLayerCase{"path_escape",
+                         {TarBuilder().file("../../../escape", "x").finish()},
+                         Errc::unsafe_path},
+            BadLayerCase{"symlink_escape",
+                         {TarBuilder().symlink("l", "/tmp").file("l/escape", "x").finish()},
+                         Errc::unsafe_path})),
     [](const auto& p) { return std::get<0>(p.param) + "_" + std::get<1>(p.param).name; });
 
 std::string third_tar() {

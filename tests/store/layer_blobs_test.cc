@@ -21,21 +21,35 @@ namespace {
 
 using test::TarBuilder;
 
-ImagePlan plan_of(const std::vector<std::string>& tars) { return test::gzip_image_plan(tars); }
+ImagePlan plan_of(const std::vector<std::string>& tars) {
+  return test::gzip_image_plan(tars);
+}
 
 std::vector<std::string> layers() {
   std::string long_name = "usr/" + std::string(150, 'l');
   return {
-      TarBuilder().dir("etc").file("etc/passwd", "root:x:0:0\n").file("etc/big", std::string(5000, 'b'))
-          .file(long_name, "long").xattr("user.k", "v").file("bin/sh", "#!sh", 0755)
-          .hardlink("bin/bash", "bin/sh").file("twice", std::string(100, 't'))
-          .file("./twice", "again").finish(),
-      TarBuilder().file("etc/passwd", "root:x:0:0\nuser:x:1:1\n").file("etc/.wh.big", "")
-          .file("new", std::string(100, 'n')).finish(),
+      TarBuilder()
+          .dir("etc")
+          .file("etc/passwd", "root:x:0:0\n")
+          .file("etc/big", std::string(5000, 'b'))
+          .file(long_name, "long")
+          .xattr("user.k", "v")
+          .file("bin/sh", "#!sh", 0755)
+          .hardlink("bin/bash", "bin/sh")
+          .file("twice", std::string(100, 't'))
+          .file("./twice", "again")
+          .finish(),
+      TarBuilder()
+          .file("etc/passwd", "root:x:0:0\nuser:x:1:1\n")
+          .file("etc/.wh.big", "")
+          .file("new", std::string(100, 'n'))
+          .finish(),
   };
 }
 
-Result<std::string> read_everything(Reader& r) { return read_all(r, 1 << 24); }
+Result<std::string> read_everything(Reader& r) {
+  return read_all(r, 1 << 24);
+}
 
 class LayerBlobsTest : public testing::TempDirTest,
                        public ::testing::WithParamInterface<std::string> {
@@ -46,8 +60,8 @@ class LayerBlobsTest : public testing::TempDirTest,
     TempDirTest::SetUp();
   }
   std::unique_ptr<Store> open_store() {
-    auto store = Store::open(StoreOptions{.root = path("store"), .backend = GetParam()},
-                             Access::read_write);
+    auto store =
+        Store::open(StoreOptions{.root = path("store"), .backend = GetParam()}, Access::read_write);
     EXPECT_TRUE(store) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }

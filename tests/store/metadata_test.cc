@@ -20,9 +20,13 @@ class MetadataTest : public testing::TempDirTest {
 
   static ImageRecord image(std::string_view config) {
     Digest diff = Digest::of(std::string(config) + "-layer");
-    return ImageRecord{.id = Digest::of(config), .manifest_digest = std::nullopt,
-                       .source = "test", .config = std::string(config), .top_chain = diff,
-                       .created = 1, .names = {},
+    return ImageRecord{.id = Digest::of(config),
+                       .manifest_digest = std::nullopt,
+                       .source = "test",
+                       .config = std::string(config),
+                       .top_chain = diff,
+                       .created = 1,
+                       .names = {},
                        .layers = {LayerRecord{diff, diff, std::nullopt, "tar", std::nullopt, 0}}};
   }
 

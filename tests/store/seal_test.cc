@@ -18,9 +18,9 @@ TEST(ConfigSeal, ReadsTheLabel) {
 }
 
 TEST(ConfigSeal, NoLabelIsNoSeal) {
-  for (const std::string& config : {std::string(R"({"architecture":"amd64"})"),
-                                    std::string(R"({"config":null})"), config_with("null"),
-                                    config_with(R"({"other":"x"})")}) {
+  for (const std::string& config :
+       {std::string(R"({"architecture":"amd64"})"), std::string(R"({"config":null})"),
+        config_with("null"), config_with(R"({"other":"x"})")}) {
     auto seal = config_seal(config);
     ASSERT_TRUE(seal) << config << ": " << seal.error().message();
     EXPECT_FALSE(*seal) << config;

@@ -52,8 +52,8 @@ class StoreCheckTest : public testing::TempDirTest,
   void SetUp() override {
     if (!testing::can_import(GetParam())) GTEST_SKIP() << testing::k_dir_import_needs_root;
     TempDirTest::SetUp();
-    auto store = Store::open(StoreOptions{.root = path("store"), .backend = GetParam()},
-                             Access::read_write);
+    auto store =
+        Store::open(StoreOptions{.root = path("store"), .backend = GetParam()}, Access::read_write);
     ASSERT_TRUE(store) << store.error().message();
     m_store = std::move(*store);
     ASSERT_TRUE(m_store->metadata().set_setting("keep_blobs", "false"));

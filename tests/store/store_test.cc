@@ -14,10 +14,15 @@ namespace {
 // An image row, so that a new store is kept when it is closed.
 void keep(Store& store) {
   Digest id = *Digest::parse("sha256:" + std::string(64, 'a'));
-  auto added = store.metadata().put_image(
-      ImageRecord{.id = id, .manifest_digest = std::nullopt, .source = "test", .config = "{}",
-                  .top_chain = id, .created = 0, .names = {}, .layers = {}},
-      std::nullopt);
+  auto added = store.metadata().put_image(ImageRecord{.id = id,
+                                                      .manifest_digest = std::nullopt,
+                                                      .source = "test",
+                                                      .config = "{}",
+                                                      .top_chain = id,
+                                                      .created = 0,
+                                                      .names = {},
+                                                      .layers = {}},
+                                          std::nullopt);
   ASSERT_TRUE(added) << added.error().message();
 }
 

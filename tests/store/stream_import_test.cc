@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "oci/chain_id.h"
@@ -56,8 +55,9 @@ struct Counted {
 Counted memory_source(std::string bytes, std::optional<Error> verdict = std::nullopt) {
   Counted counted;
   counted.source.uri = "test://stream";
-  counted.source.open = [bytes = std::move(bytes), verdict, opens = counted.opens](
-                            const std::string& scratch_dir) -> Result<std::unique_ptr<ImageStream>> {
+  counted.source.open =
+      [bytes = std::move(bytes), verdict, opens = counted.opens](
+          const std::string& scratch_dir) -> Result<std::unique_ptr<ImageStream>> {
     ++*opens;
     TRY(sys::write_file_atomic(scratch_dir + "/producer-leftover", "spool"));
     return std::make_unique<MemoryStream>(bytes, verdict);
@@ -65,7 +65,9 @@ Counted memory_source(std::string bytes, std::optional<Error> verdict = std::nul
   return counted;
 }
 
-std::string hex(const Digest& d) { return std::string(d.hex()); }
+std::string hex(const Digest& d) {
+  return std::string(d.hex());
+}
 
 std::vector<std::string> three_layers() {
   TarFixture a, b, c;
@@ -124,9 +126,10 @@ std::string legacy_stream(const std::vector<std::string>& tars, const std::vecto
                                              : docker_dir(pos) + "/layer.tar");
   }
   out.file(cfg_name, cfg);
-  out.file("manifest.json",
-           Json::array({Json{{"Config", cfg_name}, {"RepoTags", {"test/img:1"}}, {"Layers", paths}}})
-               .dump());
+  out.file(
+      "manifest.json",
+      Json::array({Json{{"Config", cfg_name}, {"RepoTags", {"test/img:1"}}, {"Layers", paths}}})
+          .dump());
   return out.finish();
 }
 
@@ -148,9 +151,9 @@ class StreamImportTest : public ::testing::TestWithParam<Param> {
     auto dir = TempDir::create("/var/tmp", "cairn-stream-test-");
     ASSERT_TRUE(dir) << dir.error().message();
     m_dir.emplace(std::move(*dir));
-    auto store = Store::open(
-        StoreOptions{.root = m_dir->path() + "/store", .backend = backend_name()},
-        Access::read_write);
+    auto store =
+        Store::open(StoreOptions{.root = m_dir->path() + "/store", .backend = backend_name()},
+                    Access::read_write);
     ASSERT_TRUE(store) << store.error().message();
     m_store = std::move(*store);
   }
@@ -225,7 +228,9 @@ struct OrderCase {
   int dir_opens;  // 2: dir reads the stream again in spool mode (composefs: always 1)
 };
 
-void PrintTo(const OrderCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const OrderCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 const auto k_backends = ::testing::Values(std::string("dir"), std::string("composefs"));
 
@@ -250,14 +255,16 @@ TEST_P(StreamOrderTest, ImportsInApplyOrder) {
 
 INSTANTIATE_TEST_SUITE_P(
     Orders, StreamOrderTest,
-    ::testing::Combine(k_backends, ::testing::Values(
-        OrderCase{"podman_in_order", Naming::podman, {0, 1, 2}, {0, 1, 2}, 1},
-        OrderCase{"docker_in_order", Naming::docker, {0, 1, 2}, {0, 1, 2}, 1},
-        OrderCase{"docker_shuffled", Naming::docker, {0, 1, 2}, {2, 0, 1}, 1},
-        OrderCase{"docker_reversed", Naming::docker, {0, 1, 2}, {2, 1, 0}, 1},
-        OrderCase{"docker_repeated_layer", Naming::docker, {0, 1, 2, 1}, {3, 1, 0, 2}, 1},
-        OrderCase{"podman_out_of_order", Naming::podman, {0, 1, 2}, {1, 0, 2}, 2},
-        OrderCase{"podman_repeated_layer", Naming::podman, {0, 1, 2, 1}, {0, 1, 2}, 2})),
+    ::testing::Combine(
+        k_backends,
+        ::testing::Values(
+            OrderCase{"podman_in_order", Naming::podman, {0, 1, 2}, {0, 1, 2}, 1},
+            OrderCase{"docker_in_order", Naming::docker, {0, 1, 2}, {0, 1, 2}, 1},
+            OrderCase{"docker_shuffled", Naming::docker, {0, 1, 2}, {2, 0, 1}, 1},
+            OrderCase{"docker_reversed", Naming::docker, {0, 1, 2}, {2, 1, 0}, 1},
+            OrderCase{"docker_repeated_layer", Naming::docker, {0, 1, 2, 1}, {3, 1, 0, 2}, 1},
+            OrderCase{"podman_out_of_order", Naming::podman, {0, 1, 2}, {1, 0, 2}, 2},
+            OrderCase{"podman_repeated_layer", Naming::podman, {0, 1, 2, 1}, {0, 1, 2}, 2})),
     [](const auto& p) { return std::get<0>(p.param) + "_" + std::get<1>(p.param).name; });
 
 using StreamBackendTest = StreamImportTest<std::string>;
@@ -323,8 +330,8 @@ TEST_P(StreamBackendTest, DiffIdMismatchLeavesStoreUnchanged) {
   std::vector<Digest> ids = diff_ids_of(tars);
   ids[1] = Digest::of("something else");
   for (Naming naming : {Naming::docker, Naming::podman}) {
-    Counted src = memory_source(
-        legacy_stream(tars, {0, 1, 2}, {0, 1, 2}, naming, testing::make_config(ids)));
+    Counted src =
+        memory_source(legacy_stream(tars, {0, 1, 2}, {0, 1, 2}, naming, testing::make_config(ids)));
     auto result = import_stream(*m_store, src.source, {});
     ASSERT_FALSE(result);
     EXPECT_TRUE(result.error().is(Errc::digest_mismatch) || result.error().is(Errc::bad_input))

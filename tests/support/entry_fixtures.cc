@@ -39,7 +39,8 @@ std::vector<std::string> sorted_xattrs(const std::string& path) {
     if (name == "security.selinux") continue;
     std::vector<char> value(65536);
     ssize_t v = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
-    out.push_back(" x:" + name + "=" + std::string(value.data(), v < 0 ? 0 : static_cast<size_t>(v)));
+    out.push_back(" x:" + name + "=" +
+                  std::string(value.data(), v < 0 ? 0 : static_cast<size_t>(v)));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -161,7 +162,9 @@ FixtureEntry device(std::string path, EntryType type, std::uint32_t major_num,
   return f;
 }
 
-FixtureEntry marker(std::string path) { return make(std::move(path), EntryType::regular, 0644); }
+FixtureEntry marker(std::string path) {
+  return make(std::move(path), EntryType::regular, 0644);
+}
 
 Result<std::optional<DataBlock>> MemoryEntryData::next_block() {
   if (m_next >= m_entry.blocks.size()) return std::optional<DataBlock>();

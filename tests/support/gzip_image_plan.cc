@@ -23,8 +23,12 @@ LayerDescriptor describe(const std::string& tar) {
 }  // namespace
 
 ImagePlan gzip_image_plan(const std::vector<std::string>& tars) {
-  ImagePlan plan{.source = "test:", .manifest_digest = std::nullopt, .manifest = {},
-                 .config_digest = Digest::of(""), .config = {}, .layers = {},
+  ImagePlan plan{.source = "test:",
+                 .manifest_digest = std::nullopt,
+                 .manifest = {},
+                 .config_digest = Digest::of(""),
+                 .config = {},
+                 .layers = {},
                  .default_name = "img:1"};
   std::string diff_ids;
   for (const std::string& tar : tars) {

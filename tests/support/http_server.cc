@@ -135,7 +135,8 @@ void bypass_proxy_for_loopback() {
   for (const char* name : {"no_proxy", "NO_PROXY"}) {
     const char* value = std::getenv(name);
     std::string list = value && *value ? std::string(value) + "," : std::string();
-    if (list.find("127.0.0.1,") == std::string::npos) ::setenv(name, (list + "127.0.0.1,localhost").c_str(), 1);
+    if (list.find("127.0.0.1,") == std::string::npos)
+      ::setenv(name, (list + "127.0.0.1,localhost").c_str(), 1);
   }
 }
 
@@ -178,7 +179,8 @@ void FakeHttpServer::serve() {
   while (!m_stop && m_listen) {
     pollfd p{m_listen.get(), POLLIN, 0};
     if (::poll(&p, 1, 50) <= 0) continue;
-    auto conn = std::make_shared<UniqueFd>(::accept4(m_listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    auto conn =
+        std::make_shared<UniqueFd>(::accept4(m_listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (*conn) m_connections.emplace_back([this, conn] { handle(conn->get()); });
   }
 }

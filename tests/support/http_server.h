@@ -1,7 +1,7 @@
 // A tiny HTTP/1.1 server on 127.0.0.1 for tests: a thread per connection
-// (the handler must be thread-safe), one request per connection (every response closes the connection),
-// the request body read whole before the handler runs (Content-Length or chunked), a handler that writes
-// raw bytes so that tests can misbehave on purpose (drop mid-body, send the
+// (the handler must be thread-safe), one request per connection (every response closes the
+// connection), the request body read whole before the handler runs (Content-Length or chunked), a
+// handler that writes raw bytes so that tests can misbehave on purpose (drop mid-body, send the
 // wrong content). A connection that starts with a TLS handshake is closed at
 // once. The destructor stops the thread and closes the socket.
 #pragma once

@@ -25,7 +25,8 @@ namespace {
 using Json = nlohmann::json;
 
 Json descriptor(const TestBlob& blob) {
-  return {{"mediaType", blob.media_type}, {"digest", blob.digest.str()}, {"size", blob.data.size()}};
+  return {
+      {"mediaType", blob.media_type}, {"digest", blob.digest.str()}, {"size", blob.data.size()}};
 }
 
 Json platform_json(const Platform& p) {
@@ -72,7 +73,8 @@ Result<CurlResult> request(const std::string& method, const std::string& url,
                            const std::string& body) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   curl_slist* headers = nullptr;
-  if (!content_type.empty()) headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
+  if (!content_type.empty())
+    headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
   CurlResult result;
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
@@ -89,7 +91,8 @@ Result<CurlResult> request(const std::string& method, const std::string& url,
   if (user) curl_easy_setopt(curl.get(), CURLOPT_USERPWD, userpwd.c_str());
   CURLcode code = curl_easy_perform(curl.get());
   curl_slist_free_all(headers);
-  if (code != CURLE_OK) return fail(Errc::bad_input, method + " " + url + ": " + curl_easy_strerror(code));
+  if (code != CURLE_OK)
+    return fail(Errc::bad_input, method + " " + url + ": " + curl_easy_strerror(code));
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &result.status);
   return result;
 }
@@ -107,9 +110,13 @@ Result<std::string> htpasswd_line(const Credentials& user) {
 
 Result<std::string> write_config(const std::string& dir, int port,
                                  const std::optional<Credentials>& user) {
-  std::string yaml = "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-                     "    rootdirectory: " + dir + "/data\n"
-                     "http:\n  addr: 127.0.0.1:" + std::to_string(port) + "\n";
+  std::string yaml =
+      "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+      "    rootdirectory: " +
+      dir +
+      "/data\n"
+      "http:\n  addr: 127.0.0.1:" +
+      std::to_string(port) + "\n";
   if (user) {
     ASSIGN_OR_RETURN(std::string line, htpasswd_line(*user));
     TRY(sys::write_file_atomic(dir + "/htpasswd", line + "\n"));
@@ -156,7 +163,8 @@ TestImage make_test_image(ManifestFlavor flavor, const std::vector<std::string>&
   config["config"] = {{"Env", {"SEED=" + seed}}};
   TestBlob config_blob = make_blob(
       std::string(oci ? media_type::k_oci_config : media_type::k_docker_config), config.dump());
-  Json manifest = {{"schemaVersion", 2}, {"config", descriptor(config_blob)}, {"layers", Json::array()}};
+  Json manifest = {
+      {"schemaVersion", 2}, {"config", descriptor(config_blob)}, {"layers", Json::array()}};
   std::string type(oci ? media_type::k_oci_manifest : media_type::k_docker_manifest);
   manifest["mediaType"] = type;
   for (const TestBlob& layer : layers) manifest["layers"].push_back(descriptor(layer));
@@ -182,8 +190,8 @@ std::optional<std::string> DockerRegistry::unavailable_reason() {
   return std::nullopt;
 }
 
-Result<std::unique_ptr<DockerRegistry>> DockerRegistry::start(const std::string& dir,
-                                                              const std::optional<Credentials>& user) {
+Result<std::unique_ptr<DockerRegistry>> DockerRegistry::start(
+    const std::string& dir, const std::optional<Credentials>& user) {
   bypass_proxy_for_loopback();
   int port = free_port();
   ASSIGN_OR_RETURN(std::string config, write_config(dir, port, user));
@@ -213,13 +221,16 @@ Result<void> DockerRegistry::push_blob(const std::string& repo, const TestBlob& 
   ASSIGN_OR_RETURN(CurlResult start,
                    request("POST", base + "/v2/" + repo + "/blobs/uploads/", m_user, "", ""));
   if (start.status != 202) {
-    return fail(Errc::bad_input, "start upload: HTTP " + std::to_string(start.status) + " " + start.body);
+    return fail(Errc::bad_input,
+                "start upload: HTTP " + std::to_string(start.status) + " " + start.body);
   }
   std::string location = start.location;
   if (location.starts_with("/")) location = base + location;
   if (location.empty()) return fail(Errc::bad_input, "start upload: no Location");
-  location += (location.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + blob.digest.str();
-  ASSIGN_OR_RETURN(CurlResult put, request("PUT", location, m_user, "application/octet-stream", blob.data));
+  location += (location.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") +
+              blob.digest.str();
+  ASSIGN_OR_RETURN(CurlResult put,
+                   request("PUT", location, m_user, "application/octet-stream", blob.data));
   if (put.status != 201) {
     return fail(Errc::bad_input, "PUT blob: HTTP " + std::to_string(put.status) + " " + put.body);
   }
@@ -231,7 +242,8 @@ Result<void> DockerRegistry::push_manifest(const std::string& repo, const std::s
   std::string url = "http://" + host() + "/v2/" + repo + "/manifests/" + ref;
   ASSIGN_OR_RETURN(CurlResult put, request("PUT", url, m_user, doc.media_type, doc.data));
   if (put.status != 201) {
-    return fail(Errc::bad_input, "PUT manifest: HTTP " + std::to_string(put.status) + " " + put.body);
+    return fail(Errc::bad_input,
+                "PUT manifest: HTTP " + std::to_string(put.status) + " " + put.body);
   }
   return {};
 }

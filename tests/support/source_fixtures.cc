@@ -39,7 +39,10 @@ std::string ustar_header(const std::string& name, char type, std::uint64_t size,
   put_octal(b, 136, 12, 0);
   b[156] = type;
   put(b, 157, link, 100);
-  std::memcpy(b.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(b.data() + 257,
+              "ustar\0"
+              "00",
+              8);
   std::memset(b.data() + 148, ' ', 8);
   unsigned sum = 0;
   for (char c : b) sum += static_cast<unsigned char>(c);
@@ -64,7 +67,9 @@ std::string padded(std::string_view data) {
   return out;
 }
 
-std::string hex_of(const Digest& d) { return std::string(d.hex()); }
+std::string hex_of(const Digest& d) {
+  return std::string(d.hex());
+}
 
 }  // namespace
 
@@ -80,7 +85,9 @@ void TarFixture::raw(const std::string& name, char type, std::string_view data,
 void TarFixture::file(const std::string& name, std::string_view data) {
   raw(name, '0', data, data.size());
 }
-void TarFixture::dir(const std::string& name) { raw(name, '5', "", 0); }
+void TarFixture::dir(const std::string& name) {
+  raw(name, '5', "", 0);
+}
 void TarFixture::symlink(const std::string& name, const std::string& target) {
   raw(name, '2', "", 0, target);
 }
@@ -88,7 +95,9 @@ void TarFixture::hardlink(const std::string& name, const std::string& target) {
   raw(name, '1', "", 0, target);
 }
 
-std::string TarFixture::finish() const { return m_bytes + std::string(2 * k_block, '\0'); }
+std::string TarFixture::finish() const {
+  return m_bytes + std::string(2 * k_block, '\0');
+}
 
 Result<void> FileSet::write_dir(const std::string& dir) const {
   for (const auto& [path, data] : files) {
@@ -118,7 +127,8 @@ Json Blob::descriptor() const {
 Json platform_json(const std::string& os_arch_variant) {
   std::vector<std::string> parts;
   size_t pos = 0;
-  for (size_t slash; (slash = os_arch_variant.find('/', pos)) != std::string::npos; pos = slash + 1) {
+  for (size_t slash; (slash = os_arch_variant.find('/', pos)) != std::string::npos;
+       pos = slash + 1) {
     parts.push_back(os_arch_variant.substr(pos, slash - pos));
   }
   parts.push_back(os_arch_variant.substr(pos));
@@ -161,7 +171,8 @@ FixtureImage OciLayoutFixture::add_image(const std::vector<std::string>& layer_t
     layers.push_back(layer.descriptor());
     diff_ids.push_back(layer.digest);
   }
-  Blob config = add_blob(make_config(diff_ids, arch, variant), std::string(media_type::k_oci_config));
+  Blob config =
+      add_blob(make_config(diff_ids, arch, variant), std::string(media_type::k_oci_config));
   Json manifest{{"schemaVersion", 2},
                 {"mediaType", media_type::k_oci_manifest},
                 {"config", config.descriptor()},
@@ -228,7 +239,8 @@ FileSet make_docker_archive(const std::vector<DockerImageSpec>& images, DockerLa
       config_path = hex_of(Digest::of(config)) + ".json";
       out.files[config_path] = config;
     }
-    manifest.push_back(Json{{"Config", config_path}, {"RepoTags", spec.repo_tags}, {"Layers", layers}});
+    manifest.push_back(
+        Json{{"Config", config_path}, {"RepoTags", spec.repo_tags}, {"Layers", layers}});
   }
   if (style == DockerLayerStyle::oci) out = oci.files();
   out.files["manifest.json"] = manifest.dump();

@@ -4,11 +4,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "oci/digest.h"
 #include "oci/image_plan.h"
@@ -30,8 +29,8 @@ class TarFixture {
   void hardlink(const std::string& name, const std::string& target);
   // A header of any type whose size field says `declared_size`, followed by
   // `data` padded to a block (a lying size makes a hostile archive).
-  void raw(const std::string& name, char type, std::string_view data,
-           std::uint64_t declared_size, const std::string& link = "");
+  void raw(const std::string& name, char type, std::string_view data, std::uint64_t declared_size,
+           const std::string& link = "");
   // The archive with its two zero blocks.
   std::string finish() const;
   // Without the end marker.

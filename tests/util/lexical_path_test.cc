@@ -10,9 +10,8 @@ TEST(LexicalPath, CleansToTheCanonicalRelativeForm) {
     const char* in;
     const char* out;
   } cases[] = {
-      {"", ""},           {"/", ""},          {"./", ""},
-      {"a/..", ""},       {"/a/./b", "a/b"},  {"a//b/", "a/b"},
-      {"a/b/../c", "a/c"}, {"a/./../..b", "..b"},
+      {"", ""},          {"/", ""},        {"./", ""},          {"a/..", ""},
+      {"/a/./b", "a/b"}, {"a//b/", "a/b"}, {"a/b/../c", "a/c"}, {"a/./../..b", "..b"},
   };
   for (const Case& c : cases) EXPECT_EQ(clean_relative_path(c.in), c.out) << c.in;
 }

@@ -40,13 +40,28 @@ TEST(FormatLayerProgress, RunningAndFinished) {
     const char* text;
   };
   std::vector<Case> cases{
-      {{.index = 1, .count = 5, .id = "0123456789ab", .done = 12'300'000, .total = 40'000'000,
-        .seconds = 1.5, .finished = false},
+      {{.index = 1,
+        .count = 5,
+        .id = "0123456789ab",
+        .done = 12'300'000,
+        .total = 40'000'000,
+        .seconds = 1.5,
+        .finished = false},
        "layer 2/5 0123456789ab  12.3 MB / 40.0 MB  8.2 MB/s"},
-      {{.index = 1, .count = 5, .id = "0123456789ab", .done = 40'000'000, .total = 40'000'000,
-        .seconds = 4.94, .finished = true},
+      {{.index = 1,
+        .count = 5,
+        .id = "0123456789ab",
+        .done = 40'000'000,
+        .total = 40'000'000,
+        .seconds = 4.94,
+        .finished = true},
        "layer 2/5 0123456789ab  40.0 MB in 4.9 s  8.1 MB/s"},
-      {{.index = 0, .count = 0, .id = "", .done = 2048, .total = std::nullopt, .seconds = 0,
+      {{.index = 0,
+        .count = 0,
+        .id = "",
+        .done = 2048,
+        .total = std::nullopt,
+        .seconds = 0,
         .finished = false},
        "layer 1  2.0 kB  -"},
   };
@@ -81,8 +96,8 @@ class SlowReader final : public Reader {
 TEST(ProgressReader, ThrottlesAndReportsTheFinalCount) {
   SlowReader slow(40, 1000, std::chrono::milliseconds(5));  // ~200 ms
   std::vector<std::uint64_t> reports;
-  ProgressReader reader(slow, [&](std::uint64_t done) { reports.push_back(done); },
-                        std::chrono::milliseconds(50));
+  ProgressReader reader(
+      slow, [&](std::uint64_t done) { reports.push_back(done); }, std::chrono::milliseconds(50));
   std::vector<std::byte> buf(4096);
   for (;;) {
     auto n = reader.read(buf);

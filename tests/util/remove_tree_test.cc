@@ -1,8 +1,7 @@
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "util/sys.h"
 #include "util/temp_dir.h"
@@ -52,7 +51,7 @@ TEST(RemoveTree, LeavesWhatSymlinksPointAtAndAcceptsMissingPaths) {
   ASSERT_TRUE(sys::remove_tree(root));
   EXPECT_FALSE(*sys::exists(root));
   EXPECT_TRUE(*sys::exists(kept + "/file"));
-  EXPECT_TRUE(sys::remove_tree(root));  // already gone
+  EXPECT_TRUE(sys::remove_tree(root));            // already gone
   ASSERT_TRUE(sys::remove_tree(kept + "/file"));  // a file is removed too
   EXPECT_FALSE(*sys::exists(kept + "/file"));
 }

@@ -47,11 +47,12 @@ std::string staging_name(const std::string& tag) {
   std::uniform_int_distribution<unsigned> digit(0, 15);
   std::string suffix;
   for (int i = 0; i < 8; ++i) suffix += "0123456789abcdef"[digit(random)];
-  return std::string(k_staging_prefix) + tag + "." +
-         std::to_string(::getpid()) + "." + suffix;
+  return std::string(k_staging_prefix) + tag + "." + std::to_string(::getpid()) + "." + suffix;
 }
 
-Result<Digest> digest_of_hex(const std::string& hex) { return Digest::parse("sha256:" + hex); }
+Result<Digest> digest_of_hex(const std::string& hex) {
+  return Digest::parse("sha256:" + hex);
+}
 
 }  // namespace
 
@@ -64,7 +65,8 @@ Result<std::unique_ptr<BtrfsBackend>> BtrfsBackend::open(const std::string& stor
   }
   TRY(sys::make_dirs(store_root + "/btrfs/layers", 0700));
   TRY(sys::make_dirs(store_root + "/btrfs/containers", 0700));
-  ASSIGN_OR_RETURN(UniqueFd layers, sys::open(store_root + "/btrfs/layers", O_RDONLY | O_DIRECTORY));
+  ASSIGN_OR_RETURN(UniqueFd layers,
+                   sys::open(store_root + "/btrfs/layers", O_RDONLY | O_DIRECTORY));
   ASSIGN_OR_RETURN(UniqueFd containers,
                    sys::open(store_root + "/btrfs/containers", O_RDONLY | O_DIRECTORY));
   return std::make_unique<BtrfsBackend>(Token{}, store_root, std::move(layers),
@@ -90,7 +92,8 @@ Result<StagedLayer> BtrfsBackend::stage(const std::string& tag, const Digest* pa
     ASSIGN_OR_RETURN(UniqueFd source, btrfs::open_dir(m_layers.get(), std::string(parent->hex())));
     TRY(btrfs::snapshot(source.get(), m_layers.get(), name, btrfs::SnapshotMode::writable));
   }
-  return StagedLayer{.handle = name, .path = layers_dir() + "/" + name,
+  return StagedLayer{.handle = name,
+                     .path = layers_dir() + "/" + name,
                      .parent = parent ? std::optional(*parent) : std::nullopt};
 }
 
@@ -116,7 +119,9 @@ void BtrfsBackend::unpublish(const Digest& chain_id) {
 
 // The layers and containers directories are plain directories (no subvolume
 // is left in an empty store: a failed build destroys its staging subvolume).
-Result<void> BtrfsBackend::remove_layout() { return sys::remove_tree(m_root + "/btrfs"); }
+Result<void> BtrfsBackend::remove_layout() {
+  return sys::remove_tree(m_root + "/btrfs");
+}
 
 Result<void> BtrfsBackend::recover() {
   ASSIGN_OR_RETURN(auto names, list_names(m_layers.get(), layers_dir()));

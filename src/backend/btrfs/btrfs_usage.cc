@@ -16,12 +16,14 @@ struct DuLine {
 
 // The output is a header line, then "TOTAL EXCLUSIVE SET_SHARED PATH".
 Result<DuLine> btrfs_du(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string out, run_checked({"btrfs", "filesystem", "du", "-s", "--raw", path}));
+  ASSIGN_OR_RETURN(std::string out,
+                   run_checked({"btrfs", "filesystem", "du", "-s", "--raw", path}));
   std::istringstream lines(out);
   std::string line;
   std::getline(lines, line);
   DuLine du;
-  if (!std::getline(lines, line) || !(std::istringstream(line) >> du.total >> du.exclusive >> du.shared)) {
+  if (!std::getline(lines, line) ||
+      !(std::istringstream(line) >> du.total >> du.exclusive >> du.shared)) {
     return fail(Errc::unsupported, "btrfs filesystem du " + path + ": unexpected output");
   }
   return du;

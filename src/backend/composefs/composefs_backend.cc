@@ -71,7 +71,9 @@ std::vector<std::string> ComposefsBackend::erofs_names(const ImageRecipe& image)
   }
   return names;
 }
-std::string ComposefsBackend::images_dir() const { return m_dir + "/images"; }
+std::string ComposefsBackend::images_dir() const {
+  return m_dir + "/images";
+}
 std::string ComposefsBackend::signature_path(const Digest& top) const {
   return m_dir + "/signatures/" + std::string(top.hex()) + ".sig";
 }
@@ -94,10 +96,13 @@ Result<std::string> ComposefsBackend::index_text(const ChainLink& link,
                         k_max_index_size);
 }
 
-Result<void> ComposefsBackend::remove_layout() { return sys::remove_tree(m_dir); }
+Result<void> ComposefsBackend::remove_layout() {
+  return sys::remove_tree(m_dir);
+}
 
-Result<std::optional<Merger>> ComposefsBackend::walk_images(
-    const ImageRecipe& recipe, const FreshIndexes& fresh, const EmitImage& emit) {
+Result<std::optional<Merger>> ComposefsBackend::walk_images(const ImageRecipe& recipe,
+                                                            const FreshIndexes& fresh,
+                                                            const EmitImage& emit) {
   const std::span<const ChainLink> chain = recipe.chain;
   const std::vector<std::string> names = erofs_names(recipe);
   Merger merger;
@@ -126,10 +131,14 @@ Result<std::optional<Merger>> ComposefsBackend::walk_images(
   return std::optional<Merger>(std::move(merger));
 }
 
-Result<StagedBuild> ComposefsBackend::stage_images(
-    std::span<const ChainLink> chain, const FreshIndexes& fresh, const std::string& staging) {
+Result<StagedBuild> ComposefsBackend::stage_images(std::span<const ChainLink> chain,
+                                                   const FreshIndexes& fresh,
+                                                   const std::string& staging) {
   StagedBuild build{{m_mode == Mode::per_layer ? Mode::per_layer : Mode::flat,
-                     std::vector<ChainLink>(chain.begin(), chain.end()), {}, 0, std::nullopt},
+                     std::vector<ChainLink>(chain.begin(), chain.end()),
+                     {},
+                     0,
+                     std::nullopt},
                     {}};
   if (m_mode == Mode::hybrid) {
     ASSIGN_OR_RETURN(size_t prefix, hybrid_prefix(chain));

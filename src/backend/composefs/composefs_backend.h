@@ -178,8 +178,8 @@ class ComposefsBackend final : public Backend {
   // else from disk), calling EMIT for every EROFS file the recipe's mode
   // mounts; returns the merge of the whole chain, except in flat mode, whose
   // image consumes it.
-  Result<std::optional<Merger>> walk_images(const ImageRecipe& recipe,
-                                            const FreshIndexes& fresh, const EmitImage& emit);
+  Result<std::optional<Merger>> walk_images(const ImageRecipe& recipe, const FreshIndexes& fresh,
+                                            const EmitImage& emit);
   // The fs-verity digest of the flat image of MERGED, written to no file.
   static Result<erofs::VerityDigest> flat_digest(Merger merged);
 

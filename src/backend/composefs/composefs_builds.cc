@@ -16,8 +16,7 @@ namespace {
 // Ingests the layers of one chain whose indexes are missing.
 class ComposefsChainBuild final : public ChainBuild {
  public:
-  ComposefsChainBuild(std::vector<ChainLink> chain, std::vector<bool> needed,
-                      LayerStaging staging)
+  ComposefsChainBuild(std::vector<ChainLink> chain, std::vector<bool> needed, LayerStaging staging)
       : m_chain(std::move(chain)), m_needed(std::move(needed)), m_staging(std::move(staging)) {}
 
   size_t first_needed() const override {

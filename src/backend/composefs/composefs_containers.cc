@@ -9,9 +9,9 @@
 // size, in ROOT/tmp, then renames the whole into place; removing one renames
 // it back into ROOT/tmp before deleting it. So a container directory is
 // always complete, whenever cairn is killed: ROOT/tmp is cleared by the next
-// run, and gc, ps and mount never meet a half-made or half-removed one. Mounting it stacks a writable overlay (upperdir, workdir) over the
-// same read-only layers an image mount uses. Overlay takes the root
-// directory's owner and mode from the upper directory: at the first mount
+// run, and gc, ps and mount never meet a half-made or half-removed one. Mounting it stacks a
+// writable overlay (upperdir, workdir) over the same read-only layers an image mount uses. Overlay
+// takes the root directory's owner and mode from the upper directory: at the first mount
 // (`fresh` present) they are copied from the image's root. Whether and where
 // a container is mounted is read from /proc/self/mountinfo (the overlay
 // whose upperdir is the container's), so nothing else records it.
@@ -113,7 +113,8 @@ Result<std::string> ComposefsBackend::mount_container(const std::string& name,
   ASSIGN_OR_RETURN(std::vector<UniqueFd> lowers, mount_lowers(top, data_dir));
   if (fresh) {
     TRY(copy_root_attributes(lowers.front().get(), dir + "/upper"));
-    if (::unlink((dir + "/fresh").c_str()) != 0) return fail_errno(errno, "unlink " + dir + "/fresh");
+    if (::unlink((dir + "/fresh").c_str()) != 0)
+      return fail_errno(errno, "unlink " + dir + "/fresh");
   }
   std::vector<int> fds;
   for (const UniqueFd& fd : lowers) fds.push_back(fd.get());

@@ -36,7 +36,6 @@ Result<void> remove_file(const std::string& path) {
 
 }  // namespace
 
-
 Result<void> ComposefsBackend::collect(const std::set<Digest>& keep_images) {
   std::set<Digest> keep = keep_images;
   ASSIGN_OR_RETURN(auto containers, container_names());

@@ -55,9 +55,8 @@ Result<std::vector<UsageItem>> ComposefsBackend::image_usage(const Digest& top) 
     ASSIGN_OR_RETURN(std::uint64_t size, file_size(m_objects.path_of(object)));
     object_bytes += size;
   }
-  return std::vector<UsageItem>{{"object_bytes", object_bytes},
-                                {"erofs_bytes", erofs_bytes},
-                                {"index_bytes", index_bytes}};
+  return std::vector<UsageItem>{
+      {"object_bytes", object_bytes}, {"erofs_bytes", erofs_bytes}, {"index_bytes", index_bytes}};
 }
 
 Result<std::vector<UsageItem>> ComposefsBackend::total_usage() {

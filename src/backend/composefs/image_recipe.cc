@@ -104,7 +104,8 @@ Result<ImageRecipe> parse_recipe(std::string_view text) {
       ASSIGN_OR_RETURN(ErofsFile file, parse_file(line));
       recipe.files.push_back(std::move(file));
     } else {
-      if (!recipe.files.empty()) return fail(Errc::corrupt_store, "image recipe: layer after erofs");
+      if (!recipe.files.empty())
+        return fail(Errc::corrupt_store, "image recipe: layer after erofs");
       ASSIGN_OR_RETURN(ChainLink link, parse_layer(line));
       recipe.chain.push_back(link);
     }

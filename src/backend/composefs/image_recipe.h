@@ -49,7 +49,7 @@ struct ImageRecipe {
   Mode mode = Mode::flat;
   std::vector<ChainLink> chain;
   std::vector<ErofsFile> files;  // empty in version 1 recipes
-  size_t prefix = 0;  // hybrid: 1..chain.size()-1 layers in the prefix image
+  size_t prefix = 0;             // hybrid: 1..chain.size()-1 layers in the prefix image
   // The fs-verity digest of the EROFS image flat mode writes for the chain's
   // merged tree (for a flat image, its one file's); unset before version 3.
   std::optional<erofs::VerityDigest> flat_digest;

@@ -107,7 +107,8 @@ Result<void> IndexSink::stage_object(IndexEntry& e, EntryData& data) {
     end = block->offset + block->bytes.size();
   }
   hasher.update_zeros(e.size - end);
-  if (end < e.size && ::ftruncate(fd.get(), static_cast<off_t>(e.size)) != 0) {  // a hole at the end
+  if (end < e.size &&
+      ::ftruncate(fd.get(), static_cast<off_t>(e.size)) != 0) {  // a hole at the end
     return fail_errno(errno, "ftruncate " + path);
   }
   e.object = hasher.finish();

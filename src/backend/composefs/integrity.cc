@@ -47,8 +47,9 @@ void check_derivation(ComposefsBackend& backend, const Digest& top, const ImageR
                       VerifyReport& report) {
   auto derived = backend.derive_digests(image);
   if (!derived) {
-    report.problems.push_back("image " + top.str() + ": cannot rebuild it from its layer indexes: " +
-                              derived.error().message());
+    report.problems.push_back(
+        "image " + top.str() +
+        ": cannot rebuild it from its layer indexes: " + derived.error().message());
     return;
   }
   for (size_t i = 0; i < image.files.size() && i < derived->files.size(); ++i) {
@@ -60,8 +61,8 @@ void check_derivation(ComposefsBackend& backend, const Digest& top, const ImageR
   }
   if (image.flat_digest && *image.flat_digest != derived->flat) {
     report.problems.push_back("image " + top.str() + ": image digest " +
-                              erofs::verity_hex(*image.flat_digest) +
-                              " is not that of its tree, " + erofs::verity_hex(derived->flat));
+                              erofs::verity_hex(*image.flat_digest) + " is not that of its tree, " +
+                              erofs::verity_hex(derived->flat));
   }
 }
 
@@ -75,7 +76,8 @@ void cover_image(ComposefsBackend& backend, const Digest& top, Coverage& coverag
   ++report.images;
   for (const ChainLink& link : image->chain) coverage.layers.insert(link.diff_id);
   if (image->files.empty()) {
-    for (const std::string& name : backend.erofs_names(*image)) coverage.files.emplace(name, std::nullopt);
+    for (const std::string& name : backend.erofs_names(*image))
+      coverage.files.emplace(name, std::nullopt);
   }
   for (const ErofsFile& file : image->files) coverage.files[file.name] = file.digest;
   check_derivation(backend, top, *image, report);
@@ -154,17 +156,17 @@ Result<std::optional<std::string>> ComposefsBackend::image_digest(const Digest& 
 Result<void> ComposefsBackend::verify_image_digest(const Digest& top, std::string_view expected) {
   ASSIGN_OR_RETURN(VerifyReport report, verify(*this, top));
   if (!report.problems.empty()) {
-    return fail(Errc::digest_mismatch, "image " + top.str() + " does not verify: " +
-                                           report.problems.front() +
-                                           (report.problems.size() > 1 ? " (and " +
-                                                std::to_string(report.problems.size() - 1) +
-                                                " more problems: cairn verify IMAGE)"
-                                                                       : ""));
+    return fail(
+        Errc::digest_mismatch,
+        "image " + top.str() + " does not verify: " + report.problems.front() +
+            (report.problems.size() > 1 ? " (and " + std::to_string(report.problems.size() - 1) +
+                                              " more problems: cairn verify IMAGE)"
+                                        : ""));
   }
   ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(*this, top));
   if (digest != expected) {
-    return fail(Errc::digest_mismatch, "image digest is " + digest + ", not " +
-                                           std::string(expected));
+    return fail(Errc::digest_mismatch,
+                "image digest is " + digest + ", not " + std::string(expected));
   }
   return {};
 }

@@ -30,9 +30,9 @@ namespace cairn::composefs {
 Result<std::string> image_digest(ComposefsBackend& backend, const Digest& top);
 
 struct VerifyReport {
-  size_t images = 0;         // recipes checked
-  size_t erofs_files = 0;    // EROFS files re-hashed
-  size_t objects = 0;        // objects re-hashed
+  size_t images = 0;                  // recipes checked
+  size_t erofs_files = 0;             // EROFS files re-hashed
+  size_t objects = 0;                 // objects re-hashed
   std::vector<std::string> problems;  // one line each
 };
 

@@ -147,7 +147,9 @@ bool parse_entry(std::string_view line, IndexEntry& e) {
 
 }  // namespace
 
-IndexText::IndexText() : m_text(k_index_magic) { m_text += '\n'; }
+IndexText::IndexText() : m_text(k_index_magic) {
+  m_text += '\n';
+}
 
 void IndexText::append(const IndexEntry& entry) {
   append_entry(m_text, entry);
@@ -200,8 +202,8 @@ Result<void> for_each_index_entry(std::string_view text,
       return {};
     }
     if (!parse_entry(line, entry)) {
-      return fail(Errc::corrupt_store, "layer index: line " + std::to_string(number) +
-                                           " is malformed");
+      return fail(Errc::corrupt_store,
+                  "layer index: line " + std::to_string(number) + " is malformed");
     }
     ++entries;
     TRY(visit(entry));

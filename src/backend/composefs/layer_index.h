@@ -62,7 +62,7 @@ struct IndexEntry {
   std::uint32_t dev_major = 0;
   std::uint32_t dev_minor = 0;
   std::optional<erofs::VerityDigest> object;  // regular files stored as objects
-  std::string data;  // inline content, symlink target or hardlink target
+  std::string data;                           // inline content, symlink target or hardlink target
   std::vector<Xattr> xattrs;
 
   bool operator==(const IndexEntry&) const = default;

@@ -186,8 +186,8 @@ class Merger::TreeTarget final : public ApplyTarget {
 Result<void> Merger::apply_text(std::string_view index_text) {
   TreeTarget target(*this);
   LayerEngine engine(target);
-  return for_each_index_entry(
-      index_text, [&](const IndexEntry& e) { return apply_one(target, engine, e); });
+  return for_each_index_entry(index_text,
+                              [&](const IndexEntry& e) { return apply_one(target, engine, e); });
 }
 
 Result<void> Merger::apply_one(TreeTarget& target, LayerEngine& engine, const IndexEntry& e) {
@@ -225,7 +225,9 @@ Result<void> Merger::apply_one(TreeTarget& target, LayerEngine& engine, const In
   return {};
 }
 
-Result<erofs::Tree> Merger::build_tree() const { return clone().take_tree(); }
+Result<erofs::Tree> Merger::build_tree() const {
+  return clone().take_tree();
+}
 
 Result<erofs::Tree> Merger::take_tree() && {
   size_t inodes = 1;

@@ -57,7 +57,7 @@ class Merger {
   struct Node {
     erofs::Inode inode;
     std::map<std::string, std::shared_ptr<Node>> children;
-    std::uint64_t id;  // identity across clone(): same id, same inode
+    std::uint64_t id;         // identity across clone(): same id, same inode
     std::uint32_t names = 0;  // names in the merged tree, counted by take_tree
     bool is_dir() const { return S_ISDIR(inode.mode); }
   };

@@ -11,7 +11,6 @@
 // path that inode has now goes into the layer too, as one inode again.
 #include <sys/stat.h>
 
-
 #include "backend/composefs/merge.h"
 #include "util/split.h"
 
@@ -41,7 +40,8 @@ std::optional<Merger::DiffNode> Merger::diff(const Node* lower, const Node& uppe
   for (const auto& [name, child] : upper.children) {
     const Node* below = nullptr;
     if (lower) {
-      if (auto it = lower->children.find(name); it != lower->children.end()) below = it->second.get();
+      if (auto it = lower->children.find(name); it != lower->children.end())
+        below = it->second.get();
     }
     if (below && below->id == child->id) {
       if (!child->is_dir()) continue;

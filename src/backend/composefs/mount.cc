@@ -160,8 +160,7 @@ Result<UniqueFd> mount_overlay(const std::vector<int>& lowers, const std::string
     TRY(configure(fs.get(), FSCONFIG_SET_STRING, "workdir", writable->work.c_str(), what));
   }
   TRY(configure(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, what));
-  ASSIGN_OR_RETURN(UniqueFd mount,
-                   create_mount(fs.get(), what, writable ? 0 : MOUNT_ATTR_RDONLY));
+  ASSIGN_OR_RETURN(UniqueFd mount, create_mount(fs.get(), what, writable ? 0 : MOUNT_ATTR_RDONLY));
   if (attach == Attach::detached) return mount;
   if (::move_mount(mount.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     return fail_errno(errno, "move_mount " + target);

@@ -46,8 +46,9 @@ std::string key_problem(const std::string& path, KeyKind kind) {
   Key other(wanted_private ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)
                            : PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   ERR_clear_error();
-  if (!other) return "not a PEM " + std::string(wanted_private ? "private" : "public") + " key (" +
-                     reason + ")";
+  if (!other)
+    return "not a PEM " + std::string(wanted_private ? "private" : "public") + " key (" + reason +
+           ")";
   return wanted_private ? "a public key; signing needs the private key"
                         : "a private key; give the public key (openssl pkey -pubout)";
 }
@@ -63,8 +64,7 @@ Result<Key> load_key(const std::string& path, KeyKind kind) {
               ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
               : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
-    return fail(Errc::bad_input,
-                "key " + path + ": " + key_problem(path, kind));
+    return fail(Errc::bad_input, "key " + path + ": " + key_problem(path, kind));
   }
   if (EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519) {
     return fail(Errc::bad_input, "key " + path + ": not an Ed25519 key");
@@ -123,9 +123,10 @@ Result<void> verify_signature(const std::string& pub_pem, std::string_view diges
     return fail(Errc::corrupt_store, "signature file: bad format");
   }
   size_t sig_at = signature_text.find("\ned25519 ");
-  if (sig_at == std::string_view::npos) return fail(Errc::corrupt_store, "signature file: bad format");
-  auto signature = parse_signature(
-      signature_text.substr(sig_at + 9, signature_text.size() - sig_at - 10));
+  if (sig_at == std::string_view::npos)
+    return fail(Errc::corrupt_store, "signature file: bad format");
+  auto signature =
+      parse_signature(signature_text.substr(sig_at + 9, signature_text.size() - sig_at - 10));
   if (!signature) return fail(Errc::corrupt_store, "signature file: bad signature line");
   if (signature_text.substr(k_magic.size() + 1, sig_at - k_magic.size()) != digest_line) {
     return fail(Errc::digest_mismatch, "signature is for another image digest");

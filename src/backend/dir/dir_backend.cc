@@ -6,8 +6,8 @@
 #include <cerrno>
 
 #include "layer/dir_apply.h"
-#include "util/command.h"
 #include "oci/chain_id.h"
+#include "util/command.h"
 #include "util/sys.h"
 #include "util/temp_dir.h"
 
@@ -73,7 +73,8 @@ class DirStreamBuild final : public StreamBuild {
 
   Result<void> commit_layer(const ChainLink& link) override {
     m_applier.reset();
-    Digest expected = m_chain.empty() ? link.diff_id : chain_id(m_chain.back().chain_id, link.diff_id);
+    Digest expected =
+        m_chain.empty() ? link.diff_id : chain_id(m_chain.back().chain_id, link.diff_id);
     if (link.chain_id != expected) {
       return fail(Errc::bad_input, "layer " + std::to_string(m_chain.size() + 1) + ": chain " +
                                        link.chain_id.str() + " does not continue the chain");
@@ -112,7 +113,6 @@ class DirStreamBuild final : public StreamBuild {
   std::unique_ptr<DirApplier> m_applier;
 };
 
-
 }  // namespace
 
 Result<std::unique_ptr<DirBackend>> DirBackend::open(const std::string& store_root) {
@@ -122,9 +122,15 @@ Result<std::unique_ptr<DirBackend>> DirBackend::open(const std::string& store_ro
   return backend;
 }
 
-std::string DirBackend::images_dir() const { return m_root + "/dir/images"; }
-std::string DirBackend::tmp_dir() const { return m_root + "/tmp"; }
-std::string DirBackend::containers_dir() const { return m_root + "/dir/containers"; }
+std::string DirBackend::images_dir() const {
+  return m_root + "/dir/images";
+}
+std::string DirBackend::tmp_dir() const {
+  return m_root + "/tmp";
+}
+std::string DirBackend::containers_dir() const {
+  return m_root + "/dir/containers";
+}
 std::string DirBackend::image_dir(const Digest& top) const {
   return images_dir() + "/" + std::string(top.hex());
 }
@@ -147,7 +153,9 @@ Result<std::unique_ptr<StreamBuild>> DirBackend::begin_stream_build() {
   return build;
 }
 
-Result<bool> DirBackend::has_image(const Digest& top) { return sys::exists(image_dir(top)); }
+Result<bool> DirBackend::has_image(const Digest& top) {
+  return sys::exists(image_dir(top));
+}
 
 Result<std::string> DirBackend::rootfs_path(const Digest& top) {
   ASSIGN_OR_RETURN(bool present, has_image(top));
@@ -178,9 +186,13 @@ Result<void> DirBackend::collect(const std::set<Digest>& keep) {
   return {};
 }
 
-Result<void> DirBackend::recover() { return {}; }
+Result<void> DirBackend::recover() {
+  return {};
+}
 
-Result<void> DirBackend::remove_layout() { return sys::remove_tree(m_root + "/dir"); }
+Result<void> DirBackend::remove_layout() {
+  return sys::remove_tree(m_root + "/dir");
+}
 
 Result<std::string> DirBackend::create_container(const Digest& top, const std::string& name) {
   ASSIGN_OR_RETURN(std::string image, rootfs_path(top));

@@ -47,7 +47,7 @@ class DirBackend final : public Backend {
   Result<void> remove_container(const std::string& name) override;
   Result<std::string> container_path(const std::string& name) override;
 
- // Where the tree of `top` lives (or would).
+  // Where the tree of `top` lives (or would).
   std::string image_path(const Digest& top) const { return image_dir(top); }
 
  private:

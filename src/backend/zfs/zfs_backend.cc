@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <sstream>
 #include <chrono>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -64,8 +64,8 @@ std::vector<std::vector<std::string>> rows_of(const std::string& text) {
 
 // True if DATASET (a filesystem or snapshot) exists.
 Result<bool> dataset_exists(const std::string& dataset) {
-  ASSIGN_OR_RETURN(CommandOutput output, run_command({"zfs", "list", "-H", "-o", "name", "-t",
-                                                      "all", dataset}));
+  ASSIGN_OR_RETURN(CommandOutput output,
+                   run_command({"zfs", "list", "-H", "-o", "name", "-t", "all", dataset}));
   if (output.exit_status == 0) return true;
   if (output.err.find("does not exist") != std::string::npos) return false;
   return fail_errno(EIO, "zfs list " + dataset + ": " + output.err);
@@ -76,7 +76,8 @@ Result<std::string> dataset_of_mountpoint(const std::string& root) {
   if (resolved == nullptr) return fail_errno(errno, "realpath " + root);
   std::string real(resolved);
   ::free(resolved);
-  ASSIGN_OR_RETURN(std::string out, zfs({"list", "-H", "-o", "name,mountpoint", "-t", "filesystem"}));
+  ASSIGN_OR_RETURN(std::string out,
+                   zfs({"list", "-H", "-o", "name,mountpoint", "-t", "filesystem"}));
   for (const auto& row : rows_of(out)) {
     if (row.size() == 2 && row[1] == real) return row[0];
   }
@@ -118,7 +119,9 @@ Result<std::vector<UsageItem>> ZfsBackend::image_usage(const Digest& top) {
   return dataset_usage(layer_dataset(top));
 }
 
-Result<std::vector<UsageItem>> ZfsBackend::total_usage() { return dataset_usage(m_dataset); }
+Result<std::vector<UsageItem>> ZfsBackend::total_usage() {
+  return dataset_usage(m_dataset);
+}
 
 std::string ZfsBackend::layer_dataset(const Digest& chain_id) const {
   return m_dataset + "/layers/" + std::string(chain_id.hex());
@@ -150,16 +153,16 @@ Result<std::string> ZfsBackend::rootfs_path(const Digest& top) {
 }
 
 Result<StagedLayer> ZfsBackend::stage(const std::string& tag, const Digest* parent) {
-  std::string name = m_dataset + "/layers/" + tag + std::string(k_staging_infix) +
-                     std::to_string(::getpid());
+  std::string name =
+      m_dataset + "/layers/" + tag + std::string(k_staging_infix) + std::to_string(::getpid());
   std::vector<std::string> args = {parent ? "clone" : "create"};
   if (parent) args.push_back(layer_dataset(*parent) + "@done");
   args.push_back(name);
   ASSIGN_OR_RETURN(bool leftover, dataset_exists(name));
   if (leftover) TRY(zfs_do({"destroy", "-r", "-f", name}));
   TRY(zfs(args));
-  StagedLayer staged{.handle = name, .path = "",
-                     .parent = parent ? std::optional(*parent) : std::nullopt};
+  StagedLayer staged{
+      .handle = name, .path = "", .parent = parent ? std::optional(*parent) : std::nullopt};
   auto path = mounted_path(name);
   if (!path) {
     discard(staged);
@@ -274,7 +277,7 @@ Result<std::string> ZfsBackend::create_container(const Digest& top, const std::s
   ASSIGN_OR_RETURN(bool taken, dataset_exists(container_dataset(name)));
   if (taken) return fail(Errc::already_exists, "container " + name);
   TRY(zfs_do({"clone", "-o", "cairn:container=" + name, layer_dataset(top) + "@done",
-           container_dataset(name)}));
+              container_dataset(name)}));
   return mounted_path(container_dataset(name));
 }
 

@@ -15,10 +15,12 @@
 namespace cairn::composefs {
 namespace {
 
-using cairn::testing::Layer;
 using cairn::testing::file;
+using cairn::testing::Layer;
 
-std::string big(char c) { return std::string(1000, c); }
+std::string big(char c) {
+  return std::string(1000, c);
+}
 
 // Layers by name; each holds one shared object and one object of its own.
 Layer layer_named(const std::string& name) {
@@ -148,8 +150,8 @@ TEST_F(ComposefsBackendTest, MergeErrorsFailTheBuild) {
   ASSERT_TRUE(b);
   auto sink = (*b)->begin_layer(0);
   ASSERT_TRUE(sink);
-  ASSERT_TRUE(cairn::testing::apply_layer(
-      **sink, {cairn::testing::symlink("l", "/etc"), file("big", big('b')), file("l/passwd", "x")}));
+  ASSERT_TRUE(cairn::testing::apply_layer(**sink, {cairn::testing::symlink("l", "/etc"),
+                                                   file("big", big('b')), file("l/passwd", "x")}));
   ASSERT_TRUE((*b)->commit_layer(0));
   auto done = (*b)->finish();
   ASSERT_FALSE(done);
@@ -195,7 +197,7 @@ class HybridBackendTest : public ComposefsBackendTest {
     using cairn::testing::dir;
     using cairn::testing::marker;
     using cairn::testing::symlink;
-    m_layers["base"] = {dir("etc"), file("etc/os", big('o')), file("etc/gone", "x"),
+    m_layers["base"] = {dir("etc"),     file("etc/os", big('o')),       file("etc/gone", "x"),
                         dir("usr/lib"), file("usr/lib/libc", big('l')), symlink("lib", "usr/lib")};
     m_layers["app1"] = {marker("etc/.wh.gone"), dir("usr/lib"), marker("usr/lib/.wh..wh..opq"),
                         file("usr/lib/libapp", big('1')), file("app1", "one")};
@@ -299,23 +301,24 @@ TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
                          " " + Digest::of("c").str() + "\n");
   ASSERT_TRUE(v1) << v1.error().message();
   EXPECT_TRUE(v1->files.empty());
-  for (const std::string& bad : {std::string(""), text.substr(0, text.size() - 1),
-                                 std::string("cairn-composefs-chain 1\nmode flat\n"),
-                                 std::string("cairn-composefs-chain 1\nmode hybrid\nlayer x y\n"),
-                                 text + "layer " + Digest::of("d").str() + " " +
-                                     Digest::of("c").str() + "\n",
-                                 std::string("cairn-composefs-chain 2\nmode flat\nlayer ") +
-                                     Digest::of("d").str() + " " + Digest::of("c").str() +
-                                     "\nerofs ../x " + erofs::verity_hex(file_digest) + "\n",
-                                 text + "flat " + erofs::verity_hex(file_digest) + "\n",
-                                 std::string("cairn-composefs-chain 2\nmode flat\nlayer ") +
-                                     Digest::of("d").str() + " " + Digest::of("c").str() +
-                                     "\nflat " + erofs::verity_hex(file_digest) + "\n"}) {
+  for (const std::string& bad :
+       {std::string(""), text.substr(0, text.size() - 1),
+        std::string("cairn-composefs-chain 1\nmode flat\n"),
+        std::string("cairn-composefs-chain 1\nmode hybrid\nlayer x y\n"),
+        text + "layer " + Digest::of("d").str() + " " + Digest::of("c").str() + "\n",
+        std::string("cairn-composefs-chain 2\nmode flat\nlayer ") + Digest::of("d").str() + " " +
+            Digest::of("c").str() + "\nerofs ../x " + erofs::verity_hex(file_digest) + "\n",
+        text + "flat " + erofs::verity_hex(file_digest) + "\n",
+        std::string("cairn-composefs-chain 2\nmode flat\nlayer ") + Digest::of("d").str() + " " +
+            Digest::of("c").str() + "\nflat " + erofs::verity_hex(file_digest) + "\n"}) {
     EXPECT_FALSE(parse_recipe(bad)) << bad;
   }
   EXPECT_TRUE(parse_mode("hybrid"));
-  ImageRecipe hybrid{Mode::hybrid, {{Digest::of("d1"), Digest::of("c1")},
-                                    {Digest::of("d2"), Digest::of("c2")}}, {}, 1, std::nullopt};
+  ImageRecipe hybrid{Mode::hybrid,
+                     {{Digest::of("d1"), Digest::of("c1")}, {Digest::of("d2"), Digest::of("c2")}},
+                     {},
+                     1,
+                     std::nullopt};
   auto reparsed = parse_recipe(serialize_recipe(hybrid));
   ASSERT_TRUE(reparsed) << reparsed.error().message();
   EXPECT_EQ(reparsed->mode, Mode::hybrid);

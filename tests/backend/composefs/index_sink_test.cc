@@ -36,7 +36,9 @@ struct Fixture {
   int m_layers = 0;
 };
 
-std::string repeat(char c, size_t n) { return std::string(n, c); }
+std::string repeat(char c, size_t n) {
+  return std::string(n, c);
+}
 
 TEST(IndexSink, LargeFilesBecomeObjectsNamedByTheirVerityDigest) {
   Fixture f;
@@ -53,14 +55,15 @@ TEST(IndexSink, LargeFilesBecomeObjectsNamedByTheirVerityDigest) {
   ASSERT_TRUE(stored);
   EXPECT_EQ(*stored, big);
   std::string hex = erofs::verity_hex(*e.object);
-  EXPECT_EQ(f.objects.path_of(*e.object), f.objects_dir + "/" + hex.substr(0, 2) + "/" + hex.substr(2));
+  EXPECT_EQ(f.objects.path_of(*e.object),
+            f.objects_dir + "/" + hex.substr(0, 2) + "/" + hex.substr(2));
 }
 
 TEST(IndexSink, SmallFilesStayInline) {
   Fixture f;
-  auto index = f.ingest({cairn::testing::file("s64", repeat('b', 64)),
-                         cairn::testing::file("s65", repeat('c', 65)),
-                         cairn::testing::file("empty", "")});
+  auto index =
+      f.ingest({cairn::testing::file("s64", repeat('b', 64)),
+                cairn::testing::file("s65", repeat('c', 65)), cairn::testing::file("empty", "")});
   ASSERT_TRUE(index) << index.error().message();
   EXPECT_FALSE(index->entries[0].object);
   EXPECT_EQ(index->entries[0].data, repeat('b', 64));

@@ -33,9 +33,15 @@ LayerIndex sample() {
   dev.dev_major = 511;
   dev.dev_minor = 1048575;
   LayerIndex index;
-  index.entries = {entry(IndexOp::directory, "", 0755), file, big,
-                   entry(IndexOp::regular, "empty", 0600), link, hard, dev,
-                   entry(IndexOp::fifo, "p", 0644), entry(IndexOp::whiteout, "etc/gone"),
+  index.entries = {entry(IndexOp::directory, "", 0755),
+                   file,
+                   big,
+                   entry(IndexOp::regular, "empty", 0600),
+                   link,
+                   hard,
+                   dev,
+                   entry(IndexOp::fifo, "p", 0644),
+                   entry(IndexOp::whiteout, "etc/gone"),
                    entry(IndexOp::opaque, "")};
   return index;
 }
@@ -67,18 +73,18 @@ TEST(LayerIndex, RejectsDamage) {
   std::string good = serialize_index(sample());
   const std::vector<std::string> bad = {
       "",
-      good.substr(0, good.size() - 7),                 // no end line
-      good.substr(0, good.rfind("end")) + "end 3\n",   // wrong count
-      "cairn-composefs-index 2\nend 0\n",              // unknown version
-      "cairn-composefs-index 1\nx /a 0 0 0 0 0 0 0 0 -\nend 1\n",   // unknown op
-      "cairn-composefs-index 1\nf a 0 0 0 0 0 0 0 0 -\nend 1\n",    // relative path
-      "cairn-composefs-index 1\nf /a 9 0 0 0 0 0 0 0 -\nend 1\n",   // not octal
-      "cairn-composefs-index 1\nf /a 0 0 0 0 0 0 0 0 @zz\nend 1\n",  // bad digest
-      "cairn-composefs-index 1\nf /a\\x2 0 0 0 0 0 0 0 0 -\nend 1\n", // bad escape
-      "cairn-composefs-index 1\nf /a 0 0 0 0 0 0 0 0\nend 1\n",     // missing field
-      good + "f /a 0 0 0 0 0 0 0 0 -\n",               // data after the end
-      "cairn-composefs-index 1\nf /a 0 0 0 0 0 9 0 0 =hi\nend 1\n",  // inline, not SIZE bytes
-      "cairn-composefs-index 1\nf /a 0 0 0 0 0 2 0 0 -\nend 1\n",    // no content for SIZE
+      good.substr(0, good.size() - 7),                                 // no end line
+      good.substr(0, good.rfind("end")) + "end 3\n",                   // wrong count
+      "cairn-composefs-index 2\nend 0\n",                              // unknown version
+      "cairn-composefs-index 1\nx /a 0 0 0 0 0 0 0 0 -\nend 1\n",      // unknown op
+      "cairn-composefs-index 1\nf a 0 0 0 0 0 0 0 0 -\nend 1\n",       // relative path
+      "cairn-composefs-index 1\nf /a 9 0 0 0 0 0 0 0 -\nend 1\n",      // not octal
+      "cairn-composefs-index 1\nf /a 0 0 0 0 0 0 0 0 @zz\nend 1\n",    // bad digest
+      "cairn-composefs-index 1\nf /a\\x2 0 0 0 0 0 0 0 0 -\nend 1\n",  // bad escape
+      "cairn-composefs-index 1\nf /a 0 0 0 0 0 0 0 0\nend 1\n",        // missing field
+      good + "f /a 0 0 0 0 0 0 0 0 -\n",                               // data after the end
+      "cairn-composefs-index 1\nf /a 0 0 0 0 0 9 0 0 =hi\nend 1\n",    // inline, not SIZE bytes
+      "cairn-composefs-index 1\nf /a 0 0 0 0 0 2 0 0 -\nend 1\n",      // no content for SIZE
   };
   for (const std::string& text : bad) {
     auto parsed = parse_index(text);

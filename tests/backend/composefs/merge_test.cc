@@ -56,7 +56,8 @@ class TreeLister {
     for (const auto& [path, id] : m_paths) {
       const erofs::Inode& inode = m_tree.inode(id);
       out += path + describe(inode);
-      if (!S_ISDIR(inode.mode) && inode.nlink > 1) out += " hl=" + first.try_emplace(id, path).first->second;
+      if (!S_ISDIR(inode.mode) && inode.nlink > 1)
+        out += " hl=" + first.try_emplace(id, path).first->second;
       out += "\n";
     }
     return out;
@@ -79,9 +80,8 @@ class TreeLister {
   }
 
   std::string describe(const erofs::Inode& inode) const {
-    std::string line = std::string(" ") + type_char(inode.mode) + " " +
-                       octal(inode.mode & 07777) + " " + std::to_string(inode.uid) + ":" +
-                       std::to_string(inode.gid);
+    std::string line = std::string(" ") + type_char(inode.mode) + " " + octal(inode.mode & 07777) +
+                       " " + std::to_string(inode.uid) + ":" + std::to_string(inode.gid);
     if (S_ISREG(inode.mode)) line += content(inode);
     if (S_ISLNK(inode.mode)) line += " ->" + inode.payload;
     if (S_ISCHR(inode.mode) || S_ISBLK(inode.mode)) {
@@ -132,11 +132,15 @@ std::vector<ApplyCase> composefs_cases() {
   using namespace cairn::testing;
   std::string big(100, 'B');
   return {
-      {"objects_and_hardlinks_across_layers", {{file("a", big), file("small", "s")}},
+      {"objects_and_hardlinks_across_layers",
+       {{file("a", big), file("small", "s")}},
        {hardlink("b", "a"), file("c", big, 0600), sparse_file("sp", 70, {{66, "end"}})},
        "a f 0644 0:0 size=100 hl=a\nb f 0644 0:0 size=100 hl=a\nc f 0600 0:0 size=100\n"
        "small f 0644 0:0 =\"s\"\nsp f 0644 0:0 size=70\n"},
-      {"dangling_absolute_symlink_parent_is_refused", {{symlink("a", "/etc")}}, {file("a/x", "")}, ""},
+      {"dangling_absolute_symlink_parent_is_refused",
+       {{symlink("a", "/etc")}},
+       {file("a/x", "")},
+       ""},
   };
 }
 
@@ -164,8 +168,7 @@ struct MountGuard {
 };
 
 Result<UniqueFd> mount_image(const erofs::Tree& tree, const std::string& path,
-                             const ObjectStore& objects, Attach attach,
-                             const std::string& target) {
+                             const ObjectStore& objects, Attach attach, const std::string& target) {
   {
     ASSIGN_OR_RETURN(UniqueFd fd, sys::open(path, O_WRONLY | O_CREAT | O_EXCL, 0644));
     erofs::FdImageSink sink(fd.get(), path);
