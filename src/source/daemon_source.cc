@@ -31,7 +31,7 @@ class SaveProcess final : public ImageStream {
   ~SaveProcess() override {
     if (m_pid > 0) {
       ::kill(m_pid, SIGKILL);
-      reap();
+      (void)reap();  // its status says only that it was killed
     }
   }
 

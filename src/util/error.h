@@ -1,6 +1,7 @@
 // Error values for the whole library.
 //
-// Every fallible library function returns Result<T> = std::expected<T, Error>.
+// Every fallible library function returns Result<T>: std::expected<T, Error>,
+// [[nodiscard]].
 // An Error carries a std::error_code (an errno value in std::generic_category,
 // or a cairn::Errc for conditions that are not system errors) and a context
 // string naming the operation and the object: "open objects/ab/cd…".
@@ -60,8 +61,15 @@ class Error {
   std::string m_context;
 };
 
+// [[nodiscard]]: an error dropped on the floor is a bug; `(void)f()` says
+// that it is meant. Otherwise exactly std::expected<T, Error>.
 template <typename T>
-using Result = std::expected<T, Error>;
+class [[nodiscard]] Result : public std::expected<T, Error> {
+ public:
+  using std::expected<T, Error>::expected;
+  Result(std::expected<T, Error> other)  // NOLINT: implicit, as the base converts
+      : std::expected<T, Error>(std::move(other)) {}
+};
 
 inline std::unexpected<Error> fail(Errc e, std::string context) {
   return std::unexpected(Error(make_error_code(e), std::move(context)));
