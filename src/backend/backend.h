@@ -177,12 +177,13 @@ class Backend {
   // store is abandoned before it held any image or container.
   virtual Result<void> remove_layout() = 0;
 
-  // Containers (added by the btrfs/zfs chain backends): a container is a
-  // writable copy-on-write copy of an image's rootfs, named NAME (validated
-  // by the store: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64 characters). The
-  // store keeps the container table and passes every container's image top
-  // chain to collect() in `keep`. Backends without copy-on-write (dir) keep
-  // these defaults and fail with Errc::unsupported.
+  // Containers: a container is a writable copy of an image's rootfs, named
+  // NAME (validated by the store: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64
+  // characters): a clone on btrfs and zfs, an overlay over the mounted image
+  // on composefs, a full copy of the tree on dir. The store keeps the
+  // container table and passes every container's image top chain to
+  // collect() in `keep`. A backend without containers keeps these defaults,
+  // which fail with Errc::unsupported.
   //
   // Creates container NAME from the image whose top chain is TOP; returns its
   // path. Errc::already_exists if NAME exists in the backend.
