@@ -87,9 +87,14 @@ Result<void> DirApplier::finish() {
     // A directory gone or replaced since its times were remembered is skipped.
     auto parent = dir_fd(layer_path_parent(real));
     if (!parent) continue;
-    ASSIGN_OR_RETURN(TargetNode node, look(real));
-    if (node.type != NodeType::directory) continue;
-    if (::utimensat(*parent, layer_path_name(real).c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
+    std::string name = layer_path_name(real);
+    struct stat st {};
+    if (::fstatat(*parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) continue;
+      return fail_errno(errno, "stat /" + real);
+    }
+    if (!S_ISDIR(st.st_mode)) continue;
+    if (::utimensat(*parent, name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) {
       return fail_errno(errno, "utimensat /" + real);
     }
   }

@@ -170,8 +170,9 @@ class Merger::TreeTarget final : public ApplyTarget {
     return m_walk.empty() ? m_merger.m_root.get() : m_walk.back().second;
   }
 
-  // The node at REAL, which the engine found to exist.
+  // The node at REAL ("" the root), which the engine found to exist.
   Result<std::shared_ptr<Node>> node(const std::string& real) {
+    if (real.empty()) return m_merger.m_root;
     ASSIGN_OR_RETURN(Node * dir, dir_node(layer_path_parent(real)));
     auto it = dir->children.find(layer_path_name(real));
     if (it == dir->children.end()) return fail_errno(ENOENT, "merged tree: /" + real);
@@ -199,12 +200,8 @@ Result<void> Merger::apply_one(TreeTarget& target, LayerEngine& engine, const In
     ASSIGN_OR_RETURN(Placement at, engine.place(dir, name, kind_of(e.op), link));
     switch (at.action) {
       case Placement::Action::update_dir: {
-        Node* node = m_root.get();
-        if (!at.real.empty()) {
-          ASSIGN_OR_RETURN(std::shared_ptr<Node> found, target.node(at.real));
-          node = found.get();
-        }
-        node->inode = inode_of(e);
+        ASSIGN_OR_RETURN(std::shared_ptr<Node> updated, target.node(at.real));
+        updated->inode = inode_of(e);
         return {};
       }
       case Placement::Action::link: {
