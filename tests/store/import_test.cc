@@ -278,6 +278,19 @@ TEST_F(ComposefsImportTest, IngestsLayersTogetherAndCommitsInOrder) {
   EXPECT_EQ(listing("composefs/layers").size(), 3u);
 }
 
+// overlayfs would hide a character device 0/0 as a whiteout: composefs
+// refuses the image, naming the entry, and keeps nothing of it.
+TEST_F(ComposefsImportTest, CharDeviceZeroZeroIsRefusedAndLeavesNothing) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  ImagePlan plan = plan_of({{base_tar()}, {TarBuilder().char_device("dev/wh", 0, 0).finish()}});
+  auto result = import_image(*store, plan, {});
+  ASSERT_FALSE(result);
+  EXPECT_TRUE(result.error().is(Errc::unsupported)) << result.error().message();
+  EXPECT_NE(result.error().message().find("dev/wh"), std::string::npos);
+  expect_store_empty(*store);
+}
+
 // A layer that fails among layers ingested together fails the import with
 // its own error, and nothing of any layer stays.
 TEST_F(ComposefsImportTest, LayerFailingBesideOthersLeavesNothing) {

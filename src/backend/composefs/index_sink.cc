@@ -42,6 +42,14 @@ Result<IndexEntry> entry_of(const TarEntry& entry) {
   if (lp.is_root() && entry.type != EntryType::directory) {
     return fail(Errc::unsafe_path, "layer entry for the root is not a directory");
   }
+  // overlayfs reads a character device 0/0 in any of its layers as a
+  // whiteout, so a composefs mount cannot show one: refused rather than
+  // hidden or turned into an empty file (doc/composefs-backend.md).
+  if (entry.type == EntryType::char_device && entry.dev_major == 0 && entry.dev_minor == 0) {
+    return fail(Errc::unsupported,
+                "character device 0/0, which overlayfs (and so composefs) reads as a whiteout; "
+                "import this image with the dir, btrfs or zfs backend");
+  }
   if (entry.uid > k_max_id || entry.gid > k_max_id) {
     return fail(Errc::unsupported, entry.path + ": uid/gid out of range");
   }

@@ -136,5 +136,26 @@ TEST(IndexSink, ClassifiesAndRefusesPaths) {
   }
 }
 
+// overlayfs hides a char 0/0 from every layer, so composefs refuses it by
+// name instead of storing something the mount would not show; any other
+// device number, and a block device 0/0, is stored as it is.
+TEST(IndexSink, RefusesCharacterDeviceZeroZero) {
+  Fixture f;
+  auto refused = f.ingest({cairn::testing::device("dev/wh", EntryType::char_device, 0, 0)});
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(refused.error().is(Errc::unsupported)) << refused.error().message();
+  EXPECT_NE(refused.error().message().find("dev/wh"), std::string::npos)
+      << refused.error().message();
+  EXPECT_NE(refused.error().message().find("0/0"), std::string::npos);
+
+  auto kept = f.ingest({cairn::testing::device("dev/null", EntryType::char_device, 1, 3),
+                        cairn::testing::device("dev/c01", EntryType::char_device, 0, 1),
+                        cairn::testing::device("dev/b00", EntryType::block_device, 0, 0)});
+  ASSERT_TRUE(kept) << kept.error().message();
+  ASSERT_EQ(kept->entries.size(), 3u);
+  EXPECT_EQ(kept->entries[0].op, IndexOp::char_device);
+  EXPECT_EQ(kept->entries[2].op, IndexOp::block_device);
+}
+
 }  // namespace
 }  // namespace cairn::composefs
