@@ -1,17 +1,20 @@
 #include "erofs/dump_reader.h"
 
 #include <array>
-#include <charconv>
 #include <optional>
 #include <vector>
+
+#include "erofs/dump_field.h"
 
 namespace cairn::erofs {
 namespace {
 
 constexpr size_t k_max_inline_content = 5000;
-constexpr size_t k_max_payload = 4095;
+constexpr size_t k_max_payload = 4095;  // PATH_MAX - 1
 constexpr size_t k_max_xattr_name = 255;
 constexpr size_t k_max_xattr_value = 65535;
+constexpr size_t k_max_xattr_text = 65535;  // of a line, after the fixed fields
+constexpr size_t k_verity_hex_size = 64;
 
 enum Field {
   f_path,
@@ -28,6 +31,8 @@ enum Field {
   k_fixed_fields
 };
 
+using Fields = std::array<std::string_view, k_fixed_fields>;
+
 struct PendingLink {
   std::string path;
   std::string target;
@@ -40,13 +45,6 @@ struct DumpState {
   std::vector<PendingLink> links;
 };
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Splits off the text up to the next `sep`; the rest follows the separator.
 // `found` tells whether there was a separator.
 std::string_view split_at(std::string_view& rest, char sep, bool* found = nullptr) {
@@ -57,69 +55,94 @@ std::string_view split_at(std::string_view& rest, char sep, bool* found = nullpt
   return head;
 }
 
-Result<std::uint64_t> parse_uint(std::string_view text, int base, const char* what) {
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-    return fail(Errc::bad_input, std::string("invalid ") + what + " " + std::string(text));
-  }
-  return value;
-}
-
-Result<std::uint32_t> parse_u32(std::string_view text, const char* what) {
-  ASSIGN_OR_RETURN(std::uint64_t value, parse_uint(text, 10, what));
-  if (value > UINT32_MAX) {
-    return fail(Errc::bad_input, std::string(what) + " out of range: " + std::string(text));
-  }
-  return static_cast<std::uint32_t>(value);
-}
-
 Result<std::optional<std::string>> unescape_optional(std::string_view field) {
   if (field == "-") return std::optional<std::string>{};
   ASSIGN_OR_RETURN(std::string value, unescape_dump_field(field));
   return std::optional<std::string>(std::move(value));
 }
 
+// A PATH as mkcomposefs places it: "/" alone is the root; otherwise runs of
+// '/' separate components (a leading one is optional) and the last component
+// may not be empty. Gives the absolute, single-slash form.
+Result<std::string> entry_path(std::string path) {
+  if (path == "/") return path;
+  std::string out;
+  std::string_view rest = path;
+  bool more = true;
+  while (more) {
+    std::string_view part = split_at(rest, '/', &more);
+    if (part.empty() && more) continue;
+    if (part.empty()) return fail(Errc::bad_input, "empty name at the end of path " + path);
+    out += "/";
+    out += part;
+  }
+  return out;
+}
+
+// A hard link target as mkcomposefs looks it up: empty components, trailing
+// ones included, are skipped.
+std::string target_path(std::string_view target) {
+  std::string out;
+  bool more = true;
+  while (more) {
+    std::string_view part = split_at(target, '/', &more);
+    if (!part.empty()) out += "/" + std::string(part);
+  }
+  return out.empty() ? "/" : out;
+}
+
 Result<void> parse_mtime(std::string_view text, Inode& inode) {
   std::string_view rest = text;
   std::string_view sec = split_at(rest, '.');
-  ASSIGN_OR_RETURN(std::uint64_t seconds, parse_uint(sec, 10, "mtime"));
-  ASSIGN_OR_RETURN(std::uint64_t nanos, parse_uint(rest, 10, "mtime"));
-  if (seconds > INT64_MAX || nanos >= 1000000000) {
-    return fail(Errc::bad_input, "mtime out of range: " + std::string(text));
-  }
+  ASSIGN_OR_RETURN(std::uint64_t seconds, parse_dump_number(sec, 10, "mtime"));
+  ASSIGN_OR_RETURN(std::uint64_t nanos, parse_dump_number(rest, 10, "mtime"));
   inode.mtime_sec = static_cast<std::int64_t>(seconds);
   inode.mtime_nsec = static_cast<std::uint32_t>(nanos);
   return {};
 }
 
-Result<void> parse_xattr(std::string_view token, Inode& inode) {
+Result<void> parse_xattr(std::string_view token, Inode& inode, XattrBudget& budget) {
   size_t eq = token.find('=');
   if (eq == std::string_view::npos) return fail(Errc::bad_input, "missing = in xattr");
   ASSIGN_OR_RETURN(std::string key, unescape_dump_field(token.substr(0, eq)));
   ASSIGN_OR_RETURN(std::string value, unescape_dump_field(token.substr(eq + 1)));
-  if (key.empty() || key.size() > k_max_xattr_name || key.find('\0') != std::string::npos) {
+  cut_at_nul(key);
+  if (key.empty() || key.size() > k_max_xattr_name) {
     return fail(Errc::bad_input, "invalid xattr name");
   }
   if (value.size() > k_max_xattr_value) return fail(Errc::bad_input, "xattr value too long");
+  auto old = inode.xattrs.find(key);
+  TRY(budget.set(key.size(),
+                 old == inode.xattrs.end() ? std::nullopt : std::optional(old->second.size()),
+                 value.size()));
   inode.xattrs.insert_or_assign(std::move(key), std::move(value));
   return {};
 }
 
+// The mode's low 32 bits must name a file type; the image keeps 16.
 Result<std::uint32_t> parse_mode(std::string_view text) {
-  ASSIGN_OR_RETURN(std::uint64_t mode, parse_uint(text, 8, "mode"));
-  if (mode > 0177777 || !file_type_of_mode(static_cast<std::uint32_t>(mode))) {
-    return fail(Errc::bad_input, "invalid mode " + std::string(text));
-  }
-  return static_cast<std::uint32_t>(mode);
+  ASSIGN_OR_RETURN(std::uint64_t mode, parse_dump_number(text, 8, "mode"));
+  auto mode32 = static_cast<std::uint32_t>(mode);
+  if (!file_type_of_mode(mode32)) return fail(Errc::bad_input, "invalid mode " + std::string(text));
+  return mode32 & 0177777;
 }
 
-// Fills the file-type specific parts: payload, content, digest, rdev.
-Result<void> parse_payloads(const std::array<std::string_view, k_fixed_fields>& f, DumpParse mode,
-                            std::uint64_t dump_size, Inode& inode) {
+// mkcomposefs reads DIGEST as a C string and takes its first 64 hex digits,
+// ignoring what follows; with fewer, or a non-hex digit among them, it would
+// keep uninitialized bytes, which cairn refuses.
+Result<VerityDigest> parse_digest(std::string hex) {
+  cut_at_nul(hex);
+  if (hex.size() > k_verity_hex_size) hex.resize(k_verity_hex_size);
+  return parse_verity_hex(hex);
+}
+
+// Fills the file-type specific parts: payload, content, digest.
+Result<void> parse_payloads(const Fields& f, DumpParse mode, std::uint64_t dump_size,
+                            Inode& inode) {
   ASSIGN_OR_RETURN(auto payload, unescape_optional(f[f_payload]));
   ASSIGN_OR_RETURN(auto content, unescape_optional(f[f_content]));
   ASSIGN_OR_RETURN(auto digest, unescape_optional(f[f_digest]));
+  if (payload) cut_at_nul(*payload);
   bool strict = mode == DumpParse::strict;
   if (content && content->size() != dump_size) {
     return fail(Errc::bad_input, "content size " + std::to_string(content->size()) +
@@ -146,23 +169,35 @@ Result<void> parse_payloads(const std::array<std::string_view, k_fixed_fields>& 
   }
   if (payload) inode.payload = std::move(*payload);
   if (digest && !digest->empty()) {
-    ASSIGN_OR_RETURN(inode.verity_digest, parse_verity_hex(*digest));
+    ASSIGN_OR_RETURN(inode.verity_digest, parse_digest(*digest));
   }
   return {};
 }
 
-Result<Inode> parse_inode(const std::array<std::string_view, k_fixed_fields>& f, std::uint32_t mode,
-                          DumpParse parse) {
+Result<Inode> parse_inode(const Fields& f, std::uint32_t mode, DumpParse parse) {
   Inode inode;
   inode.mode = mode;
-  ASSIGN_OR_RETURN(std::uint64_t size, parse_uint(f[f_size], 10, "size"));
-  ASSIGN_OR_RETURN(inode.nlink, parse_u32(f[f_nlink], "nlink"));
-  ASSIGN_OR_RETURN(inode.uid, parse_u32(f[f_uid], "uid"));
-  ASSIGN_OR_RETURN(inode.gid, parse_u32(f[f_gid], "gid"));
-  ASSIGN_OR_RETURN(std::uint64_t rdev, parse_uint(f[f_rdev], 10, "rdev"));
+  ASSIGN_OR_RETURN(std::uint64_t size, parse_dump_number(f[f_size], 10, "size"));
+  ASSIGN_OR_RETURN(std::uint64_t nlink, parse_dump_number(f[f_nlink], 10, "nlink"));
+  ASSIGN_OR_RETURN(std::uint64_t uid, parse_dump_number(f[f_uid], 10, "uid"));
+  // mkcomposefs tests UID's value where it means GID's and RDEV's errors, so
+  // with a non-zero UID an unreadable GID or RDEV is 0; lenient mode does the
+  // same, strict mode refuses it.
+  auto read_after_uid = [&](std::string_view text, const char* what) -> Result<std::uint64_t> {
+    auto value = parse_dump_number(text, 10, what);
+    if (!value && parse == DumpParse::lenient && uid != 0) return std::uint64_t{0};
+    return value;
+  };
+  ASSIGN_OR_RETURN(std::uint64_t gid, read_after_uid(f[f_gid], "gid"));
+  ASSIGN_OR_RETURN(std::uint64_t rdev, read_after_uid(f[f_rdev], "rdev"));
+  // The image holds 32 bits of each, as mkcomposefs's inode does.
+  inode.nlink = static_cast<std::uint32_t>(nlink);
+  inode.uid = static_cast<std::uint32_t>(uid);
+  inode.gid = static_cast<std::uint32_t>(gid);
   FileType type = inode.type();
-  if (type == FileType::char_device || type == FileType::block_device) inode.rdev = rdev;
-  if (parse == DumpParse::strict && rdev != 0 && inode.rdev == 0) {
+  if (type == FileType::char_device || type == FileType::block_device) {
+    inode.rdev = static_cast<std::uint32_t>(rdev);
+  } else if (parse == DumpParse::strict && rdev != 0) {
     return fail(Errc::bad_input, "non-zero device number on a non-device");
   }
   TRY(parse_mtime(f[f_mtime], inode));
@@ -184,15 +219,16 @@ Result<void> add_entry(DumpState& state, const std::string& path, Inode inode) {
   return {};
 }
 
-Result<void> parse_link(DumpState& state, const std::array<std::string_view, k_fixed_fields>& f,
-                        std::string& path, size_t number) {
+Result<void> parse_link(DumpState& state, const Fields& f, std::string path, size_t number) {
   ASSIGN_OR_RETURN(auto target, unescape_optional(f[f_payload]));
+  if (target) cut_at_nul(*target);
   if (!target || target->empty()) return fail(Errc::bad_input, "hard link without target");
-  if (path == *target) return fail(Errc::bad_input, "hard link to itself: " + path);
+  std::string resolved = target_path(*target);
+  if (path == resolved) return fail(Errc::bad_input, "hard link to itself: " + path);
   ASSIGN_OR_RETURN(std::uint32_t mode, parse_mode(f[f_mode].substr(1)));
   if ((mode & S_IFMT) == S_IFDIR) return fail(Errc::bad_input, "directories can't be hard linked");
   TRY(split_tree_path(path));
-  state.links.push_back(PendingLink{std::move(path), std::move(*target), number});
+  state.links.push_back(PendingLink{std::move(path), std::move(resolved), number});
   return {};
 }
 
@@ -200,23 +236,30 @@ Result<void> parse_line(DumpState& state, std::string_view line, size_t number) 
   if (line.find('\0') != std::string_view::npos) {
     return fail(Errc::bad_input, "embedded NUL byte");
   }
-  std::array<std::string_view, k_fixed_fields> f;
+  Fields f;
   std::string_view rest = line;
   bool more = true;
   for (size_t i = 0; i < k_fixed_fields; ++i) {
-    // Like mkcomposefs, lenient parsing reads missing trailing fields as
-    // empty; the numeric ones then fail, the optional ones are "".
-    if (!more && (i <= f_mtime || state.mode == DumpParse::strict)) {
+    // mkcomposefs reads missing trailing fields as empty (the numeric ones
+    // then fail, the optional ones are ""); strict mode refuses them.
+    if (!more && state.mode == DumpParse::strict)
       return fail(Errc::bad_input, "expected 11 fields");
-    }
     f[i] = split_at(rest, ' ', &more);
   }
-  ASSIGN_OR_RETURN(std::string path, unescape_dump_field(f[f_path]));
-  if (path.empty()) return fail(Errc::bad_input, "empty path");
-  if (!f[f_mode].empty() && f[f_mode].front() == '@') return parse_link(state, f, path, number);
+  ASSIGN_OR_RETURN(std::string raw_path, unescape_dump_field(f[f_path]));
+  cut_at_nul(raw_path);
+  if (raw_path.empty()) return fail(Errc::bad_input, "empty path");
+  ASSIGN_OR_RETURN(std::string path, entry_path(std::move(raw_path)));
+  if (!f[f_mode].empty() && f[f_mode].front() == '@') {
+    return parse_link(state, f, std::move(path), number);
+  }
   ASSIGN_OR_RETURN(std::uint32_t mode, parse_mode(f[f_mode]));
   ASSIGN_OR_RETURN(Inode inode, parse_inode(f, mode, state.mode));
-  while (!rest.empty()) TRY(parse_xattr(split_at(rest, ' '), inode));
+  if (rest.size() > k_max_xattr_text) {
+    return fail(Errc::bad_input, "xattrs take more than 65535 bytes of the line");
+  }
+  XattrBudget budget;
+  while (!rest.empty()) TRY(parse_xattr(split_at(rest, ' '), inode, budget));
   return add_entry(state, path, std::move(inode));
 }
 
@@ -248,35 +291,6 @@ Result<void> resolve_links(DumpState& state) {
 }
 
 }  // namespace
-
-Result<std::string> unescape_dump_field(std::string_view field) {
-  std::string out;
-  out.reserve(field.size());
-  for (size_t i = 0; i < field.size(); ++i) {
-    char c = field[i];
-    if (c != '\\') {
-      out.push_back(c);
-      continue;
-    }
-    if (++i >= field.size()) return fail(Errc::bad_input, "no character after escape");
-    switch (field[i]) {
-      case '\\': out.push_back('\\'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
-      case 'x': {
-        int hi = i + 1 < field.size() ? hex_digit(field[i + 1]) : -1;
-        int lo = i + 2 < field.size() ? hex_digit(field[i + 2]) : -1;
-        if (hi < 0 || lo < 0) return fail(Errc::bad_input, "invalid hex escape");
-        out.push_back(static_cast<char>(hi << 4 | lo));
-        i += 2;
-        break;
-      }
-      default: return fail(Errc::bad_input, std::string("unsupported escape \\") + field[i]);
-    }
-  }
-  return out;
-}
 
 Result<Tree> parse_dump(std::string_view text, DumpParse mode) {
   DumpState state{mode, std::nullopt, {}};

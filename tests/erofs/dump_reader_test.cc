@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
+#include "erofs/dump_field.h"
+
 namespace cairn::erofs {
 namespace {
 
@@ -142,6 +146,130 @@ TEST(DumpReader, HardLinkMayNameAnotherLink) {
   ASSERT_TRUE(tree) << tree.error().message();
   EXPECT_EQ(*tree->lookup("/c"), *tree->lookup("/a"));
   EXPECT_EQ(tree->inode(*tree->lookup("/a")).nlink, 3u);
+}
+
+// Numbers are read as C's strtoull reads them (mkcomposefs's parse_int_field).
+TEST(DumpReader, NumbersReadLikeStrtoull) {
+  struct Case {
+    std::string text;
+    int base;
+    std::uint64_t value;
+  };
+  const Case cases[] = {
+      {"5", 10, 5},
+      {"+5", 10, 5},
+      {"\t\v7", 10, 7},
+      {"-0", 10, 0},
+      {"-1", 10, UINT64_MAX},
+      {"-5", 10, UINT64_MAX - 4},
+      {"18446744073709551615", 10, UINT64_MAX},
+      {"18446744073709551616", 10, UINT64_MAX},
+      {"-99999999999999999999999", 10, UINT64_MAX},
+      {"0755", 8, 0755},
+      {"100644", 8, 0100644},
+  };
+  for (const Case& c : cases) {
+    auto got = parse_dump_number(c.text, c.base, "n");
+    ASSERT_TRUE(got) << c.text;
+    EXPECT_EQ(*got, c.value) << c.text;
+  }
+  for (const char* bad : {"", "-", "+", "\t", "5x", "5\t", "0x10", "1.5", "--1"}) {
+    EXPECT_FALSE(parse_dump_number(bad, 10, "n")) << bad;
+  }
+  EXPECT_FALSE(parse_dump_number("8", 8, "n"));
+}
+
+// What mkcomposefs 1.0.8 takes, cairn takes the same way.
+TEST(DumpReader, AcceptsWhatMkcomposefsAccepts) {
+  const std::string digest(64, 'b');
+  std::string dump = k_root +
+                     "/neg 0 100644 1 0 0 0 -5.3 - - -\n"
+                     "/nsec 0 100644 1 0 0 0 1.1500000000 - - -\n"
+                     "/hi 0 1100600 1 0 0 0 0.0 - - -\n"
+                     "/plus 0 +100640 1 0 0 0 0.0 - - -\n"
+                     "/ids 0 100644 4294967298 4294967297 -1 0 0.0 - - -\n"
+                     "rel 0 40755 1 0 0 0 0.0 - - -\n"
+                     "//rel//f 0 100644 1 0 0 0 0.0 - - -\n"
+                     "/cut\\x00ignored 0 100644 1 0 0 0 0.0 - - -\n"
+                     "/l 1 120777 1 0 0 0 0.0 t\\x00x - -\n"
+                     "/x 0 100644 1 0 0 0 0.0 - - - user.a\\x00b=v\n"
+                     "/d 9 100644 1 0 0 0 0.0 ab/cd - " +
+                     digest +
+                     "zz\n"
+                     "/bad 0 100644 1 7 x y 0.0 - - -\n"
+                     "/link 0 @100644 1 0 0 0 0.0 rel//f/ - -\n";
+  auto tree = parse_dump(dump, DumpParse::lenient);
+  ASSERT_TRUE(tree) << tree.error().message();
+  auto at = [&](const char* path) -> const Inode& {
+    auto id = tree->lookup(path);
+    EXPECT_TRUE(id) << path;
+    return tree->inode(*id);
+  };
+  EXPECT_EQ(at("/neg").mtime_sec, -5);
+  EXPECT_EQ(at("/neg").mtime_nsec, 3u);
+  EXPECT_EQ(at("/nsec").mtime_nsec, 1500000000u);
+  EXPECT_EQ(at("/hi").mode, 0100600u);
+  EXPECT_EQ(at("/plus").mode, 0100640u);
+  EXPECT_EQ(at("/ids").nlink, 2u);
+  EXPECT_EQ(at("/ids").uid, 1u);
+  EXPECT_EQ(at("/ids").gid, UINT32_MAX);
+  EXPECT_EQ(at("/rel/f").mode, 0100644u);
+  EXPECT_EQ(at("/cut").mode, 0100644u);
+  EXPECT_EQ(at("/l").payload, "t");
+  EXPECT_EQ(at("/x").xattrs.count("user.a"), 1u);
+  ASSERT_TRUE(at("/d").verity_digest);
+  EXPECT_EQ(verity_hex(*at("/d").verity_digest), digest);
+  EXPECT_EQ(at("/bad").gid, 0u);  // UID 7: mkcomposefs ignores the bad GID and RDEV
+  EXPECT_EQ(*tree->lookup("/link"), *tree->lookup("/rel/f"));
+
+  auto strict = parse_dump(k_root + "/bad 0 100644 1 7 x 0 0.0 - - -\n", DumpParse::strict);
+  ASSERT_FALSE(strict);
+  EXPECT_NE(strict.error().message().find("gid"), std::string::npos) << strict.error().message();
+  EXPECT_FALSE(parse_dump(k_root + "/bad 0 100644 1 0 x 0 0.0 - - -\n", DumpParse::lenient));
+}
+
+// mkcomposefs's xattr limits: name 1-255 bytes, value up to 65535, an
+// entry's xattrs within 32767 bytes of its accounting (12 for the first,
+// 7 + name + value each) and its xattr text within 65535 bytes.
+TEST(DumpReader, XattrLimitsAreMkcomposefss) {
+  auto entry = [](const std::string& xattrs) {
+    return k_root + "/f 0 100644 1 0 0 0 0.0 - - -" + xattrs + "\n";
+  };
+  const size_t fits = 32767 - 12 - 7 - 6;  // one xattr named "user.a"
+  EXPECT_TRUE(parse_dump(entry(" user.a=" + std::string(fits, 'v')), DumpParse::strict));
+  EXPECT_FALSE(parse_dump(entry(" user.a=" + std::string(fits + 1, 'v')), DumpParse::strict));
+  // Replacing a key gives its share back.
+  EXPECT_TRUE(
+      parse_dump(entry(" user.a=" + std::string(fits, 'v') + " user.a=" + std::string(fits, 'w')),
+                 DumpParse::strict));
+  EXPECT_FALSE(
+      parse_dump(entry(" user.a=" + std::string(16400, 'v') + " user.b=" + std::string(16400, 'w')),
+                 DumpParse::strict));
+  std::string many;
+  while (many.size() <= 65535) many += " user.a=x";
+  auto text = parse_dump(entry(many), DumpParse::strict);
+  ASSERT_FALSE(text);
+  EXPECT_NE(text.error().message().find("65535"), std::string::npos) << text.error().message();
+  EXPECT_TRUE(parse_dump(entry(" " + std::string(255, 'n') + "=1"), DumpParse::strict));
+  EXPECT_FALSE(parse_dump(entry(" " + std::string(256, 'n') + "=1"), DumpParse::strict));
+  EXPECT_FALSE(parse_dump(entry(" \\x00=1"), DumpParse::strict));  // empty once cut at the NUL
+}
+
+// Where mkcomposefs's result is undefined or corrupt, cairn refuses.
+TEST(DumpReader, RefusesWhatMkcomposefsWouldMakeUndefined) {
+  const std::string cases[] = {
+      k_root + "/a/ 0 100644 1 0 0 0 0.0 - - -\n",                             // empty last name
+      k_root + "// 0 40755 1 0 0 0 0.0 - - -\n",                               // not the root
+      k_root + "/d 9 100644 1 0 0 0 0.0 ab - " + std::string(63, 'a') + "\n",  // short digest
+      k_root + "/d 9 100644 1 0 0 0 0.0 ab - " + std::string(63, 'a') + "z\n",
+      k_root + "/b 0 @100644 1 0 0 0 0.0 // - -\n",     // link to the root
+      k_root + "\\x00/a 0 100644 1 0 0 0 0.0 - - -\n",  // empty path
+  };
+  for (const std::string& dump : cases) {
+    auto tree = parse_dump(dump, DumpParse::lenient);
+    ASSERT_FALSE(tree) << dump;
+    EXPECT_TRUE(tree.error().is(Errc::bad_input)) << tree.error().message();
+  }
 }
 
 }  // namespace
