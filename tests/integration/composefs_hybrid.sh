@@ -4,8 +4,9 @@
 # share base's flat EROFS image as their prefix, each with one diff image above it; every image
 # mounts with the same listing as in a flat store (but for the overlay's trusted.overlay.opaque /
 # whiteouts xattrs on directories that hold whiteouts, shown to root by stacked overlays) — hard
-# links across the prefix boundary included (torture's /t/hl-lower); digest and verify work; with CAIRN_COMPOSEFS_HYBRID_MIN=3 the first images stay flat; rmi + gc leave
-# nothing.
+# links across the prefix boundary included (torture's /t/hl-lower); digest and verify work; with
+# CAIRN_COMPOSEFS_HYBRID_MIN=3 torture is flat until the third image on base re-splits it (its flat
+# file gone with gc); rmi + gc leave nothing.
 #
 # usage: composefs_hybrid.sh CAIRN_BINARY   (root; skips without erofs/overlay)
 set -euo pipefail
@@ -91,14 +92,26 @@ expect "hybrid: rmi + gc leave no image data" [ -z "$(find "$ROOT/composefs" -mi
 
 ROOT=$WORK/hybrid3
 export CAIRN_COMPOSEFS_HYBRID_MIN=3
-for name in $IMAGES; do c_import "oci:$OCI:$name" --mode hybrid; done
+for name in $IMAGES; do
+  c_import "oci:$OCI:$name" --mode hybrid
+  [ "$name" = torture ] && first_two=$(cd "$ROOT"/composefs/images && ls *.cfs)
+done
 unset CAIRN_COMPOSEFS_HYBRID_MIN
 n=$(grep -l "^mode flat$" "$ROOT"/composefs/images/*.chain | wc -l)
-expect "threshold 3: base and torture stay flat (flat recipes: $n)" [ "$n" = 2 ]
+expect "threshold 3: only base stays flat (flat recipes: $n)" [ "$n" = 1 ]
 n=$(grep -l "^mode hybrid$" "$ROOT"/composefs/images/*.chain | wc -l)
-expect "threshold 3: the multi images are hybrid (got $n)" [ "$n" = 2 ]
-for name in multi-amd64 multi-arm64; do
+expect "threshold 3: torture (flat when imported, re-split by the third image on base) and the multi images are hybrid (got $n)" [ "$n" = 3 ]
+c_run gc
+left=0
+for f in $first_two; do if [ -e "$ROOT/composefs/images/$f" ]; then left=$((left + 1)); fi; done
+expect "threshold 3: of base's and torture's flat files, gc leaves base's once torture is re-split (left: $left)" \
+  [ "$(echo $first_two | wc -w)" = 2 -a "$left" = 1 ]
+n=$(ls "$ROOT"/composefs/images/*.cfs | wc -l)
+expect "threshold 3: EROFS files: base's + 3 diff images (got $n)" [ "$n" = 4 ]
+for name in torture multi-amd64 multi-arm64; do
   image_listing "${ID[$name]}" "$WORK/hybrid3-$name.txt"
   like_flat "threshold 3: $name mounts like in a flat store" "$name" "$WORK/hybrid3-$name.txt"
 done
+c_run verify
+expect "threshold 3: verify after the re-split: exit 0 (got $RC)" [ "$RC" = 0 ]
 summary

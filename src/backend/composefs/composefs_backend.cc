@@ -134,19 +134,24 @@ Result<std::optional<Merger>> ComposefsBackend::walk_images(const ImageRecipe& r
 Result<StagedBuild> ComposefsBackend::stage_images(std::span<const ChainLink> chain,
                                                    const FreshIndexes& fresh,
                                                    const std::string& staging) {
-  StagedBuild build{{m_mode == Mode::per_layer ? Mode::per_layer : Mode::flat,
+  ImageRecipe recipe{m_mode == Mode::per_layer ? Mode::per_layer : Mode::flat,
                      std::vector<ChainLink>(chain.begin(), chain.end()),
                      {},
                      0,
-                     std::nullopt},
-                    {}};
+                     std::nullopt};
   if (m_mode == Mode::hybrid) {
     ASSIGN_OR_RETURN(size_t prefix, hybrid_prefix(chain));
     if (prefix > 0) {
-      build.recipe.mode = Mode::hybrid;
-      build.recipe.prefix = prefix;
+      recipe.mode = Mode::hybrid;
+      recipe.prefix = prefix;
     }
   }
+  return stage_recipe(std::move(recipe), fresh, staging);
+}
+
+Result<StagedBuild> ComposefsBackend::stage_recipe(ImageRecipe recipe, const FreshIndexes& fresh,
+                                                   const std::string& staging) {
+  StagedBuild build{std::move(recipe), {}};
   auto stage = [&](const std::string& name, const TreeMaker& make) -> Result<void> {
     const std::string target = images_dir() + "/" + name;
     ASSIGN_OR_RETURN(bool present, sys::exists(target));
@@ -156,7 +161,7 @@ Result<StagedBuild> ComposefsBackend::stage_images(std::span<const ChainLink> ch
     return write_image_file(tree, build.images.back().staged);
   };
   ASSIGN_OR_RETURN(std::optional<Merger> merged, walk_images(build.recipe, fresh, stage));
-  if (merged) {
+  if (merged && !build.recipe.flat_digest) {
     // The image's identity is the flat image's digest, whatever files it mounts.
     ASSIGN_OR_RETURN(build.recipe.flat_digest, flat_digest(std::move(*merged)));
   }

@@ -74,7 +74,8 @@ constexpr size_t k_default_hybrid_min_images = 2;
 class ComposefsBackend final : public Backend {
  public:
   // Creates the directories above if missing. MODE: how new images are
-  // built (existing ones are mounted as they were built). HYBRID_MIN_IMAGES
+  // built (existing ones are mounted as their recipe says; in hybrid mode
+  // earlier flat images are re-split, resplit_flat_images()). HYBRID_MIN_IMAGES
   // (>= 1, hybrid mode): how many images must share a prefix for it to get
   // its own image (the new one included).
   static Result<std::unique_ptr<ComposefsBackend>> open(
@@ -149,6 +150,11 @@ class ComposefsBackend final : public Backend {
   // size-1 layers, that at least hybrid_min_images - 1 images in the store
   // (their recipes) also start with; 0 if there is none.
   Result<size_t> hybrid_prefix(std::span<const ChainLink> chain) const;
+  // In hybrid mode, after an image was published: every flat image whose
+  // chain now has such a shared prefix is rebuilt as a hybrid one (same
+  // image digest), unless its flat file is itself a hybrid image's prefix.
+  // The flat file it leaves is gc's to remove. Returns how many were split.
+  Result<size_t> resplit_flat_images();
   Result<ImageRecipe> recipe(const Digest& top) const;
   // Rebuilds, from the layer indexes on disk, the digests RECIPE's files and
   // its image digest must have (integrity.h compares them with the files).
@@ -180,6 +186,12 @@ class ComposefsBackend final : public Backend {
   // image consumes it.
   Result<std::optional<Merger>> walk_images(const ImageRecipe& recipe, const FreshIndexes& fresh,
                                             const EmitImage& emit);
+  // Like stage_images() for a recipe already decided; its flat_digest, when
+  // set, is taken as it is.
+  Result<StagedBuild> stage_recipe(ImageRecipe recipe, const FreshIndexes& fresh,
+                                   const std::string& staging);
+  // The recipes of every image in the store.
+  Result<std::vector<ImageRecipe>> recipes() const;
   // The fs-verity digest of the flat image of MERGED, written to no file.
   static Result<erofs::VerityDigest> flat_digest(Merger merged);
 

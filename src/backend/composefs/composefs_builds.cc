@@ -19,12 +19,6 @@ class ComposefsChainBuild final : public ChainBuild {
   ComposefsChainBuild(std::vector<ChainLink> chain, std::vector<bool> needed, LayerStaging staging)
       : m_chain(std::move(chain)), m_needed(std::move(needed)), m_staging(std::move(staging)) {}
 
-  size_t first_needed() const override {
-    for (size_t i = 0; i < m_needed.size(); ++i) {
-      if (m_needed[i]) return i;
-    }
-    return m_needed.size();
-  }
   bool needs_layer(size_t index) const override { return m_needed.at(index); }
   bool independent_layers() const override { return true; }
   Result<LayerSink*> begin_layer(size_t index) override { return m_staging.begin_layer(index); }

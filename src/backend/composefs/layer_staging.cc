@@ -41,7 +41,9 @@ Result<void> LayerStaging::publish(std::span<const ChainLink> chain) {
     ASSIGN_OR_RETURN(build, m_backend->stage_images(chain, fresh, m_staging.path()));
   }
   TRY(publish_layers());
-  if (!present) TRY(m_backend->publish_image(std::move(build)));
+  if (present) return {};
+  TRY(m_backend->publish_image(std::move(build)));
+  TRY(m_backend->resplit_flat_images());
   return {};
 }
 

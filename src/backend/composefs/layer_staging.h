@@ -36,7 +36,9 @@ class LayerStaging {
 
   // Builds the image of CHAIN (unless the store has it) from the kept
   // layers and the store's indexes, and publishes both; kept layers that
-  // CHAIN does not name are discarded.
+  // CHAIN does not name are discarded. In hybrid mode a new image may make
+  // a prefix shared: earlier flat images are then re-split
+  // (ComposefsBackend::resplit_flat_images()).
   Result<void> publish(std::span<const ChainLink> chain);
 
  private:

@@ -262,9 +262,10 @@ TEST_F(HybridBackendTest, ThresholdAndCollectKeepThePrefixImage) {
   m_backend = std::move(*backend);
   build({"base"});
   build({"base", "app1"});
-  build({"base", "app2"});
   EXPECT_EQ(recipe_of({"base", "app1"}).mode, Mode::flat);  // only 2 images start with base
+  build({"base", "app2"});
   EXPECT_EQ(recipe_of({"base", "app2"}).mode, Mode::hybrid);
+  EXPECT_EQ(recipe_of({"base", "app1"}).mode, Mode::hybrid);  // re-split: now 3 start with base
   const Digest base = chain_of({"base"})[0].chain_id;
   const Digest app2 = chain_of({"base", "app2"}).back().chain_id;
   ASSERT_TRUE(m_backend->collect({app2}));
@@ -275,6 +276,57 @@ TEST_F(HybridBackendTest, ThresholdAndCollectKeepThePrefixImage) {
   EXPECT_EQ(*sys::list_directory(m_backend->images_dir()), std::vector<std::string>{});
   EXPECT_EQ(object_count(), 0u);
   EXPECT_FALSE(ComposefsBackend::open(dir->path(), Mode::hybrid, 0));
+}
+
+// A flat image built before its prefix was shared is re-split onto the
+// prefix's flat image once it is (the same image digest, its flat file left
+// for gc), unless that flat file is itself another image's prefix.
+TEST_F(HybridBackendTest, EarlierFlatImagesAreResplitOntoTheSharedPrefix) {
+  build({"base", "app1"});
+  const ImageRecipe before = recipe_of({"base", "app1"});
+  ASSERT_EQ(before.mode, Mode::flat);
+  build({"base", "app1", "more"});  // uses base+app1's flat file as its prefix
+  build({"base", "app2"});
+  EXPECT_EQ(recipe_of({"base", "app2"}).prefix, 1u);
+  EXPECT_EQ(recipe_of({"base", "app1"}).mode, Mode::flat);  // its file is a prefix image
+
+  const Digest app1 = chain_of({"base", "app1"}).back().chain_id;
+  const Digest app2 = chain_of({"base", "app2"}).back().chain_id;
+  ASSERT_TRUE(m_backend->collect({app1, app2}));  // no image uses app1's flat file any more
+  build({"base", "app2", "more"});                // the next import re-splits it
+  const ImageRecipe after = recipe_of({"base", "app1"});
+  EXPECT_EQ(after.mode, Mode::hybrid);
+  EXPECT_EQ(after.prefix, 1u);
+  ASSERT_TRUE(after.flat_digest);
+  EXPECT_EQ(*after.flat_digest, *before.flat_digest);
+  EXPECT_TRUE(*sys::exists(m_backend->diff_image_path(app1)));
+  ASSERT_TRUE(m_backend->collect({app1, app2}));
+  EXPECT_FALSE(*sys::exists(m_backend->image_path(app1)));  // the flat file went with gc
+  auto digests = m_backend->derive_digests(after);
+  ASSERT_TRUE(digests) << digests.error().message();
+  EXPECT_EQ(digests->flat, *before.flat_digest);
+  ASSERT_EQ(digests->files.size(), after.files.size());
+  for (size_t i = 0; i < after.files.size(); ++i) {
+    EXPECT_EQ(digests->files[i].digest, after.files[i].digest) << after.files[i].name;
+  }
+}
+
+// The base imported after an image on it makes the base a shared prefix.
+TEST_F(HybridBackendTest, BaseImportedLaterResplitsTheImagesOnIt) {
+  build({"base", "app1"});
+  build({"base"});
+  const ImageRecipe app1 = recipe_of({"base", "app1"});
+  EXPECT_EQ(app1.mode, Mode::hybrid);
+  ASSERT_EQ(app1.files.size(), 2u);
+  EXPECT_EQ(app1.files[0].name, recipe_of({"base"}).files.at(0).name);
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (erofs and overlay mounts)";
+  auto flat_dir = TempDir::create("/var/tmp", "cairn-cfs-flat-");
+  ASSERT_TRUE(flat_dir);
+  auto flat = ComposefsBackend::open(flat_dir->path(), Mode::flat);
+  ASSERT_TRUE(flat);
+  build_in(**flat, {"base", "app1"});
+  EXPECT_EQ(mounted_listing(*m_backend, {"base", "app1"}),
+            mounted_listing(**flat, {"base", "app1"}));
 }
 
 TEST(ImageRecipe, RoundTripsAndRejectsDamage) {
