@@ -8,7 +8,7 @@
 // each layer i with needs_layer(i), in order: begin_layer(i), the ingest
 // pipeline feeds the sink, and once both digests are verified
 // commit_layer(i); finally finish(). Chain backends need a suffix of the
-// chain (the default needs_layer: i >= first_needed()); backends whose
+// chain (the layers above the longest prefix already published); backends whose
 // layers are independent (composefs) may need any subset, and with
 // independent_layers() the importer feeds several layers at once (each
 // begun before it is fed, commits still in order). Destroying a ChainBuild before finish()
@@ -61,8 +61,7 @@ struct ChainLink {
 class ChainBuild {
  public:
   virtual ~ChainBuild() = default;
-  virtual size_t first_needed() const = 0;
-  virtual bool needs_layer(size_t index) const { return index >= first_needed(); }
+  virtual bool needs_layer(size_t index) const = 0;
   // True when layers do not build on each other: the sinks of several layers
   // may then be open at once and fed from different threads (begin_layer()
   // of later layers before commit_layer() of earlier ones; begin_layer() and

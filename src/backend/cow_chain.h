@@ -11,8 +11,8 @@
 // A layer is staged under a temporary name and published under its ChainID
 // only in commit_layer(), after ingest verified both digests; so a published
 // ChainID is always complete, and whatever a killed build staged carries a
-// temporary name that the backend's recover() removes. first_needed() is the
-// length of the longest prefix of the chain that is already published.
+// temporary name that the backend's recover() removes. The layers needed are
+// those above the longest prefix of the chain that is already published.
 //
 // A build destroyed before finish() leaves the store as it was: besides
 // dropping what it staged, it unpublishes the layers it published itself,
@@ -130,7 +130,7 @@ class CowChainBuild final : public ChainBuild {
         m_chain(std::move(chain)),
         m_first_needed(first_needed) {}
 
-  size_t first_needed() const override { return m_first_needed; }
+  bool needs_layer(size_t index) const override { return index >= m_first_needed; }
   Result<LayerSink*> begin_layer(size_t index) override;
   Result<void> commit_layer(size_t index) override;
   Result<void> finish() override;

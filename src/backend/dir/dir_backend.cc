@@ -21,7 +21,7 @@ class DirChainBuild final : public ChainBuild {
   DirChainBuild(TempDir staging, std::string target, size_t first_needed)
       : m_staging(std::move(staging)), m_target(std::move(target)), m_first_needed(first_needed) {}
 
-  size_t first_needed() const override { return m_first_needed; }
+  bool needs_layer(size_t index) const override { return index >= m_first_needed; }
 
   Result<LayerSink*> begin_layer(size_t) override {
     m_applier.reset();
