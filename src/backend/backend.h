@@ -46,6 +46,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/image_integrity.h"
 #include "layer/layer_contents.h"
 #include "layer/layer_sink.h"
 #include "oci/digest.h"
@@ -125,21 +126,15 @@ class Backend {
     return {};
   }
 
-  // The composefs image digest of the image whose top chain is TOP (64 hex
-  // digits: backend/composefs/integrity.h), for backends that have one;
-  // nullopt for the others (the default).
-  virtual Result<std::optional<std::string>> image_digest(const Digest& top) {
-    (void)top;
-    return std::nullopt;
-  }
-  // Re-verifies the image whose top chain is TOP from its files and checks
-  // that its image digest is EXPECTED (hex): Errc::digest_mismatch saying
-  // what differs. Errc::unsupported for backends without image digests.
-  virtual Result<void> verify_image_digest(const Digest& top, std::string_view expected) {
-    (void)top;
-    (void)expected;
-    return fail(Errc::unsupported,
-                "the " + std::string(name()) + " backend has no image digests (composefs has)");
+  // Image digests, their verification and signatures (image_integrity.h),
+  // for backends whose images have them; nullptr for the others (the
+  // default).
+  virtual ImageIntegrity* integrity() { return nullptr; }
+  // integrity(), or Errc::unsupported naming WHAT needs it.
+  Result<ImageIntegrity*> require_integrity(std::string_view what) {
+    if (ImageIntegrity* found = integrity()) return found;
+    return fail(Errc::unsupported, std::string(what) + ": the " + std::string(name()) +
+                                       " backend has no image digests (composefs has)");
   }
 
   // The contents of the regular files of layer INDEX of CHAIN (a stored

@@ -18,8 +18,10 @@ Action define_inspect(CLI::App& command, const GlobalOptions& global) {
     ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
     ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(*ref));
     nlohmann::json out = image_detail_json(image);
-    ASSIGN_OR_RETURN(std::optional<std::string> digest,
-                     store->backend().image_digest(image.top_chain));
+    std::optional<std::string> digest;
+    if (ImageIntegrity* integrity = store->backend().integrity()) {
+      ASSIGN_OR_RETURN(digest, integrity->image_digest(image.top_chain));
+    }
     out["composefs_digest"] = digest ? nlohmann::json(*digest) : nullptr;
     auto seal = config_seal(image.config);
     out["seal"] = seal && *seal

@@ -1,16 +1,16 @@
-// Integrity commands of the composefs backend (doc/composefs-backend.md,
-// "Integrity"): `cairn digest IMAGE` prints the image digest; `cairn verify
-// [IMAGE] [--key PUB.pem]` re-hashes EROFS images and objects and reports
-// every problem (exit 4 if any), and with --key checks the image's
-// signature; `cairn sign IMAGE --key KEY.pem` writes that signature; `cairn
-// seal IMAGE [--name NAME]` adds an image whose config carries the image
-// digest as its containers.composefs.fsverity label (store/seal.h).
+// Integrity commands, for backends with image digests (backend/image_integrity.h;
+// composefs: doc/composefs-backend.md, "Integrity"): `cairn digest IMAGE`
+// prints the image digest; `cairn verify [IMAGE] [--key PUB.pem]` re-hashes
+// image files and objects and reports every problem (exit 4 if any), and
+// with --key checks the image's signature; `cairn sign IMAGE --key KEY.pem`
+// writes that signature; `cairn seal IMAGE [--name NAME]` adds an image
+// whose config carries the image digest as its containers.composefs.fsverity
+// label (store/seal.h).
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "backend/composefs/integrity.h"
 #include "backend/composefs/signature.h"
 #include "cli/command.h"
 #include "cli/text_output.h"
@@ -20,21 +20,11 @@
 namespace cairn::cli {
 namespace {
 
-Result<composefs::ComposefsBackend*> composefs_of(Store& store, std::string_view command) {
-  auto* backend = dynamic_cast<composefs::ComposefsBackend*>(&store.backend());
-  if (backend == nullptr) {
-    return fail(Errc::unsupported, std::string(command) + ": only the composefs backend has " +
-                                       "image digests (this store uses " +
-                                       std::string(store.backend().name()) + ")");
-  }
-  return backend;
-}
-
 Result<void> run_digest(const std::string& ref, const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
-  ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "digest"));
+  ASSIGN_OR_RETURN(ImageIntegrity * integrity, store->backend().require_integrity("digest"));
   ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
-  ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(*backend, image.top_chain));
+  ASSIGN_OR_RETURN(std::string digest, integrity->image_digest(image.top_chain));
   std::printf("%s\n", digest.c_str());
   return {};
 }
@@ -42,11 +32,11 @@ Result<void> run_digest(const std::string& ref, const GlobalOptions& global) {
 Result<void> run_sign(const std::string& ref, const std::string& key, const std::string& output,
                       const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
-  ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "sign"));
+  ASSIGN_OR_RETURN(ImageIntegrity * integrity, store->backend().require_integrity("sign"));
   ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
-  ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(*backend, image.top_chain));
+  ASSIGN_OR_RETURN(std::string digest, integrity->image_digest(image.top_chain));
   ASSIGN_OR_RETURN(std::string text, composefs::sign_digest(key, digest));
-  const std::string path = output.empty() ? backend->signature_path(image.top_chain) : output;
+  const std::string path = output.empty() ? integrity->signature_path(image.top_chain) : output;
   TRY(sys::write_file_atomic(path, text));
   std::printf("%s\n", path.c_str());
   return {};
@@ -70,9 +60,9 @@ Result<std::string> sealed_config(const std::string& config, const std::string& 
 Result<void> run_seal(const std::string& ref, const std::string& name,
                       const GlobalOptions& global) {
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_write));
-  ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "seal"));
+  ASSIGN_OR_RETURN(ImageIntegrity * integrity, store->backend().require_integrity("seal"));
   ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
-  ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(*backend, image.top_chain));
+  ASSIGN_OR_RETURN(std::string digest, integrity->image_digest(image.top_chain));
   ImageRecord sealed = image;
   ASSIGN_OR_RETURN(sealed.config, sealed_config(image.config, digest));
   sealed.id = Digest::of(sealed.config);
@@ -91,10 +81,11 @@ Result<void> run_seal(const std::string& ref, const std::string& name,
 }
 
 // SIGNATURE: a detached signature file; empty: the one `sign` keeps in the store.
-Result<void> check_signature(composefs::ComposefsBackend& backend, const ImageRecord& image,
+Result<void> check_signature(ImageIntegrity& integrity, const ImageRecord& image,
                              const std::string& key, const std::string& signature) {
-  ASSIGN_OR_RETURN(std::string digest, composefs::image_digest(backend, image.top_chain));
-  const std::string path = signature.empty() ? backend.signature_path(image.top_chain) : signature;
+  ASSIGN_OR_RETURN(std::string digest, integrity.image_digest(image.top_chain));
+  const std::string path =
+      signature.empty() ? integrity.signature_path(image.top_chain) : signature;
   auto text = sys::read_file(path, 4096);
   if (!text) {
     return fail(Errc::not_found, "image " + image.id.str() + " is not signed (no " + path +
@@ -105,7 +96,7 @@ Result<void> check_signature(composefs::ComposefsBackend& backend, const ImageRe
   return {};
 }
 
-void print_report(const composefs::VerifyReport& report, bool json) {
+void print_report(const IntegrityReport& report, bool json) {
   if (json) {
     nlohmann::json out = {{"images", report.images},
                           {"erofs_images", report.erofs_files},
@@ -126,20 +117,20 @@ Result<void> run_verify(const std::string& ref, const std::string& key,
   if (!key.empty() && ref.empty()) return fail(Errc::usage, "verify --key needs an IMAGE");
   if (!signature.empty() && key.empty()) return fail(Errc::usage, "verify --signature needs --key");
   ASSIGN_OR_RETURN(auto store, open_store(global, Access::read_only));
-  ASSIGN_OR_RETURN(auto* backend, composefs_of(*store, "verify"));
+  ASSIGN_OR_RETURN(ImageIntegrity * integrity, store->backend().require_integrity("verify"));
   std::optional<ImageRecord> image;
   if (!ref.empty()) {
     ASSIGN_OR_RETURN(image, store->metadata().resolve_image(ref));
   }
   std::optional<Digest> top;
   if (image) top = image->top_chain;
-  ASSIGN_OR_RETURN(composefs::VerifyReport report, composefs::verify(*backend, top));
+  ASSIGN_OR_RETURN(IntegrityReport report, integrity->verify(top));
   print_report(report, global.json);
   if (!report.problems.empty()) {
     return fail(Errc::digest_mismatch, "verify: " + count(report.problems.size(), "problem"));
   }
   if (!key.empty()) {
-    TRY(check_signature(*backend, *image, key, signature));
+    TRY(check_signature(*integrity, *image, key, signature));
     if (!global.json) std::printf("signature: good\n");
   }
   return {};

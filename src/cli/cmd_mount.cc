@@ -67,7 +67,11 @@ Result<void> run_mount(const std::string& ref, const std::string& target, const 
     tree = store->backend().container_path(ref);
   } else {
     ASSIGN_OR_RETURN(ImageRecord image, store->metadata().resolve_image(ref));
-    if (!digest.empty()) TRY(store->backend().verify_image_digest(image.top_chain, digest));
+    if (!digest.empty()) {
+      ASSIGN_OR_RETURN(ImageIntegrity * integrity,
+                       store->backend().require_integrity("mount --digest"));
+      TRY(integrity->verify_image_digest(image.top_chain, digest));
+    }
     ASSIGN_OR_RETURN(record.path, store->backend().mount_image(image.top_chain, target));
     record.kind = k_image_mount;
     record.what = std::string(image.top_chain.hex());

@@ -29,11 +29,13 @@ Result<std::optional<std::string>> config_seal(std::string_view config_json) {
 Result<void> check_seal(Backend& backend, std::string_view config_json, const Digest& top) {
   ASSIGN_OR_RETURN(std::optional<std::string> seal, config_seal(config_json));
   if (!seal) return {};
-  ASSIGN_OR_RETURN(std::optional<std::string> digest, backend.image_digest(top));
-  if (!digest || *digest == *seal) return {};
+  ImageIntegrity* integrity = backend.integrity();
+  if (!integrity) return {};
+  ASSIGN_OR_RETURN(std::string digest, integrity->image_digest(top));
+  if (digest == *seal) return {};
   return fail(Errc::digest_mismatch, "sealed image: its config's " + std::string(k_seal_label) +
                                          " is " + *seal + ", but its tree has image digest " +
-                                         *digest);
+                                         digest);
 }
 
 }  // namespace cairn

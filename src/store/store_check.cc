@@ -50,10 +50,9 @@ class Checker {
       if (auto problem = layer(image, i)) damaged(*problem);
       if (auto problem = kept_blob(image, i)) damaged(*problem);
     }
-    ASSIGN_OR_RETURN(std::optional<std::string> digest,
-                     m_store.backend().image_digest(image.top_chain));
-    if (digest) {
-      auto verified = m_store.backend().verify_image_digest(image.top_chain, *digest);
+    if (ImageIntegrity* integrity = m_store.backend().integrity()) {
+      ASSIGN_OR_RETURN(std::string digest, integrity->image_digest(image.top_chain));
+      auto verified = integrity->verify_image_digest(image.top_chain, digest);
       if (!verified) damaged(verified.error().message());
     }
     return {};

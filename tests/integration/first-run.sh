@@ -201,7 +201,7 @@ raw --root "$WORK/s2" --backend dir --mode hybrid import "oci:$OCI:base"
 check "--mode on a new dir store: exit 2, no store (rc=$RC)" '[ "$RC" = 2 ] && no_store "$WORK/s2"'
 raw --root "$WORK/s4" --backend dir import "oci:$OCI:base"
 raw --root "$WORK/s4" digest base
-check "digest on a dir store: not supported, exit 6 (rc=$RC)" '[ "$RC" = 6 ] && err_has "only the composefs backend has"'
+check "digest on a dir store: not supported, exit 6 (rc=$RC)" '[ "$RC" = 6 ] && err_has "the dir backend has no image digests"'
 printf 'root = %s\nbakend = dir\n' "$WORK/s3" >"$WORK/typo.conf"
 RC=0; CAIRN_CONFIG=$WORK/typo.conf "$CAIRN" images >"$WORK/out" 2>"$WORK/err" || RC=$?
 check "an unknown config key is named (rc=$RC)" '[ "$RC" = 2 ] && err_has "typo.conf:2: unknown key \"bakend\""'

@@ -71,7 +71,7 @@ struct DerivedDigests {
 // gets its own flat image in hybrid mode once this many images start with it.
 constexpr size_t k_default_hybrid_min_images = 2;
 
-class ComposefsBackend final : public Backend {
+class ComposefsBackend final : public Backend, public ImageIntegrity {
  public:
   // Creates the directories above if missing. MODE: how new images are
   // built (existing ones are mounted as their recipe says; in hybrid mode
@@ -93,10 +93,13 @@ class ComposefsBackend final : public Backend {
   Result<std::string> mount_image(const Digest& top, const std::string& target) override;
   Result<std::string> default_mount_point(const Digest& top) override;
   Result<void> unmount(const std::string& path) override;
+  ImageIntegrity* integrity() override { return this; }
   // integrity.h's image_digest().
-  Result<std::optional<std::string>> image_digest(const Digest& top) override;
+  Result<std::string> image_digest(const Digest& top) override;
   // integrity.h's verify() of the image, then its digest.
   Result<void> verify_image_digest(const Digest& top, std::string_view expected) override;
+  // integrity.h's verify().
+  Result<IntegrityReport> verify(const std::optional<Digest>& top) override;
   // From the layer's index and the object store (layer_contents.cc).
   Result<std::unique_ptr<LayerContents>> layer_contents(std::span<const ChainLink> chain,
                                                         size_t index) override;
@@ -132,7 +135,7 @@ class ComposefsBackend final : public Backend {
   std::string diff_image_path(const Digest& top) const;
   std::string chain_path(const Digest& top) const;
   std::string images_dir() const;
-  std::string signature_path(const Digest& top) const;
+  std::string signature_path(const Digest& top) const override;
   // The EROFS files (names in images_dir()) IMAGE mounts, bottom first.
   std::vector<std::string> erofs_names(const ImageRecipe& image) const;
   const std::string& tmp_dir() const { return m_tmp; }

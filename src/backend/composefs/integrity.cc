@@ -44,7 +44,7 @@ Result<std::vector<Digest>> all_images(ComposefsBackend& backend) {
 // give: the stacked files then show exactly the tree the flat image (whose
 // digest is signed) holds, once files and objects are checked too.
 void check_derivation(ComposefsBackend& backend, const Digest& top, const ImageRecipe& image,
-                      VerifyReport& report) {
+                      IntegrityReport& report) {
   auto derived = backend.derive_digests(image);
   if (!derived) {
     report.problems.push_back(
@@ -67,7 +67,7 @@ void check_derivation(ComposefsBackend& backend, const Digest& top, const ImageR
 }
 
 void cover_image(ComposefsBackend& backend, const Digest& top, Coverage& coverage,
-                 VerifyReport& report) {
+                 IntegrityReport& report) {
   auto image = backend.recipe(top);
   if (!image) {
     report.problems.push_back("unreadable recipe " + top.str() + ": " + image.error().message());
@@ -83,7 +83,7 @@ void cover_image(ComposefsBackend& backend, const Digest& top, Coverage& coverag
   check_derivation(backend, top, *image, report);
 }
 
-void check_files(ComposefsBackend& backend, const Coverage& coverage, VerifyReport& report) {
+void check_files(ComposefsBackend& backend, const Coverage& coverage, IntegrityReport& report) {
   for (const auto& [name, recorded] : coverage.files) {
     const std::string path = backend.images_dir() + "/" + name;
     auto digest = erofs::fsverity_digest_file(path);
@@ -103,7 +103,7 @@ void check_files(ComposefsBackend& backend, const Coverage& coverage, VerifyRepo
 
 // The objects the covered indexes name (a missing or damaged index is reported).
 std::set<erofs::VerityDigest> named_objects(ComposefsBackend& backend, const Coverage& coverage,
-                                            VerifyReport& report) {
+                                            IntegrityReport& report) {
   std::set<erofs::VerityDigest> objects;
   for (const Digest& diff_id : coverage.layers) {
     const std::string path = backend.index_path(diff_id);
@@ -122,7 +122,7 @@ std::set<erofs::VerityDigest> named_objects(ComposefsBackend& backend, const Cov
 }
 
 void check_object(ComposefsBackend& backend, const erofs::VerityDigest& object,
-                  VerifyReport& report) {
+                  IntegrityReport& report) {
   const std::string name = ObjectStore::relative_path(object);
   auto digest = erofs::fsverity_digest_file(backend.objects().path_of(object));
   if (!digest) {
@@ -149,12 +149,16 @@ Result<std::string> image_digest(ComposefsBackend& backend, const Digest& top) {
   return erofs::verity_hex(derived.flat);
 }
 
-Result<std::optional<std::string>> ComposefsBackend::image_digest(const Digest& top) {
+Result<std::string> ComposefsBackend::image_digest(const Digest& top) {
   return composefs::image_digest(*this, top);
 }
 
+Result<IntegrityReport> ComposefsBackend::verify(const std::optional<Digest>& top) {
+  return composefs::verify(*this, top);
+}
+
 Result<void> ComposefsBackend::verify_image_digest(const Digest& top, std::string_view expected) {
-  ASSIGN_OR_RETURN(VerifyReport report, verify(*this, top));
+  ASSIGN_OR_RETURN(IntegrityReport report, composefs::verify(*this, top));
   if (!report.problems.empty()) {
     return fail(
         Errc::digest_mismatch,
@@ -171,8 +175,8 @@ Result<void> ComposefsBackend::verify_image_digest(const Digest& top, std::strin
   return {};
 }
 
-Result<VerifyReport> verify(ComposefsBackend& backend, const std::optional<Digest>& top) {
-  VerifyReport report;
+Result<IntegrityReport> verify(ComposefsBackend& backend, const std::optional<Digest>& top) {
+  IntegrityReport report;
   Coverage coverage;
   std::vector<Digest> tops;
   if (top) {

@@ -29,15 +29,9 @@ namespace cairn::composefs {
 // The image digest of the image whose top chain is TOP, in hex.
 Result<std::string> image_digest(ComposefsBackend& backend, const Digest& top);
 
-struct VerifyReport {
-  size_t images = 0;                  // recipes checked
-  size_t erofs_files = 0;             // EROFS files re-hashed
-  size_t objects = 0;                 // objects re-hashed
-  std::vector<std::string> problems;  // one line each
-};
-
 // TOP: that image's files, indexes and objects; none: every image in the
 // store and every object present (an object no index names is still hashed).
-Result<VerifyReport> verify(ComposefsBackend& backend, const std::optional<Digest>& top);
+// Images are counted by recipe, files are EROFS files.
+Result<IntegrityReport> verify(ComposefsBackend& backend, const std::optional<Digest>& top);
 
 }  // namespace cairn::composefs
