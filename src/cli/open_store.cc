@@ -1,5 +1,7 @@
 #include <cstdio>
+#include <map>
 
+#include "backend/composefs/composefs_settings.h"
 #include "cli/command.h"
 
 namespace cairn::cli {
@@ -34,13 +36,16 @@ Result<ImportLimits> limits_of(const GlobalOptions& global) {
 
 Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global, Access access) {
   ASSIGN_OR_RETURN(ImportLimits limits, limits_of(global));
-  ASSIGN_OR_RETURN(auto store,
-                   Store::open(StoreOptions{.root = global.root,
-                                            .backend = global.backend,
-                                            .composefs_mode = global.mode,
-                                            .composefs_hybrid_min_images = global.hybrid_min,
-                                            .limits = limits},
-                               access));
+  std::map<std::string, std::string> backend_settings;
+  if (!global.mode.empty()) backend_settings.emplace(composefs::k_mode_setting, global.mode);
+  if (!global.hybrid_min.empty()) {
+    backend_settings.emplace(composefs::k_hybrid_min_setting, global.hybrid_min);
+  }
+  ASSIGN_OR_RETURN(auto store, Store::open(StoreOptions{.root = global.root,
+                                                        .backend = global.backend,
+                                                        .backend_settings = backend_settings,
+                                                        .limits = limits},
+                                           access));
   if (const auto& created = store->created()) {
     new_store_note() = "new store at " + global.root + " with the " + created->name +
                        " backend: " + created->reason;

@@ -3,12 +3,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 
-#include "backend/btrfs/btrfs_backend.h"
-#include "backend/composefs/composefs_backend.h"
-#include "backend/dir/dir_backend.h"
-#include "backend/zfs/zfs_backend.h"
+#include "backend/backend_registry.h"
 #include "store/layer_keeping.h"
 #include "util/sys.h"
 
@@ -39,32 +35,6 @@ Result<std::string> choose_backend(Metadata& metadata, const std::string& root,
   return created->name;
 }
 
-Result<std::string> choose_composefs_mode(Metadata& metadata, const std::string& requested) {
-  ASSIGN_OR_RETURN(auto recorded, metadata.setting("composefs.mode"));
-  if (recorded) return requested.empty() ? *recorded : requested;
-  std::string chosen = requested.empty() ? "flat" : requested;
-  TRY(composefs::parse_mode(chosen));
-  TRY(metadata.set_setting("composefs.mode", chosen));
-  return chosen;
-}
-
-// The composefs.hybrid_min_images setting: the requested one for this open,
-// else the recorded one, else the default (recorded).
-Result<size_t> choose_hybrid_min_images(Metadata& metadata, const std::string& requested) {
-  ASSIGN_OR_RETURN(auto recorded, metadata.setting("composefs.hybrid_min_images"));
-  std::string text = !requested.empty() ? requested
-                     : recorded         ? *recorded
-                                        : std::to_string(composefs::k_default_hybrid_min_images);
-  size_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 1000000) {
-    return fail(Errc::usage,
-                "composefs hybrid_min_images must be a number >= 1, not \"" + text + "\"");
-  }
-  if (!recorded) TRY(metadata.set_setting("composefs.hybrid_min_images", text));
-  return value;
-}
-
 Result<void> clear_directory(const std::string& path) {
   TRY(sys::remove_tree(path));
   return sys::make_dirs(path, 0700);
@@ -72,58 +42,49 @@ Result<void> clear_directory(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root,
-                                              const std::string& composefs_mode,
-                                              size_t hybrid_min_images) {
-  if (name == "dir") {
-    ASSIGN_OR_RETURN(auto backend, DirBackend::open(root));
-    return std::unique_ptr<Backend>(std::move(backend));
-  }
-  if (name == "composefs") {
-    ASSIGN_OR_RETURN(composefs::Mode mode,
-                     composefs::parse_mode(composefs_mode.empty() ? "flat" : composefs_mode));
-    ASSIGN_OR_RETURN(auto backend,
-                     composefs::ComposefsBackend::open(root, mode, hybrid_min_images));
-    return std::unique_ptr<Backend>(std::move(backend));
-  }
-  if (name == "btrfs") {
-    ASSIGN_OR_RETURN(auto backend, BtrfsBackend::open(root));
-    return std::unique_ptr<Backend>(std::move(backend));
-  }
-  if (name == "zfs") {
-    ASSIGN_OR_RETURN(auto backend, ZfsBackend::open(root));
-    return std::unique_ptr<Backend>(std::move(backend));
-  }
-  return fail(Errc::usage, "unknown backend \"" + name + "\" (known: dir, composefs, btrfs, zfs)");
-}
-
 Result<bool> Store::exists(const std::string& root) {
   return sys::exists(root + "/cairn.db");
 }
 
 namespace {
 
+// A backend's settings for one open: the options' requests, the store's
+// database for what is recorded.
+class StoreBackendSettings final : public BackendSettings {
+ public:
+  StoreBackendSettings(Metadata& metadata, const std::map<std::string, std::string>& requested)
+      : m_metadata(metadata), m_requested(requested) {}
+  std::optional<std::string> requested(std::string_view key) const override {
+    auto it = m_requested.find(std::string(key));
+    if (it == m_requested.end()) return std::nullopt;
+    return it->second;
+  }
+  Result<std::optional<std::string>> recorded(std::string_view key) override {
+    return m_metadata.setting(std::string(key));
+  }
+  Result<void> record(std::string_view key, std::string_view value) override {
+    return m_metadata.set_setting(std::string(key), std::string(value));
+  }
+
+ private:
+  Metadata& m_metadata;
+  const std::map<std::string, std::string>& m_requested;
+};
+
 // The backend the store records (or, new, gets), configured from its settings.
 Result<std::unique_ptr<Backend>> open_backend(Metadata& metadata, const StoreOptions& options,
                                               std::optional<BackendChoice>& created) {
   ASSIGN_OR_RETURN(std::string name,
                    choose_backend(metadata, options.root, options.backend, created));
-  std::string mode;
-  size_t hybrid_min_images = composefs::k_default_hybrid_min_images;
-  bool composefs_settings =
-      !options.composefs_mode.empty() || !options.composefs_hybrid_min_images.empty();
-  if (created && name != "composefs" && composefs_settings) {
-    return fail(Errc::usage,
-                "--mode and --hybrid-min apply to the composefs backend, not to a "
-                "new " +
-                    name + " store (" + created->reason + ")");
+  for (const auto& [key, value] : options.backend_settings) {
+    if (created && !key.starts_with(name + ".")) {
+      return fail(Errc::usage, "the setting " + key + " is not one of the " + name +
+                                   " backend's, and this new store gets " + name + " (" +
+                                   created->reason + ")");
+    }
   }
-  if (name == "composefs") {
-    ASSIGN_OR_RETURN(mode, choose_composefs_mode(metadata, options.composefs_mode));
-    ASSIGN_OR_RETURN(hybrid_min_images,
-                     choose_hybrid_min_images(metadata, options.composefs_hybrid_min_images));
-  }
-  return make_backend(name, options.root, mode, hybrid_min_images);
+  StoreBackendSettings settings(metadata, options.backend_settings);
+  return cairn::open_backend(name, options.root, settings);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 // Format details: doc/store-format.md.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,16 +35,11 @@ struct StoreOptions {
   std::string root;
   // Empty: the backend recorded in the store, or default_backend() for a new one.
   std::string backend;
-  // composefs only. How new images are built ("flat", "per-layer",
-  // "hybrid"); empty: the store's setting "composefs.mode", recorded when the
-  // store is first opened with the composefs backend (from this field, else
-  // "flat").
-  std::string composefs_mode{};
-  // composefs only. The hybrid threshold, a decimal number >= 1 (else
-  // Errc::usage), for this open; empty: the store's setting
-  // "composefs.hybrid_min_images". Recorded the same way as the mode
-  // (default 2).
-  std::string composefs_hybrid_min_images{};
+  // Backend settings for this open, by key ("<backend>.<name>": e.g.
+  // "composefs.mode", backend/composefs/composefs_settings.h); they win over
+  // what the store recorded, and the first open records them. A key of
+  // another backend than the one a new store gets is Errc::usage.
+  std::map<std::string, std::string> backend_settings{};
   // What imports into this store may bring (layer/import_limits.h).
   ImportLimits limits{};
 };
@@ -111,11 +107,5 @@ class Store {
   Metadata m_metadata;
   std::unique_ptr<Backend> m_backend;
 };
-
-// The backends this build knows, by name. COMPOSEFS_MODE: see
-// StoreOptions::composefs_mode (empty: flat); HYBRID_MIN_IMAGES: ComposefsBackend::open.
-Result<std::unique_ptr<Backend>> make_backend(const std::string& name, const std::string& root,
-                                              const std::string& composefs_mode = "",
-                                              size_t hybrid_min_images = 2);
 
 }  // namespace cairn

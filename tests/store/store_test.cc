@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <map>
+
+#include "backend/composefs/composefs_settings.h"
 #include "support/temp_dir_test.h"
 #include "util/sys.h"
 
@@ -32,11 +35,13 @@ class ComposefsSettingsTest : public testing::TempDirTest {
 
   Result<std::unique_ptr<Store>> open(const std::string& mode,
                                       const std::string& hybrid_min_images = "") {
-    return Store::open(StoreOptions{.root = temp_dir(),
-                                    .backend = "composefs",
-                                    .composefs_mode = mode,
-                                    .composefs_hybrid_min_images = hybrid_min_images},
-                       Access::read_write);
+    std::map<std::string, std::string> settings;
+    if (!mode.empty()) settings.emplace(composefs::k_mode_setting, mode);
+    if (!hybrid_min_images.empty())
+      settings.emplace(composefs::k_hybrid_min_setting, hybrid_min_images);
+    return Store::open(
+        StoreOptions{.root = temp_dir(), .backend = "composefs", .backend_settings = settings},
+        Access::read_write);
   }
   std::string setting(Store& store, const std::string& key) {
     auto value = store.metadata().setting(key);
@@ -71,6 +76,19 @@ TEST_F(ComposefsSettingsTest, RequestedThresholdIsRecordedFirstAndOverridesLater
   auto store = open("");
   ASSERT_TRUE(store) << store.error().message();
   EXPECT_EQ(setting(**store, "composefs.hybrid_min_images"), "3");
+}
+
+// A new store refuses another backend's setting instead of ignoring it,
+// and records nothing.
+TEST_F(ComposefsSettingsTest, NewStoreOfAnotherBackendRefusesComposefsSettings) {
+  auto store = Store::open(StoreOptions{.root = temp_dir() + "/dir-store",
+                                        .backend = "dir",
+                                        .backend_settings = {{"composefs.mode", "hybrid"}}},
+                           Access::read_write);
+  ASSERT_FALSE(store);
+  EXPECT_TRUE(store.error().is(Errc::usage)) << store.error().message();
+  EXPECT_NE(store.error().message().find("composefs.mode"), std::string::npos);
+  EXPECT_FALSE(*Store::exists(temp_dir() + "/dir-store"));
 }
 
 class NewStoreTest : public testing::TempDirTest {

@@ -319,7 +319,14 @@ TEST_F(HybridBackendTest, BaseImportedLaterResplitsTheImagesOnIt) {
   EXPECT_EQ(app1.mode, Mode::hybrid);
   ASSERT_EQ(app1.files.size(), 2u);
   EXPECT_EQ(app1.files[0].name, recipe_of({"base"}).files.at(0).name);
+}
+
+// A re-split image mounts the tree it mounted when it was flat.
+TEST_F(HybridBackendTest, ResplitImageMountsLikeFlat) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (erofs and overlay mounts)";
+  build({"base", "app1"});
+  build({"base"});
+  ASSERT_EQ(recipe_of({"base", "app1"}).mode, Mode::hybrid);
   auto flat_dir = TempDir::create("/var/tmp", "cairn-cfs-flat-");
   ASSERT_TRUE(flat_dir);
   auto flat = ComposefsBackend::open(flat_dir->path(), Mode::flat);
