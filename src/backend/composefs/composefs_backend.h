@@ -155,7 +155,8 @@ class ComposefsBackend final : public Backend, public ImageIntegrity {
   Result<size_t> hybrid_prefix(std::span<const ChainLink> chain) const;
   // In hybrid mode, after an image was published: every flat image whose
   // chain now has such a shared prefix is rebuilt as a hybrid one (same
-  // image digest), unless its flat file is itself a hybrid image's prefix.
+  // image digest), unless its flat file is a hybrid image's prefix, or is
+  // about to be one of an image split in the same pass.
   // The flat file it leaves is gc's to remove. Returns how many were split.
   Result<size_t> resplit_flat_images();
   Result<ImageRecipe> recipe(const Digest& top) const;

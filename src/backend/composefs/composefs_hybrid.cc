@@ -57,18 +57,24 @@ Result<size_t> ComposefsBackend::hybrid_prefix(std::span<const ChainLink> chain)
 Result<size_t> ComposefsBackend::resplit_flat_images() {
   if (m_mode != Mode::hybrid) return 0;
   ASSIGN_OR_RETURN(std::vector<ImageRecipe> all, recipes());
+  // Planned first, so that a flat file some split is about to stack on is
+  // kept as it is, whatever order the recipes come in.
+  std::vector<ImageRecipe> planned;
   std::set<std::string> prefix_files;
   for (const ImageRecipe& image : all) {
     if (image.mode == Mode::hybrid) prefix_files.insert(erofs_names(image).front());
-  }
-  size_t split = 0;
-  for (const ImageRecipe& image : all) {
-    if (image.mode != Mode::flat || prefix_files.contains(erofs_names(image).front())) continue;
+    if (image.mode != Mode::flat) continue;
     const size_t prefix = shared_prefix(image.chain, all, m_hybrid_min_images);
     if (prefix == 0) continue;
     // The same image (flat_digest is kept, signatures stay valid) on other
     // files; the recipe's rename is the switch, so a kill leaves either.
-    ImageRecipe hybrid{Mode::hybrid, image.chain, {}, prefix, image.flat_digest};
+    planned.push_back(ImageRecipe{Mode::hybrid, image.chain, {}, prefix, image.flat_digest});
+    prefix_files.insert(erofs_names(planned.back()).front());
+  }
+  size_t split = 0;
+  for (ImageRecipe& hybrid : planned) {
+    const ImageRecipe flat{Mode::flat, hybrid.chain, {}, 0, std::nullopt};
+    if (prefix_files.contains(erofs_names(flat).front())) continue;
     ASSIGN_OR_RETURN(TempDir staging, TempDir::create(tmp_dir(), "cfs-split-"));
     ASSIGN_OR_RETURN(StagedBuild build, stage_recipe(std::move(hybrid), {}, staging.path()));
     TRY(publish_image(std::move(build)));

@@ -321,6 +321,29 @@ TEST_F(HybridBackendTest, BaseImportedLaterResplitsTheImagesOnIt) {
   EXPECT_EQ(app1.files[0].name, recipe_of({"base"}).files.at(0).name);
 }
 
+// With the threshold lowered, two flat images on one base are split in one
+// pass: the longer stacks on the shorter's flat file, which stays flat
+// (splitting it too would only add a diff image), in whatever order the
+// store lists them.
+TEST_F(HybridBackendTest, OnePassKeepsTheFlatFileAnotherSplitStacksOn) {
+  auto strict = ComposefsBackend::open(temp_dir(), Mode::hybrid, 3);
+  ASSERT_TRUE(strict);
+  m_backend = std::move(*strict);
+  build({"base", "app1"});
+  build({"base", "app1", "more"});
+  ASSERT_EQ(recipe_of({"base", "app1", "more"}).mode, Mode::flat);  // 2 < 3
+  auto lowered = ComposefsBackend::open(temp_dir(), Mode::hybrid, 2);
+  ASSERT_TRUE(lowered);
+  m_backend = std::move(*lowered);
+  build({"base", "app2"});
+  EXPECT_EQ(recipe_of({"base", "app1"}).mode, Mode::flat);
+  const ImageRecipe more = recipe_of({"base", "app1", "more"});
+  EXPECT_EQ(more.mode, Mode::hybrid);
+  EXPECT_EQ(more.prefix, 2u);
+  ASSERT_EQ(more.files.size(), 2u);
+  EXPECT_EQ(more.files[0].name, recipe_of({"base", "app1"}).files.at(0).name);
+}
+
 // A re-split image mounts the tree it mounted when it was flat.
 TEST_F(HybridBackendTest, ResplitImageMountsLikeFlat) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (erofs and overlay mounts)";
