@@ -61,26 +61,8 @@ Result<std::optional<std::string>> unescape_optional(std::string_view field) {
   return std::optional<std::string>(std::move(value));
 }
 
-// A PATH as mkcomposefs places it: "/" alone is the root; otherwise runs of
-// '/' separate components (a leading one is optional) and the last component
-// may not be empty. Gives the absolute, single-slash form.
-Result<std::string> entry_path(std::string path) {
-  if (path == "/") return path;
-  std::string out;
-  std::string_view rest = path;
-  bool more = true;
-  while (more) {
-    std::string_view part = split_at(rest, '/', &more);
-    if (part.empty() && more) continue;
-    if (part.empty()) return fail(Errc::bad_input, "empty name at the end of path " + path);
-    out += "/";
-    out += part;
-  }
-  return out;
-}
-
 // A hard link target as mkcomposefs looks it up: empty components, trailing
-// ones included, are skipped.
+// ones included, are skipped; nothing left is the root.
 std::string target_path(std::string_view target) {
   std::string out;
   bool more = true;
@@ -89,6 +71,15 @@ std::string target_path(std::string_view target) {
     if (!part.empty()) out += "/" + std::string(part);
   }
   return out.empty() ? "/" : out;
+}
+
+// A PATH as mkcomposefs places it: "/" alone is the root; otherwise looked
+// up like a link target, except that the last component may not be empty.
+Result<std::string> entry_path(const std::string& path) {
+  if (path != "/" && path.ends_with('/')) {
+    return fail(Errc::bad_input, "empty name at the end of path " + path);
+  }
+  return target_path(path);
 }
 
 Result<void> parse_mtime(std::string_view text, Inode& inode) {
@@ -249,7 +240,7 @@ Result<void> parse_line(DumpState& state, std::string_view line, size_t number) 
   ASSIGN_OR_RETURN(std::string raw_path, unescape_dump_field(f[f_path]));
   cut_at_nul(raw_path);
   if (raw_path.empty()) return fail(Errc::bad_input, "empty path");
-  ASSIGN_OR_RETURN(std::string path, entry_path(std::move(raw_path)));
+  ASSIGN_OR_RETURN(std::string path, entry_path(raw_path));
   if (!f[f_mode].empty() && f[f_mode].front() == '@') {
     return parse_link(state, f, std::move(path), number);
   }
